@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make demo`: the nightly job against the simulated fleet (the embedded default), then where the reports are.
+set -euo pipefail
+DIR=${1:-demo}
+PORTALS=${2:-340}
+VIGIA=.venv/bin/vigia
+mkdir -p "$DIR"
+$VIGIA municipalities validate
+if ! $VIGIA fleet --help >/dev/null 2>&1; then
+  echo "vigia: el simulador de portales aún no está disponible; la demo se limita a validar el registro."
+  exit 0
+fi
+AS_OF=${VIGIA_DEMO_AS_OF:-2026-11-25}
+$VIGIA fleet generate --portals "$PORTALS" --out "$DIR/fleet" --as-of "$AS_OF"
+rm -f "$DIR/fleet/ready"
+$VIGIA fleet serve --fleet "$DIR/fleet" --ready-file "$DIR/fleet/ready" > "$DIR/fleet-server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 600); do [ -f "$DIR/fleet/ready" ] && break; kill -0 $SERVER 2>/dev/null || { cat "$DIR/fleet-server.log"; exit 1; }; sleep 0.1; done
+export VIGIA_ALLOW_PRIVATE_ADDRESSES=1
+$VIGIA nightly --registry "$DIR/fleet/registry.csv" --db "sqlite:///$PWD/$DIR/vigia.db" --data-dir "$DIR/data" \
+  --out "$DIR/reportes" --as-of "$AS_OF"
+echo
+echo "Reportes listos: $PWD/$DIR/reportes/index.html"
+echo "Base de datos:   $PWD/$DIR/vigia.db   (evidencia cruda en $DIR/data)"

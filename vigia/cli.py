@@ -1,0 +1,446 @@
+"""The ``vigia`` command (DESIGN.md §5).
+
+Every command takes ``--db`` (or ``VIGIA_DATABASE_URL``) and ``--registry`` (or ``VIGIA_REGISTRY``).
+Bad input ends with one line on stderr and a non-zero exit code, never a traceback
+(``VIGIA_DEBUG=1`` shows the traceback of an internal error).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import traceback
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from vigia import __version__, config
+from vigia.errors import UserError
+from vigia.registry import Municipality, RegistryError, load_registry, select
+
+console = Console()
+err_console = Console(stderr=True)
+
+app = typer.Typer(
+    name="vigia",
+    help="Vigía: monitor nocturno de los portales de transparencia municipales (LAIP, artículo 10).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+municipalities_app = typer.Typer(
+    help="Registro de municipalidades (municipalities.csv).", no_args_is_help=True
+)
+app.add_typer(municipalities_app, name="municipalities")
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db", envvar="VIGIA_DATABASE_URL", help="URL de la base de datos (SQLite por defecto: ./vigia.db)."
+    ),
+]
+RegistryOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--registry",
+        envvar="VIGIA_REGISTRY",
+        help="Archivo de municipalidades (por defecto municipalities.csv).",
+    ),
+]
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="VIGIA_DATA_DIR",
+        help="Carpeta de copias de evidencia y caché HTTP (./vigia-data).",
+    ),
+]
+OnlyOpt = Annotated[
+    str | None, typer.Option("--only", help="Solo estos códigos INE, separados por comas (p. ej. 0101,0108).")
+]
+PriorityOpt = Annotated[bool, typer.Option("--priority", help="Solo la lista de prioridad del registro.")]
+AllowPrivateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-private-addresses",
+        help="Permite visitar direcciones privadas o de loopback (pruebas y demo). También VIGIA_ALLOW_PRIVATE_ADDRESSES=1.",
+    ),
+]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="Fecha de referencia AAAA-MM-DD (por defecto, hoy).")
+]
+
+
+def _as_of(value: str | None) -> dt.date:
+    if not value:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"fecha --as-of inválida {value!r}: use AAAA-MM-DD") from None
+
+
+def _registry(path: Path | None) -> list[Municipality]:
+    return load_registry(path)
+
+
+def _targets(registry: Path | None, only: str | None, priority: bool) -> list[Municipality]:
+    rows = _registry(registry)
+    chosen = select(rows, only=only.split(",") if only else None, priority=priority)
+    if not chosen:
+        raise UserError("ninguna municipalidad seleccionada (revise --only, --priority y la columna active)")
+    return chosen
+
+
+def _machinery(module: str, what: str):  # type: ignore[no-untyped-def]
+    """Import the module that does the work, or say plainly that this version does not have it yet."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            raise UserError(f"{what} aún no está disponible en esta versión de Vigía") from None
+        raise
+
+
+def _store(db: str | None, data_dir: Path | None):  # type: ignore[no-untyped-def]
+    from vigia.store import open_store
+
+    return open_store(config.database_url(db), config.data_dir(str(data_dir) if data_dir else None))
+
+
+# --------------------------------------------------------------------------- municipalities
+
+
+@municipalities_app.command("validate")
+def municipalities_validate(registry: RegistryOpt = None) -> None:
+    """Valida el registro: una línea por fila incorrecta (line N: problema)."""
+    rows = _registry(registry)
+    departments = {m.department for m in rows}
+    with_url = sum(1 for m in rows if m.portal_url)
+    prio = sum(1 for m in rows if m.priority)
+    active = sum(1 for m in rows if m.active)
+    console.print(
+        f"{len(rows)} municipalities in {len(departments)} departments "
+        f"({with_url} con portal conocido, {prio} en la lista de prioridad, {active} activas)"
+    )
+
+
+@municipalities_app.command("list")
+def municipalities_list(
+    registry: RegistryOpt = None,
+    priority: PriorityOpt = False,
+    department: Annotated[str | None, typer.Option("--department", help="Solo este departamento.")] = None,
+    with_portal: Annotated[
+        bool, typer.Option("--with-portal", help="Solo las que tienen portal conocido.")
+    ] = False,
+) -> None:
+    """Lista las municipalidades del registro."""
+    rows = _registry(registry)
+    if priority:
+        rows = [m for m in rows if m.priority]
+    if department:
+        rows = [m for m in rows if m.department.lower() == department.lower()]
+    if with_portal:
+        rows = [m for m in rows if m.portal_url]
+    table = Table(title=f"{len(rows)} municipalidades")
+    for col in ("Código", "Departamento", "Municipio", "Portal", "Plataforma", "Prioridad"):
+        table.add_column(col)
+    for m in rows:
+        table.add_row(
+            m.ine_code,
+            m.department,
+            m.municipality,
+            m.portal_url or "—",
+            m.platform,
+            "sí" if m.priority else "",
+        )
+    console.print(table)
+
+
+@municipalities_app.command("show")
+def municipalities_show(
+    code: Annotated[str, typer.Argument(help="Código INE (4 dígitos).")], registry: RegistryOpt = None
+) -> None:
+    """Muestra una municipalidad del registro."""
+    rows = {m.ine_code: m for m in _registry(registry)}
+    m = rows.get(code.zfill(4))
+    if m is None:
+        raise UserError(f"no hay municipalidad con código INE {code!r} en el registro")
+    table = Table(show_header=False)
+    for key, value in (
+        ("Código INE", m.ine_code),
+        ("Municipio", m.municipality),
+        ("Departamento", f"{m.department} ({m.department_code})"),
+        ("Portal", m.portal_url or "— (sin portal conocido)"),
+        ("Otras URL", ", ".join(m.alt_urls) or "—"),
+        ("Plataforma", m.platform),
+        ("Render", m.render),
+        ("Hosts de documentos", ", ".join(m.document_hosts) or "—"),
+        ("Prioridad", "sí" if m.priority else "no"),
+        ("Activa", "sí" if m.active else "no"),
+        ("Población 2020", str(m.population_2020 or "—")),
+        ("Puntaje PDH 2023", "—" if m.pdh_score_2023 is None else f"{m.pdh_score_2023:.2f}"),
+        ("Notas", m.notes or "—"),
+    ):
+        table.add_row(key, value)
+    console.print(table)
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+@app.command("crawl")
+def crawl(
+    db: DbOpt = None,
+    registry: RegistryOpt = None,
+    data_dir: DataDirOpt = None,
+    only: OnlyOpt = None,
+    priority: PriorityOpt = False,
+    allow_private_addresses: AllowPrivateOpt = False,
+    resume: Annotated[int | None, typer.Option("--resume", help="Reanuda la corrida N interrumpida.")] = None,
+) -> None:
+    """Rastrea los portales y guarda la evidencia (páginas, documentos, incidentes)."""
+    targets = _targets(registry, only, priority)
+    crawl_municipalities = _machinery("crawler.api", "el rastreo (vigia crawl)").crawl_municipalities
+    store = _store(db, data_dir)
+    summary = crawl_municipalities(
+        store,
+        targets,
+        allow_private=config.allow_private_addresses(allow_private_addresses),
+        kind="crawl",
+        resume_run_id=resume,
+        registry_path=str(registry or os.environ.get("VIGIA_REGISTRY") or "municipalities.csv"),
+        console=console,
+    )
+    console.print(summary.describe())
+
+
+@app.command("check")
+def check(
+    db: DbOpt = None,
+    registry: RegistryOpt = None,
+    data_dir: DataDirOpt = None,
+    only: OnlyOpt = None,
+    priority: PriorityOpt = False,
+    run: Annotated[
+        int | None, typer.Option("--run", help="Corrida a evaluar (por defecto, la última).")
+    ] = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Evalúa la evidencia de una corrida con las reglas del artículo 10 y guarda los hallazgos."""
+    codes = [m.ine_code for m in _targets(registry, only, priority)] if (only or priority) else None
+    reference = _as_of(as_of)
+    check_run = _machinery("checks.api", "la evaluación (vigia check)").check_run
+    store = _store(db, data_dir)
+    summary = check_run(store, run_id=run, as_of=reference, only=codes, console=console)
+    console.print(summary.describe())
+
+
+@app.command("report")
+def report(
+    out: Annotated[Path, typer.Option("--out", help="Carpeta donde escribir el sitio de reportes.")] = Path(
+        "reportes"
+    ),
+    db: DbOpt = None,
+    registry: RegistryOpt = None,
+    data_dir: DataDirOpt = None,
+    run: Annotated[
+        int | None, typer.Option("--run", help="Corrida a reportar (por defecto, la última).")
+    ] = None,
+    as_of: AsOfOpt = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf/--no-pdf", help="Genera también el PDF de cada lista de verificación.")
+    ] = True,
+) -> None:
+    """Genera el sitio estático de reportes, los PDF y las exportaciones para la CGC."""
+    reference = _as_of(as_of)
+    rows = _registry(registry)
+    build_reports = _machinery("reports.api", "los reportes (vigia report)").build_reports
+    store = _store(db, data_dir)
+    summary = build_reports(
+        store, out_dir=out, run_id=run, as_of=reference, registry=rows, pdf=pdf, console=console
+    )
+    console.print(summary.describe())
+
+
+@app.command("nightly")
+def nightly(
+    out: Annotated[Path, typer.Option("--out", help="Carpeta donde escribir el sitio de reportes.")] = Path(
+        "reportes"
+    ),
+    db: DbOpt = None,
+    registry: RegistryOpt = None,
+    data_dir: DataDirOpt = None,
+    only: OnlyOpt = None,
+    priority: PriorityOpt = False,
+    allow_private_addresses: AllowPrivateOpt = False,
+    as_of: AsOfOpt = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf/--no-pdf", help="Genera también el PDF de cada lista de verificación.")
+    ] = True,
+) -> None:
+    """Corrida nocturna: rastreo + evaluación + reportes + cambios desde la noche anterior."""
+    targets = _targets(registry, only, priority)
+    reference = _as_of(as_of)
+    crawl_municipalities = _machinery("crawler.api", "el rastreo (vigia crawl)").crawl_municipalities
+    check_run = _machinery("checks.api", "la evaluación (vigia check)").check_run
+    build_reports = _machinery("reports.api", "los reportes (vigia report)").build_reports
+    store = _store(db, data_dir)
+    crawl_summary = crawl_municipalities(
+        store,
+        targets,
+        allow_private=config.allow_private_addresses(allow_private_addresses),
+        kind="nightly",
+        registry_path=str(registry or os.environ.get("VIGIA_REGISTRY") or "municipalities.csv"),
+        console=console,
+    )
+    console.print(crawl_summary.describe())
+    check_summary = check_run(store, run_id=crawl_summary.run_id, as_of=reference, console=console)
+    console.print(check_summary.describe())
+    report_summary = build_reports(
+        store,
+        out_dir=out,
+        run_id=crawl_summary.run_id,
+        as_of=reference,
+        registry=_registry(registry),
+        pdf=pdf,
+        console=console,
+    )
+    console.print(report_summary.describe())
+
+
+@app.command("audit")
+def audit(
+    url: Annotated[
+        str, typer.Argument(help="URL del portal a auditar ahora (no necesita estar en el registro).")
+    ],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Imprime un objeto JSON (DESIGN.md §5).")
+    ] = False,
+    as_of: AsOfOpt = None,
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+    allow_private_addresses: AllowPrivateOpt = False,
+    platform: Annotated[
+        str, typer.Option("--platform", help="Plataforma si se conoce (wordpress, joomla, …).")
+    ] = "unknown",
+) -> None:
+    """Rastrea un portal ahora e imprime su lista de verificación (tabla o JSON)."""
+    from vigia.registry import check_url
+
+    problem = check_url(url)
+    if problem:
+        raise UserError(problem)
+    reference = _as_of(as_of)
+    audit_portal = _machinery("crawler.api", "el rastreo (vigia audit)").audit_portal
+    checks_api = _machinery("checks.api", "la evaluación (vigia audit)")
+    evaluate_portal_crawl, audit_document = checks_api.evaluate_portal_crawl, checks_api.audit_document
+    store = _store(db, data_dir)
+    portal_crawl_id = audit_portal(
+        store,
+        url,
+        platform=platform,
+        allow_private=config.allow_private_addresses(allow_private_addresses),
+        console=None if json_output else err_console,
+    )
+    evaluation_id = evaluate_portal_crawl(store, portal_crawl_id, as_of=reference)
+    document = audit_document(store, evaluation_id)
+    if json_output:
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        return
+    _print_audit_table(document)
+
+
+def _print_audit_table(doc: dict) -> None:  # type: ignore[type-arg]
+    from checks.api import STATUS_LABELS
+
+    crawl = doc["crawl"]
+    console.print(f"[bold]{doc['portal']}[/bold] — referencia {doc['as_of']}")
+    console.print(f"Rastreo: {crawl['outcome']} · {crawl['pages']} páginas · {crawl['documents']} documentos")
+    if doc["score"] is None:
+        console.print("Puntaje: sin puntaje (el rastreo no se completó)")
+    else:
+        console.print(f"Puntaje: {doc['score']:.1f} % · {doc['band']}")
+    table = Table()
+    for col in ("Regla", "Estado", "Motivo"):
+        table.add_column(col)
+    for f in doc["findings"]:
+        table.add_row(f["rule"], STATUS_LABELS.get(f["status"], f["status"]), f["reason"])
+    console.print(table)
+    counts = Counter(f["status"] for f in doc["findings"])
+    console.print(", ".join(f"{STATUS_LABELS.get(k, k)}: {v}" for k, v in sorted(counts.items())))
+
+
+def _register_fleet() -> None:
+    try:
+        from fleet.cli import fleet_app
+    except ImportError:
+        return
+    app.add_typer(fleet_app, name="fleet")
+
+
+_register_fleet()
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Muestra la versión y termina.")] = False,
+) -> None:
+    if version:
+        console.print(f"vigia {__version__}")
+        raise typer.Exit()
+
+
+def main() -> None:
+    """Entry point: run the app, turning known errors into one line and an exit code."""
+    from vigia.store.db import StoreError
+
+    try:
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except RegistryError as exc:
+        for problem in exc.problems:
+            err_console.print(problem, markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except (UserError, StoreError) as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print(
+            "interrumpido: lo ya guardado se conserva; vuelva a ejecutar para continuar", markup=False
+        )
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("cancelado", markup=False)
+        sys.exit(1)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):  # a click usage error
+            exc.show()
+            sys.exit(exc.exit_code)
+        if os.environ.get("VIGIA_DEBUG"):
+            traceback.print_exc()
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        err_console.print(
+            f"error interno: {type(exc).__name__}: {msg} (VIGIA_DEBUG=1 muestra el detalle)",
+            markup=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+"""The evidence store and the findings store: SQLAlchemy 2.x typed models.
+
+One direction: the crawler writes ``CrawlRun`` / ``PortalCrawl`` / ``Page`` / ``Document`` /
+``Incident`` (evidence, never a verdict); the checks runner reads them, builds an immutable snapshot
+and writes ``Evaluation`` / ``Finding`` (derived data, reproducible from the evidence and ``as_of``).
+Raw bodies live outside the database, content-addressed by sha256 (see :mod:`vigia.store.blobs`);
+``Blob`` rows index them.
+
+JSON shapes kept in columns (the contract between crawler and checks):
+
+``Page.blocks`` — the page cut into sections, in document order::
+
+    [{"headings": ["Información Pública de Oficio", "Numeral 8 - Ejecución presupuestaria"],
+      "text": "visible text of the section (no markup)",
+      "links": [{"url": "https://…/ejecucion-agosto-2026.pdf", "label": "Ejecución agosto 2026"}]}]
+
+``Page.trail`` / ``Document.trail`` — the headings and link texts that led from the home page to the
+page (for a document: the page's trail plus the section headings above the link).
+
+``Document.mentions`` — every other place the same document URL was linked:
+``[{"page_url": …, "label": …, "trail": [...]}]``.
+
+``Finding.evidence`` — ``[{"url", "label", "period", "page_url", "sha256"}]`` (DESIGN.md §5).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+OUTCOMES = ("complete", "partial", "unreachable", "blocked", "disallowed")
+STATUSES = ("present", "outdated", "absent", "not_applicable", "unverified")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class CrawlRun(Base):
+    """One execution of ``vigia crawl`` / ``nightly`` / ``audit``."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="crawl")  # crawl | nightly | audit
+    status: Mapped[str] = mapped_column(
+        String(16), default="running"
+    )  # running | finished | interrupted | failed
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    registry_path: Mapped[str | None] = mapped_column(Text)
+    vigia_version: Mapped[str] = mapped_column(String(32), default="")
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    portals: Mapped[list[PortalCrawl]] = relationship(back_populates="run", cascade="all, delete-orphan")
+
+
+class PortalCrawl(Base):
+    """The crawl of one portal within a run, with its outcome (``None`` while in progress)."""
+
+    __tablename__ = "portal_crawls"
+    __table_args__ = (UniqueConstraint("run_id", "portal_key", name="uq_portal_crawl_run_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True)
+    portal_key: Mapped[str] = mapped_column(String(512))  # ine_code, or the URL for an audit
+    ine_code: Mapped[str | None] = mapped_column(String(4), index=True)
+    municipality: Mapped[str | None] = mapped_column(String(200))
+    department: Mapped[str | None] = mapped_column(String(100))
+    portal_url: Mapped[str] = mapped_column(Text)
+    platform_declared: Mapped[str] = mapped_column(String(32), default="unknown")
+    platform_observed: Mapped[str | None] = mapped_column(String(32))
+    rendered_with_browser: Mapped[bool] = mapped_column(Boolean, default=False)
+    transparency_url: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # one of OUTCOMES
+    outcome_reason: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    pages_count: Mapped[int] = mapped_column(Integer, default=0)
+    documents_count: Mapped[int] = mapped_column(Integer, default=0)
+    requests_count: Mapped[int] = mapped_column(Integer, default=0)
+    bytes_received: Mapped[int] = mapped_column(BigInteger, default=0)
+    not_modified_count: Mapped[int] = mapped_column(Integer, default=0)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    run: Mapped[CrawlRun] = relationship(back_populates="portals")
+    pages: Mapped[list[Page]] = relationship(back_populates="portal", cascade="all, delete-orphan")
+    documents: Mapped[list[Document]] = relationship(back_populates="portal", cascade="all, delete-orphan")
+    incidents: Mapped[list[Incident]] = relationship(back_populates="portal", cascade="all, delete-orphan")
+    evaluations: Mapped[list[Evaluation]] = relationship(
+        back_populates="portal", cascade="all, delete-orphan"
+    )
+
+
+class Page(Base):
+    """An HTML page as fetched (or rendered), with provenance and its sections."""
+
+    __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("portal_crawl_id", "url", name="uq_page_portal_url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal_crawl_id: Mapped[int] = mapped_column(
+        ForeignKey("portal_crawls.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(Text)  # as asked
+    final_url: Mapped[str] = mapped_column(Text)  # after redirects
+    status: Mapped[int] = mapped_column(Integer)
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    content_type: Mapped[str | None] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    title: Mapped[str | None] = mapped_column(Text)
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    referer: Mapped[str | None] = mapped_column(Text)
+    trail: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    blocks: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    text: Mapped[str | None] = mapped_column(Text)
+    rendered: Mapped[bool] = mapped_column(Boolean, default=False)
+    from_cache: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+
+    portal: Mapped[PortalCrawl] = relationship(back_populates="pages")
+
+
+class Document(Base):
+    """A document linked from the portal (PDF, XLSX, DOCX, … or a link to another host)."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("portal_crawl_id", "url", name="uq_document_portal_url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal_crawl_id: Mapped[int] = mapped_column(
+        ForeignKey("portal_crawls.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(Text, default="")
+    page_url: Mapped[str | None] = mapped_column(Text)
+    trail: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    mentions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    host: Mapped[str] = mapped_column(String(255), default="")
+    external: Mapped[bool] = mapped_column(Boolean, default=False)
+    doc_type: Mapped[str] = mapped_column(
+        String(16), default="other"
+    )  # pdf xlsx xls docx doc ods csv image zip other
+    fetched: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(128))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str | None] = mapped_column(Text)
+    dates: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    is_scanned: Mapped[bool | None] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    portal: Mapped[PortalCrawl] = relationship(back_populates="documents")
+
+
+class Incident(Base):
+    """Something that went wrong or was refused during a crawl (never a compliance verdict)."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal_crawl_id: Mapped[int] = mapped_column(
+        ForeignKey("portal_crawls.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(48))
+    url: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    portal: Mapped[PortalCrawl] = relationship(back_populates="incidents")
+
+
+class Blob(Base):
+    """Index of a raw body kept in the content-addressed blob store."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str | None] = mapped_column(String(128))
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Evaluation(Base):
+    """The checks' result for one portal crawl at one ``as_of`` date with one rules version."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (UniqueConstraint("portal_crawl_id", "as_of", "rules_version", name="uq_evaluation"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal_crawl_id: Mapped[int] = mapped_column(
+        ForeignKey("portal_crawls.id", ondelete="CASCADE"), index=True
+    )
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    rules_version: Mapped[str] = mapped_column(String(32))
+    score: Mapped[float | None] = mapped_column(Float)
+    band: Mapped[str | None] = mapped_column(String(16))
+    no_score_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    portal: Mapped[PortalCrawl] = relationship(back_populates="evaluations")
+    findings: Mapped[list[Finding]] = relationship(
+        back_populates="evaluation", cascade="all, delete-orphan", order_by="Finding.position"
+    )
+
+
+class Finding(Base):
+    """One rule's verdict on one portal, with the evidence behind it."""
+
+    __tablename__ = "findings"
+    __table_args__ = (Index("ix_findings_rule_status", "rule", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    rule: Mapped[str] = mapped_column(String(32))
+    numeral: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # one of STATUSES (portal-level rules may also use them)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    period: Mapped[str | None] = mapped_column(String(32))
+    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    evaluation: Mapped[Evaluation] = relationship(back_populates="findings")
