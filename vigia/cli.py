@@ -73,6 +73,12 @@ AllowPrivateOpt = Annotated[
         help="Permite visitar direcciones privadas o de loopback (pruebas y demo). También VIGIA_ALLOW_PRIVATE_ADDRESSES=1.",
     ),
 ]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", help="Ajuste de Scrapy CLAVE=VALOR (repetible), p. ej. --set CONCURRENT_REQUESTS=32."
+    ),
+]
 AsOfOpt = Annotated[
     str | None, typer.Option("--as-of", help="Fecha de referencia AAAA-MM-DD (por defecto, hoy).")
 ]
@@ -97,6 +103,20 @@ def _targets(registry: Path | None, only: str | None, priority: bool) -> list[Mu
     if not chosen:
         raise UserError("ninguna municipalidad seleccionada (revise --only, --priority y la columna active)")
     return chosen
+
+
+def _settings(pairs: list[str] | None) -> dict[str, object]:
+    """Parse ``--set KEY=VALUE`` pairs; values are read as JSON when they parse (numbers, booleans)."""
+    result: dict[str, object] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--set espera CLAVE=VALOR, no {pair!r}")
+        try:
+            result[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            result[key.strip()] = value
+    return result
 
 
 def _machinery(module: str, what: str):  # type: ignore[no-untyped-def]
@@ -207,9 +227,11 @@ def crawl(
     priority: PriorityOpt = False,
     allow_private_addresses: AllowPrivateOpt = False,
     resume: Annotated[int | None, typer.Option("--resume", help="Reanuda la corrida N interrumpida.")] = None,
+    set_: SetOpt = None,
 ) -> None:
     """Rastrea los portales y guarda la evidencia (páginas, documentos, incidentes)."""
     targets = _targets(registry, only, priority)
+    overrides = _settings(set_)
     crawl_municipalities = _machinery("crawler.api", "el rastreo (vigia crawl)").crawl_municipalities
     store = _store(db, data_dir)
     summary = crawl_municipalities(
@@ -220,6 +242,7 @@ def crawl(
         resume_run_id=resume,
         registry_path=str(registry or os.environ.get("VIGIA_REGISTRY") or "municipalities.csv"),
         console=console,
+        settings=overrides or None,
     )
     console.print(summary.describe())
 
@@ -287,9 +310,11 @@ def nightly(
     pdf: Annotated[
         bool, typer.Option("--pdf/--no-pdf", help="Genera también el PDF de cada lista de verificación.")
     ] = True,
+    set_: SetOpt = None,
 ) -> None:
     """Corrida nocturna: rastreo + evaluación + reportes + cambios desde la noche anterior."""
     targets = _targets(registry, only, priority)
+    overrides = _settings(set_)
     reference = _as_of(as_of)
     crawl_municipalities = _machinery("crawler.api", "el rastreo (vigia crawl)").crawl_municipalities
     check_run = _machinery("checks.api", "la evaluación (vigia check)").check_run
@@ -302,6 +327,7 @@ def nightly(
         kind="nightly",
         registry_path=str(registry or os.environ.get("VIGIA_REGISTRY") or "municipalities.csv"),
         console=console,
+        settings=overrides or None,
     )
     console.print(crawl_summary.describe())
     check_summary = check_run(store, run_id=crawl_summary.run_id, as_of=reference, console=console)
