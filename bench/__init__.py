@@ -1,0 +1,1 @@
+"""Benchmarks of the nightly job (``make bench``): figures, never timed assertions."""

@@ -1,0 +1,549 @@
+"""``make bench``: the nightly job's speed, cost and scale on the simulated fleet, against baselines
+measured in the same run. Prints one table and writes it as JSON to ``bench/results/`` together with
+the machine's description.
+
+Every figure comes from real runs of the ``vigia`` command in subprocesses (CPU time and peak memory
+from ``getrusage`` of the children), against one fleet server process on loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+VIGIA = [sys.executable, "-m", "vigia.cli"]
+AS_OF = "2026-11-25"
+
+# Production politeness (crawler defaults) versus the throughput comparison, where both the pipeline and
+# plain Scrapy run with the same fixed concurrency and no throttling.
+THROUGHPUT_SETTINGS = {
+    "AUTOTHROTTLE_ENABLED": False,
+    "DOWNLOAD_DELAY": 0,
+    "CONCURRENT_REQUESTS": 64,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
+}
+
+
+@dataclass
+class Measure:
+    wall_s: float
+    cpu_s: float
+    max_rss_mb: float
+    stdout: str = ""
+
+
+@dataclass
+class Row:
+    name: str
+    value: float | str
+    unit: str = ""
+    baseline: float | str | None = None
+    ratio: float | None = None
+    target: str = ""
+    ok: bool | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def run_rss(cmd: list[str], env: dict[str, str] | None = None) -> Measure:
+    """Run one command in a child process: its wall time, CPU time and peak RSS (``os.wait4``)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, ru = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: la orden falló ({proc.returncode}): {' '.join(cmd)}\n{out[-3000:]}")
+    return Measure(wall_s=wall, cpu_s=ru.ru_utime + ru.ru_stime, max_rss_mb=ru.ru_maxrss / 1024.0, stdout=out)
+
+
+class FleetServer:
+    def __init__(self, fleet_dir: Path, latency_ms: int = 0, jitter_ms: int = 0) -> None:
+        self.fleet_dir = fleet_dir
+        self.latency_ms = latency_ms
+        self.jitter_ms = jitter_ms
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> FleetServer:
+        ready = self.fleet_dir / "ready"
+        ready.unlink(missing_ok=True)
+        cmd = [*VIGIA, "fleet", "serve", "--fleet", str(self.fleet_dir), "--ready-file", str(ready)]
+        if self.latency_ms:
+            cmd += ["--latency-ms", str(self.latency_ms), "--latency-jitter-ms", str(self.jitter_ms)]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 120
+        while not ready.exists():
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise SystemExit("bench: el servidor de la flota no arrancó")
+            time.sleep(0.1)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def store_figures(db: Path, run_id: int | None = None) -> dict[str, Any]:
+    """Pages, documents, requests and bytes of one run (the newest by default), read from the SQLite store."""
+    con = sqlite3.connect(db)
+    try:
+        if run_id is None:
+            run_id = con.execute("SELECT max(id) FROM crawl_runs").fetchone()[0]
+        row = con.execute(
+            "SELECT count(*), coalesce(sum(pages_count),0), coalesce(sum(documents_count),0), "
+            "coalesce(sum(requests_count),0), coalesce(sum(bytes_received),0), coalesce(sum(not_modified_count),0) "
+            "FROM portal_crawls WHERE run_id=?",
+            (run_id,),
+        ).fetchone()
+        fetched_docs = con.execute(
+            "SELECT count(*) FROM documents d JOIN portal_crawls p ON p.id=d.portal_crawl_id "
+            "WHERE p.run_id=? AND d.fetched",
+            (run_id,),
+        ).fetchone()[0]
+        per_portal = [
+            r[0]
+            for r in con.execute(
+                "SELECT requests_count FROM portal_crawls WHERE run_id=? ORDER BY requests_count", (run_id,)
+            )
+        ]
+        outcomes = dict(
+            con.execute(
+                "SELECT outcome, count(*) FROM portal_crawls WHERE run_id=? GROUP BY outcome", (run_id,)
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    return {
+        "run_id": run_id,
+        "portals": row[0],
+        "pages": row[1],
+        "documents": row[2],
+        "documents_fetched": fetched_docs,
+        "requests": row[3],
+        "bytes": row[4],
+        "not_modified": row[5],
+        "max_portal_requests": max(per_portal) if per_portal else 0,
+        "outcomes": outcomes,
+    }
+
+
+def fetched_urls(db: Path, run_id: int) -> list[str]:
+    con = sqlite3.connect(db)
+    try:
+        pages = [
+            r[0]
+            for r in con.execute(
+                "SELECT pg.url FROM pages pg JOIN portal_crawls p ON p.id=pg.portal_crawl_id WHERE p.run_id=? AND NOT pg.rendered",
+                (run_id,),
+            )
+        ]
+        docs = [
+            r[0]
+            for r in con.execute(
+                "SELECT d.url FROM documents d JOIN portal_crawls p ON p.id=d.portal_crawl_id "
+                "WHERE p.run_id=? AND d.fetched AND (d.size IS NULL OR d.size < 26214400)",
+                (run_id,),
+            )
+        ]
+    finally:
+        con.close()
+    return pages + docs
+
+
+def crawl_cmd(
+    fleet: Path, db: Path, data: Path, settings: dict[str, Any] | None = None, only: str | None = None
+) -> list[str]:
+    cmd = [
+        *VIGIA,
+        "crawl",
+        "--registry",
+        str(fleet / "registry.csv"),
+        "--db",
+        f"sqlite:///{db}",
+        "--data-dir",
+        str(data),
+    ]
+    for key, value in (settings or {}).items():
+        cmd += ["--set", f"{key}={json.dumps(value)}"]
+    if only:
+        cmd += ["--only", only]
+    return cmd
+
+
+def machine() -> dict[str, Any]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    import scrapy
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_gb, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "scrapy": scrapy.__version__,
+    }
+
+
+def registry_codes(fleet: Path, n: int) -> str:
+    import csv
+
+    with open(fleet / "registry.csv", encoding="utf-8") as fh:
+        return ",".join(r["ine_code"] for _, r in zip(range(n), csv.DictReader(fh), strict=False))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Benchmarks de Vigía sobre la flota simulada.")
+    parser.add_argument("--portals", type=int, default=340)
+    parser.add_argument(
+        "--latency", default="200-800", help="latencia por solicitud para la cota de cortesía (ms)"
+    )
+    parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="conserva la carpeta de trabajo")
+    args = parser.parse_args()
+    lo, hi = (int(x) for x in args.latency.split("-"))
+
+    work = Path(tempfile.mkdtemp(prefix="vigia-bench-"))
+    fleet = work / "fleet"
+    rows: list[Row] = []
+    figures: dict[str, Any] = {}
+    env = {"VIGIA_ALLOW_PRIVATE_ADDRESSES": "1"}
+    print(f"bench: carpeta de trabajo {work}", flush=True)
+    try:
+        m = run_rss(
+            [
+                *VIGIA,
+                "fleet",
+                "generate",
+                "--portals",
+                str(args.portals),
+                "--out",
+                str(fleet),
+                "--as-of",
+                AS_OF,
+            ]
+        )
+        rows.append(Row("flota: generación", round(m.wall_s, 2), "s", target="< 30 s", ok=m.wall_s < 30))
+
+        # 1. Throughput: full pipeline vs plain Scrapy on the same URLs, no injected latency.
+        db1, data1 = work / "night1.db", work / "data1"
+        with FleetServer(fleet):
+            night1 = run_rss(crawl_cmd(fleet, db1, data1, THROUGHPUT_SETTINGS), env)
+            f1 = store_figures(db1)
+            figures["night1"] = f1
+            urls = fetched_urls(db1, f1["run_id"])
+            urls_file = work / "urls.txt"
+            urls_file.write_text("\n".join(urls), encoding="utf-8")
+            base = run_rss(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.baseline_spider",
+                    str(urls_file),
+                    str(work / "baseline.json"),
+                    "64",
+                    "4",
+                ]
+            )
+            b = json.loads((work / "baseline.json").read_text())
+            pipe_pps = len(urls) / night1.wall_s
+            base_pps = b["fetched"] / base.wall_s
+            rows.append(
+                Row(
+                    "rastreo completo: respuestas/s",
+                    round(pipe_pps, 1),
+                    "resp/s",
+                    round(base_pps, 1),
+                    round(pipe_pps / base_pps, 3),
+                    "≥ 0.50 × Scrapy puro",
+                    pipe_pps / base_pps >= 0.5,
+                    {
+                        "responses": len(urls),
+                        "pipeline_wall_s": night1.wall_s,
+                        "baseline_wall_s": base.wall_s,
+                    },
+                )
+            )
+            pipe_cpu = 1000 * night1.cpu_s / max(1, len(urls))
+            base_cpu = 1000 * base.cpu_s / max(1, b["fetched"])
+            rows.append(
+                Row(
+                    "rastreo completo: CPU por respuesta",
+                    round(pipe_cpu, 2),
+                    "ms",
+                    round(base_cpu, 2),
+                    round(pipe_cpu / base_cpu, 2),
+                )
+            )
+            rows.append(
+                Row(
+                    "memoria pico, rastreo de la flota",
+                    round(night1.max_rss_mb, 1),
+                    "MB",
+                    target="≤ 1536 MB",
+                    ok=night1.max_rss_mb <= 1536,
+                )
+            )
+
+            # 2. Second night, nothing changed (same store, same HTTP cache).
+            night2 = run_rss(crawl_cmd(fleet, db1, data1, THROUGHPUT_SETTINGS), env)
+            f2 = store_figures(db1)
+            figures["night2"] = f2
+            ratio = f2["bytes"] / max(1, f1["bytes"])
+            rows.append(
+                Row(
+                    "segunda noche sin cambios: bytes",
+                    f2["bytes"],
+                    "B",
+                    f1["bytes"],
+                    round(ratio, 4),
+                    "≤ 0.10 × primera noche",
+                    ratio <= 0.10,
+                    {
+                        "requests": f2["requests"],
+                        "requests_night1": f1["requests"],
+                        "not_modified": f2["not_modified"],
+                        "wall_s": night2.wall_s,
+                    },
+                )
+            )
+
+            # 3. Checks and reports for the whole fleet.
+            check = run_rss(
+                [
+                    *VIGIA,
+                    "check",
+                    "--db",
+                    f"sqlite:///{db1}",
+                    "--data-dir",
+                    str(data1),
+                    "--as-of",
+                    AS_OF,
+                    "--registry",
+                    str(fleet / "registry.csv"),
+                ]
+            )
+            report = run_rss(
+                [
+                    *VIGIA,
+                    "report",
+                    "--db",
+                    f"sqlite:///{db1}",
+                    "--data-dir",
+                    str(data1),
+                    "--as-of",
+                    AS_OF,
+                    "--registry",
+                    str(fleet / "registry.csv"),
+                    "--out",
+                    str(work / "site"),
+                    "--no-pdf",
+                ]
+            )
+            total = check.wall_s + report.wall_s
+            rows.append(Row("evaluación (vigia check), flota", round(check.wall_s, 2), "s"))
+            rows.append(Row("reportes HTML+exportaciones (vigia report)", round(report.wall_s, 2), "s"))
+            rows.append(Row("evaluación + reportes", round(total, 2), "s", target="≤ 20 s", ok=total <= 20))
+            report_pdf = run_rss(
+                [
+                    *VIGIA,
+                    "report",
+                    "--db",
+                    f"sqlite:///{db1}",
+                    "--data-dir",
+                    str(data1),
+                    "--as-of",
+                    AS_OF,
+                    "--registry",
+                    str(fleet / "registry.csv"),
+                    "--out",
+                    str(work / "site-pdf"),
+                    "--pdf",
+                ]
+            )
+            rows.append(Row("reportes con PDF por municipalidad", round(report_pdf.wall_s, 2), "s"))
+
+        # 4. Next night with the fleet's changes (a restarted server serves the changed spec).
+        run_rss([*VIGIA, "fleet", "next-night", "--fleet", str(fleet)])
+        with FleetServer(fleet):
+            night3 = run_rss(crawl_cmd(fleet, db1, data1, THROUGHPUT_SETTINGS), env)
+            f3 = store_figures(db1)
+            figures["night_changes"] = f3
+            r3 = f3["bytes"] / max(1, f1["bytes"])
+            rows.append(
+                Row(
+                    "noche siguiente con cambios: bytes",
+                    f3["bytes"],
+                    "B",
+                    f1["bytes"],
+                    round(r3, 4),
+                    extra={"requests": f3["requests"], "wall_s": night3.wall_s},
+                )
+            )
+
+        # 5. Wall time against the politeness lower bound, with injected per-host latency.
+        fleet_b = work / "fleet-polite"
+        run_rss(
+            [
+                *VIGIA,
+                "fleet",
+                "generate",
+                "--portals",
+                str(args.portals),
+                "--out",
+                str(fleet_b),
+                "--as-of",
+                AS_OF,
+            ]
+        )
+        db2, data2 = work / "polite.db", work / "data2"
+        with FleetServer(fleet_b, latency_ms=lo, jitter_ms=hi - lo):
+            polite = run_rss(crawl_cmd(fleet_b, db2, data2), env)
+        fp = store_figures(db2)
+        figures["polite"] = fp
+        from crawler.settings import politeness_limits
+
+        limits = politeness_limits()
+        mean_latency = (lo + hi) / 2000.0
+        bound_portal = fp["max_portal_requests"] * mean_latency / limits["per_host"]
+        bound_global = fp["requests"] * mean_latency / limits["global"]
+        bound = max(bound_portal, bound_global)
+        rp = polite.wall_s / bound
+        rows.append(
+            Row(
+                "rastreo cortés con latencia: tiempo total",
+                round(polite.wall_s, 1),
+                "s",
+                round(bound, 1),
+                round(rp, 3),
+                "≤ 1.25 × cota de cortesía",
+                rp <= 1.25,
+                {
+                    "bound_slowest_portal_s": bound_portal,
+                    "bound_global_s": bound_global,
+                    "limits": limits,
+                    "latency_ms": [lo, hi],
+                    "requests": fp["requests"],
+                },
+            )
+        )
+
+        # 6. Scale: cost against the number of portals.
+        if not args.skip_scale:
+            scale = []
+            with FleetServer(fleet):
+                for n in sorted({max(1, args.portals // 4), max(1, args.portals // 2), args.portals}):
+                    dbn, datan = work / f"scale{n}.db", work / f"scale{n}"
+                    mn = run_rss(
+                        crawl_cmd(fleet, dbn, datan, THROUGHPUT_SETTINGS, registry_codes(fleet, n)), env
+                    )
+                    fn = store_figures(dbn)
+                    scale.append(
+                        {
+                            "portals": n,
+                            "wall_s": mn.wall_s,
+                            "cpu_s": mn.cpu_s,
+                            "rss_mb": mn.max_rss_mb,
+                            "responses": fn["pages"] + fn["documents_fetched"],
+                        }
+                    )
+            figures["scale"] = scale
+            first, last = scale[0], scale[-1]
+            growth = (last["cpu_s"] / first["cpu_s"]) / (last["portals"] / first["portals"])
+            for s in scale:
+                rows.append(
+                    Row(
+                        f"escala: {s['portals']} portales",
+                        round(s["wall_s"], 1),
+                        "s",
+                        extra={
+                            "cpu_s": s["cpu_s"],
+                            "rss_mb": s["rss_mb"],
+                            "cpu_ms_per_portal": 1000 * s["cpu_s"] / s["portals"],
+                        },
+                    )
+                )
+            rows.append(
+                Row(
+                    "escala: crecimiento del CPU (1 = lineal)",
+                    round(growth, 3),
+                    "",
+                    target="≤ 1.1",
+                    ok=growth <= 1.1,
+                )
+            )
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    print_table(rows)
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    payload = {
+        "when": stamp,
+        "machine": machine(),
+        "portals": args.portals,
+        "rows": [r.__dict__ for r in rows],
+        "figures": figures,
+    }
+    path = out_dir / f"bench-{stamp}.json"
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    print(f"\nresultados: {path.relative_to(ROOT)}")
+
+
+def print_table(rows: list[Row]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Vigía — benchmarks (misma corrida, misma máquina)")
+    for col in ("medida", "valor", "unidad", "línea base", "razón", "meta", "ok"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r.name,
+            str(r.value),
+            r.unit,
+            "" if r.baseline is None else str(r.baseline),
+            "" if r.ratio is None else f"{r.ratio:.3f}",
+            r.target,
+            "" if r.ok is None else ("sí" if r.ok else "NO"),
+        )
+    Console(width=160).print(table)
+
+
+if __name__ == "__main__":
+    main()
