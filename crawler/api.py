@@ -1,0 +1,328 @@
+"""The crawler's entry points used by ``vigia crawl``, ``vigia nightly`` and ``vigia audit``
+(docs/CONTRACTS.md). Each crawl runs in a child process (``python -m crawler.run``) because Scrapy's
+reactor cannot be restarted in one process; the child writes each portal's evidence to the store when
+the portal finishes, so a run killed half-way keeps its finished portals and ``--resume N`` completes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import func, select
+
+from crawler.writer import clear_unfinished, finished_keys
+from vigia import __version__
+from vigia.errors import UserError
+from vigia.registry import Municipality
+from vigia.store import Store
+from vigia.store.models import CrawlRun, Incident, PortalCrawl, utcnow
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class CrawlSummary:
+    run_id: int
+    portals: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    pages: int = 0
+    documents: int = 0
+    incidents: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    not_modified: int = 0
+    requests: int = 0
+    cpu_seconds: float = 0.0
+
+    def describe(self) -> str:
+        parts = ", ".join(f"{k}: {v}" for k, v in sorted(self.outcomes.items())) or "ninguno"
+        return (
+            f"Rastreo {self.run_id}: {self.portals} portales ({parts}); {self.pages} páginas, "
+            f"{self.documents} documentos, {self.incidents} incidentes; {self.requests} solicitudes, "
+            f"{self.bytes / 1_048_576:.1f} MB recibidos ({self.not_modified} respuestas 304) "
+            f"en {self.seconds:.1f} s"
+        )
+
+
+def municipality_spec(m: Municipality) -> dict[str, Any]:
+    return {
+        "key": m.ine_code,
+        "start_url": m.portal_url,
+        "alt_urls": list(m.alt_urls),
+        "platform": m.platform,
+        "render": m.render,
+        "document_hosts": list(m.document_hosts),
+        "municipality": {"ine_code": m.ine_code, "municipality": m.municipality, "department": m.department},
+    }
+
+
+def _store_location(store: Store) -> tuple[str, str]:
+    url = store.engine.url.render_as_string(hide_password=False)
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        raise UserError("el rastreo necesita una base de datos en archivo o servidor, no en memoria")
+    return url, str(Path(store.blobs.root).parent)
+
+
+def crawl_municipalities(
+    store: Store,
+    municipalities: list[Municipality],
+    *,
+    allow_private: bool,
+    kind: str = "crawl",
+    resume_run_id: int | None = None,
+    registry_path: str | None = None,
+    console: Console | None = None,
+    settings: dict[str, Any] | None = None,
+) -> CrawlSummary:
+    """Crawl the municipalities' portals; return the run's summary (resume ``resume_run_id`` if given)."""
+    started = time.monotonic()
+    if resume_run_id is not None:
+        with store.session() as s:
+            run = s.get(CrawlRun, resume_run_id)
+            if run is None:
+                raise UserError(f"no existe la corrida {resume_run_id} para reanudar")
+            run.status = "running"
+            run.note = (run.note or "") + f" reanudada {utcnow():%Y-%m-%d %H:%M}"
+            run_id = run.id
+        clear_unfinished(store, run_id)
+        done = finished_keys(store, run_id)
+    else:
+        with store.session() as s:
+            run = CrawlRun(
+                kind=kind,
+                registry_path=registry_path,
+                vigia_version=__version__,
+                settings={"allow_private": allow_private, **(settings or {})},
+            )
+            s.add(run)
+            s.flush()
+            run_id = run.id
+        done = set()
+    todo = [m for m in municipalities if m.ine_code not in done]
+    without_portal = [m for m in todo if not m.portal_url]
+    _record_without_portal(store, run_id, without_portal)
+    specs = [municipality_spec(m) for m in todo if m.portal_url]
+    status = "failed"
+    try:
+        measured = _run_child(
+            store, run_id, specs, allow_private, settings, console, len(municipalities), len(done)
+        )
+        status = "finished"
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        with store.session() as s:
+            run = s.get(CrawlRun, run_id)
+            if run is not None:
+                run.status = status
+                run.finished_at = utcnow()
+    summary = summarize(store, run_id)
+    summary.seconds = time.monotonic() - started
+    summary.cpu_seconds = measured.get("cpu_seconds", 0.0)
+    return summary
+
+
+def audit_portal(
+    store: Store, url: str, *, platform: str = "unknown", allow_private: bool, console: Console | None = None
+) -> int:
+    """Crawl one portal now (no registry row needed); return its ``PortalCrawl.id``."""
+    with store.session() as s:
+        run = CrawlRun(kind="audit", vigia_version=__version__, settings={"allow_private": allow_private})
+        s.add(run)
+        s.flush()
+        run_id = run.id
+    spec = {
+        "key": url,
+        "start_url": url,
+        "alt_urls": [],
+        "platform": platform,
+        "render": "auto",
+        "document_hosts": [],
+        "municipality": {},
+    }
+    status = "failed"
+    try:
+        _run_child(store, run_id, [spec], allow_private, None, console, 1, 0)
+        status = "finished"
+    finally:
+        with store.session() as s:
+            run = s.get(CrawlRun, run_id)
+            if run is not None:
+                run.status = status
+                run.finished_at = utcnow()
+    with store.session() as s:
+        pc_id = s.scalar(select(PortalCrawl.id).where(PortalCrawl.run_id == run_id))
+    if pc_id is None:
+        raise UserError(f"el rastreo de {url} no terminó (revise el registro en la carpeta de datos)")
+    return pc_id
+
+
+def summarize(store: Store, run_id: int) -> CrawlSummary:
+    summary = CrawlSummary(run_id=run_id)
+    with store.session() as s:
+        rows = s.execute(
+            select(
+                PortalCrawl.outcome,
+                PortalCrawl.pages_count,
+                PortalCrawl.documents_count,
+                PortalCrawl.bytes_received,
+                PortalCrawl.not_modified_count,
+                PortalCrawl.requests_count,
+            ).where(PortalCrawl.run_id == run_id)
+        ).all()
+        summary.incidents = (
+            s.scalar(
+                select(func.count(Incident.id))
+                .join(PortalCrawl, Incident.portal_crawl_id == PortalCrawl.id)
+                .where(PortalCrawl.run_id == run_id)
+            )
+            or 0
+        )
+    for outcome, pages, docs, nbytes, nm, nreq in rows:
+        summary.portals += 1
+        summary.outcomes[outcome or "sin terminar"] += 1
+        summary.pages += pages or 0
+        summary.documents += docs or 0
+        summary.bytes += nbytes or 0
+        summary.not_modified += nm or 0
+        summary.requests += nreq or 0
+    return summary
+
+
+def _record_without_portal(store: Store, run_id: int, rows: list[Municipality]) -> None:
+    if not rows:
+        return
+    with store.session() as s:
+        for m in rows:
+            s.add(
+                PortalCrawl(
+                    run_id=run_id,
+                    portal_key=m.ine_code,
+                    ine_code=m.ine_code,
+                    municipality=m.municipality,
+                    department=m.department,
+                    portal_url="",
+                    platform_declared=m.platform,
+                    outcome="unreachable",
+                    outcome_reason="sin portal conocido en el registro (portal_url vacío)",
+                    finished_at=utcnow(),
+                    stats={"no_portal": True},
+                )
+            )
+
+
+def _run_child(
+    store: Store,
+    run_id: int,
+    specs: list[dict[str, Any]],
+    allow_private: bool,
+    settings: dict[str, Any] | None,
+    console: Console | None,
+    total: int,
+    already: int,
+) -> dict[str, Any]:
+    if not specs:
+        return {}
+    db_url, data_dir = _store_location(store)
+    logs = Path(data_dir) / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_file = logs / f"crawl-{run_id}.log"
+    job = {
+        "run_id": run_id,
+        "db_url": db_url,
+        "data_dir": data_dir,
+        "allow_private": allow_private,
+        "portals": specs,
+        "settings": settings or {},
+        "log_file": str(log_file),
+    }
+    fd, job_path = tempfile.mkstemp(prefix=f"vigia-crawl-{run_id}-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(job, fh)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crawler.run", job_path],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=str(ROOT),
+    )
+    done_event: dict[str, Any] = {}
+    pages = errors = 0
+    progress = None
+    task = None
+    if console is not None:
+        progress = Progress(
+            TextColumn("[bold]Rastreo {task.fields[run]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("portales · {task.fields[pages]} páginas · {task.fields[errors]} con problemas"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        progress.start()
+        task = progress.add_task(
+            "crawl", total=total, completed=total - len(specs), run=run_id, pages=0, errors=0
+        )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("event") == "portal":
+                pages += int(event.get("pages") or 0)
+                if event.get("outcome") != "complete":
+                    errors += 1
+                if progress is not None and task is not None:
+                    progress.update(task, advance=1, pages=pages, errors=errors)
+            elif event.get("event") == "done":
+                done_event = event
+        _, stderr = proc.communicate()
+    except KeyboardInterrupt:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        raise
+    finally:
+        if progress is not None:
+            progress.stop()
+        Path(job_path).unlink(missing_ok=True)
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        last = (stderr or "").strip().splitlines()[-1:] or ["sin detalle"]
+        raise UserError(f"el proceso de rastreo terminó con código {proc.returncode}: {last[0][:300]}")
+    done_event["child_cpu_seconds"] = (cpu_after.ru_utime - cpu_before.ru_utime) + (
+        cpu_after.ru_stime - cpu_before.ru_stime
+    )
+    with store.session() as s:
+        run = s.get(CrawlRun, run_id)
+        if run is not None:
+            run.settings = {
+                **(run.settings or {}),
+                "last_child": done_event,
+                "at": dt.datetime.now(dt.UTC).isoformat(),
+            }
+    return done_event

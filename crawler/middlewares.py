@@ -1,0 +1,149 @@
+"""Downloader middlewares: the safety/scope guard (first) and the wire meter (last, next to the network).
+
+``GuardMiddleware`` (priority 50, before robots.txt and the cache) refuses, before any connection, a request
+or redirect target that points at a forbidden address or leaves the portal's allowed hosts; it also adds
+``Cache-Control: max-age=0`` so the HTTP cache revalidates (conditional requests) and delays retries with
+an exponential backoff. ``WireMiddleware`` (priority 950, after the cache) sees only what really goes on
+the wire: it counts requests, bytes and 304 answers per portal, and stops the cache from hiding a failure
+behind a stale copy (a portal that went down must show as down).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+
+from crawler.safety import AddressRefused, address_problem, is_ip_literal
+
+if TYPE_CHECKING:
+    from crawler.spiders.portal import PortalSpider
+
+
+class OutOfScope(IgnoreRequest):
+    """A request (usually a redirect target) that leaves the portal's allowed hosts."""
+
+
+def netloc_of(url: str) -> str:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = 443 if parts.scheme == "https" else 80
+    if port and port != default:
+        return f"{host}:{port}"
+    return host
+
+
+def literal_problem(host: str, allow_private: bool) -> str | None:
+    """Problems that can be decided without DNS (IP literals and localhost)."""
+    h = host.lower().rstrip(".")
+    if is_ip_literal(h):
+        return address_problem(h, allow_private)
+    if h == "localhost" or h.endswith(".localhost"):
+        return address_problem("127.0.0.1", allow_private)
+    return None
+
+
+class _CrawlerBound:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> Any:
+        return cls(crawler)
+
+    @property
+    def spider(self) -> PortalSpider:
+        return self.crawler.spider  # type: ignore[no-any-return]
+
+
+class GuardMiddleware(_CrawlerBound):
+    async def process_request(self, request: Request) -> None:
+        spider = self.spider
+        parts = urlsplit(request.url)
+        if parts.scheme not in ("http", "https"):
+            raise OutOfScope(f"esquema no permitido {parts.scheme!r}")
+        host = (parts.hostname or "").lower()
+        problem = literal_problem(host, spider.allow_private)
+        if problem:
+            raise AddressRefused(problem)
+        state = spider.state_for_request(request)
+        if state is not None:
+            netloc = netloc_of(request.url)
+            kind = request.meta.get("vigia_kind", "page")
+            if not state.in_scope(netloc, document=(kind == "document")):
+                if kind == "home" and request.meta.get("redirect_urls"):
+                    state.adopt_host(netloc)  # the portal moved: its home redirects to a new host
+                else:
+                    raise OutOfScope(f"{request.url} está fuera de los hosts del portal")
+            request.meta.setdefault("download_slot", netloc)
+        if not request.meta.get("playwright"):
+            request.headers.setdefault(b"Cache-Control", b"max-age=0")
+        retries = int(request.meta.get("retry_times", 0) or 0)
+        if retries:
+            await asyncio.sleep(min(8.0, spider.retry_backoff * 2 ** (retries - 1)))
+        return None
+
+
+class WireMiddleware(_CrawlerBound):
+    def process_request(self, request: Request) -> None:
+        spider = self.spider
+        state = spider.state_for_request(request)
+        if state is not None:
+            state.requests += 1
+            state.hosts_requested[netloc_of(request.url)] = (
+                state.hosts_requested.get(netloc_of(request.url), 0) + 1
+            )
+        spider.wire_requests += 1
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        spider = self.spider
+        size = len(response.body) + sum(
+            len(k) + sum(len(v) for v in vs) + 4 for k, vs in response.headers.items()
+        )
+        state = spider.state_for_request(request)
+        if state is not None:
+            state.bytes += size
+            if response.status == 304:
+                state.not_modified += 1
+        spider.wire_bytes += size
+        if response.status >= 500:
+            request.meta.pop("cached_response", None)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        request.meta.pop("cached_response", None)
+        return None
+
+
+# --------------------------------------------------------------------------- the browser's own requests
+
+BROWSER_ALLOWED_HOSTS: set[str] = set()
+BROWSER_ALLOW_PRIVATE: list[bool] = [False]
+_BLOCKED_RESOURCES = {"image", "media", "font"}
+
+
+def abort_browser_request(request: Any) -> bool:
+    """scrapy-playwright predicate: the browser may only load the portal's own hosts, never a forbidden
+    address, and no images/fonts/media (not needed for evidence)."""
+    try:
+        if request.resource_type in _BLOCKED_RESOURCES:
+            return True
+        url = request.url
+        if url.startswith(("data:", "blob:", "about:")):
+            return False
+        netloc = netloc_of(url)
+        if netloc not in BROWSER_ALLOWED_HOSTS:
+            return True
+        host = (urlsplit(url).hostname or "").lower()
+        return literal_problem(host, BROWSER_ALLOW_PRIVATE[0]) is not None
+    except Exception:  # noqa: BLE001 - when in doubt, do not load
+        return True

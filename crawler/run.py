@@ -1,0 +1,88 @@
+"""Run one crawl in this process: ``python -m crawler.run JOB.json``.
+
+Scrapy's Twisted reactor cannot be restarted inside one process, so :mod:`crawler.api` runs every crawl
+in a child process through this module. The job file names the store, the run and the portals; the
+child writes each portal's evidence to the store as soon as the portal finishes and prints one JSON
+line per finished portal on stdout (the parent shows progress with Rich).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def build_settings(job: dict[str, Any]) -> Any:
+    from scrapy.settings import Settings
+
+    from crawler import settings as defaults
+
+    settings = Settings()
+    settings.setmodule(defaults, priority="project")
+    data_dir = Path(job["data_dir"])
+    settings.set("HTTPCACHE_DIR", str(data_dir / "httpcache"), priority="project")
+    settings.set("VIGIA_ALLOW_PRIVATE", bool(job.get("allow_private")), priority="project")
+    for key, value in (job.get("settings") or {}).items():
+        settings.set(key, value, priority="cmdline")
+    log_file = job.get("log_file")
+    if log_file:
+        settings.set("LOG_FILE", log_file, priority="cmdline")
+    return settings
+
+
+def emit(event: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(event, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def run_job(job: dict[str, Any]) -> dict[str, Any]:
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.spiders.portal import PortalSpider
+    from vigia.store import open_store
+
+    store = open_store(job["db_url"], job["data_dir"], migrate_schema=False)
+    settings = build_settings(job)
+    process = CrawlerProcess(settings, install_root_handler=bool(job.get("log_file")))
+    started = time.monotonic()
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    crawler = process.create_crawler(PortalSpider)
+    process.crawl(crawler, portals=job["portals"], run_id=job["run_id"], store=store, progress=emit)
+    process.start()
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    spider = crawler.spider
+    summary = {
+        "event": "done",
+        "seconds": round(time.monotonic() - started, 3),
+        "cpu_seconds": round((cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime), 3),
+        "wire_requests": getattr(spider, "wire_requests", 0),
+        "wire_bytes": getattr(spider, "wire_bytes", 0),
+        "pages": getattr(spider, "pages_total", 0),
+        "finished": getattr(spider, "finished_total", 0),
+    }
+    store.close()
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    if len(args) != 1:
+        sys.stderr.write("uso: python -m crawler.run TRABAJO.json\n")
+        return 2
+    try:
+        job = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        sys.stderr.write(f"error: no se puede leer el trabajo {args[0]}: {exc}\n")
+        return 2
+    emit(run_job(job))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    sys.exit(main())

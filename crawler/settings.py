@@ -1,0 +1,101 @@
+"""Scrapy settings of Vigía's crawler (polite by default; see docs/crawler.md).
+
+`crawler.run` adds the run's own values (HTTP cache directory, allow-private flag, job file) on top.
+"""
+
+from __future__ import annotations
+
+from vigia.config import USER_AGENT as VIGIA_USER_AGENT
+
+BOT_NAME = "vigia"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = VIGIA_USER_AGENT
+ROBOTSTXT_OBEY = True
+ROBOTSTXT_USER_AGENT = "Vigia"
+
+# Scrapy 2.19 traps (TECH-NOTES.md)
+REMOTE_CONTROL_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+TWISTED_DNS_RESOLVER = "crawler.safety.GuardedResolver"
+DNS_TIMEOUT = 10
+
+# Politeness: many portals at once, few requests per host.
+CONCURRENT_REQUESTS = 48
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.25
+AUTOTHROTTLE_MAX_DELAY = 10.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 20
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 8
+DEPTH_LIMIT = 12  # back-stop; the spider applies its own discovery/section depth limits
+DEPTH_PRIORITY = 0
+DOWNLOAD_MAXSIZE = 25 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+COOKIES_ENABLED = False
+REFERER_ENABLED = True
+# Vigía keeps its own per-portal "seen" sets and scope checks (each request is accounted to a portal).
+DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.GuardMiddleware": 50,
+    "crawler.middlewares.WireMiddleware": 950,
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+}
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.offsite.OffsiteMiddleware": None,
+}
+
+# Incremental nights: real conditional requests (ETag / If-Modified-Since) through the HTTP cache.
+HTTPCACHE_ENABLED = True
+HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
+HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
+HTTPCACHE_IGNORE_RESPONSE_CACHE_CONTROLS = ["no-cache", "no-store"]
+HTTPCACHE_IGNORE_HTTP_CODES = [401, 403, 404, 407, 408, 410, 429, 500, 502, 503, 504, 522, 524]
+HTTPCACHE_GZIP = True
+
+# JavaScript portals only: scrapy-playwright with Debian's Chromium, few pages at a time.
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": "/usr/bin/chromium",
+    "headless": True,
+    "args": [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+    ],
+}
+PLAYWRIGHT_MAX_CONTEXTS = 1
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20000
+PLAYWRIGHT_ABORT_REQUEST = "crawler.middlewares.abort_browser_request"
+
+LOG_LEVEL = "WARNING"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# Vigía's own limits (per portal)
+VIGIA_PAGE_BUDGET = 400
+VIGIA_DOCUMENT_BUDGET = 3000
+VIGIA_DISCOVERY_DEPTH = 3
+VIGIA_DISCOVERY_BUDGET = 60
+VIGIA_SECTION_DEPTH = 6
+VIGIA_DOCUMENT_MAXSIZE = 25 * 1024 * 1024
+VIGIA_PAGE_MAXSIZE = 5 * 1024 * 1024
+VIGIA_ALLOW_PRIVATE = False

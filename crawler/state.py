@@ -1,0 +1,227 @@
+"""Per-portal crawl state: scope, budgets, trap guards, the evidence gathered and the outcome.
+
+One spider crawls many portals at once; each request carries its portal's key in ``meta`` and every
+request ends in exactly one callback or errback, so ``pending`` reaching zero means the portal is done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from crawler.htmlparse import fold
+
+INCIDENT_KINDS = (
+    "connection_refused",
+    "timeout",
+    "http_5xx",
+    "http_404",
+    "redirect_loop",
+    "private_address_refused",
+    "robots_disallowed",
+    "login_wall",
+    "captcha",
+    "trap_cut",
+    "size_cap",
+    "page_budget",
+    "dns_error",
+    "parse_error",
+)
+#: Failures of an in-scope page that make the crawl ``partial`` (or ``unreachable`` on the home page).
+FAILURE_KINDS = {
+    "connection_refused",
+    "timeout",
+    "http_5xx",
+    "redirect_loop",
+    "private_address_refused",
+    "dns_error",
+}
+
+SESSION_PARAMS = re.compile(
+    r"^(?:phpsessid|jsessionid|sid|sessid|sessionid|session_id|session|s_id|zenid|osCsid)$", re.I
+)
+CALENDAR_PARAMS = re.compile(
+    r"^(?:month|mes|year|ano|anio|date|fecha|day|dia|week|semana|cal|calendar|calendario|time|ical)$", re.I
+)
+PAGINATION_PARAMS = re.compile(r"^(?:page|pagina|pag|p|paged|start|limitstart|offset|pg)$", re.I)
+CALENDAR_PATH = re.compile(r"/(?:calendar|calendario|agenda|eventos?|events?)/", re.I)
+SHAPE_DIGITS = re.compile(r"\d+")
+MAX_PER_SHAPE = 60
+MAX_CALENDAR_PER_SHAPE = 6
+MAX_PAGINATION = 40
+MAX_URL_LENGTH = 600
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def canonical_url(url: str) -> tuple[str, bool]:
+    """Drop the fragment and session-id parameters; return the URL and whether a session id was removed."""
+    parts = urlsplit(url)
+    path = parts.path
+    had_session = False
+    if ";jsessionid=" in path.lower():
+        path = re.split(r";jsessionid=", path, flags=re.I)[0]
+        had_session = True
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in query if not SESSION_PARAMS.match(k)]
+    if len(kept) != len(query):
+        had_session = True
+    new_query = urlencode(kept) if had_session else parts.query
+    return urlunsplit((parts.scheme, parts.netloc.lower(), path or "/", new_query, "")), had_session
+
+
+def url_shape(url: str) -> tuple[str, bool, int]:
+    """The URL's "shape" (digits folded, query keys only), whether it looks like a calendar, and the
+    pagination number it carries (0 if none)."""
+    parts = urlsplit(url)
+    keys = sorted({k.lower() for k, _ in parse_qsl(parts.query, keep_blank_values=True)})
+    calendar = bool(CALENDAR_PATH.search(parts.path)) or any(CALENDAR_PARAMS.match(k) for k in keys)
+    page_number = 0
+    for k, v in parse_qsl(parts.query):
+        if PAGINATION_PARAMS.match(k) and v.isdigit():
+            page_number = max(page_number, int(v))
+    m = re.search(r"/(?:page|pagina)/(\d+)", parts.path)
+    if m:
+        page_number = max(page_number, int(m.group(1)))
+    shape = SHAPE_DIGITS.sub("N", parts.path) + "?" + "&".join(keys)
+    return shape, calendar, page_number
+
+
+@dataclass
+class PortalState:
+    key: str
+    start_url: str
+    municipality: dict[str, Any]
+    platform_declared: str = "unknown"
+    render: str = "auto"
+    page_hosts: set[str] = field(default_factory=set)
+    document_hosts: set[str] = field(default_factory=set)
+    strategy: Any = None
+    platform_observed: str | None = None
+    rendered_with_browser: bool = False
+    transparency_url: str | None = None
+    started_at: dt.datetime = field(default_factory=utcnow)
+    pending: int = 0
+    finished: bool = False
+    seen: set[str] = field(default_factory=set)
+    shapes: Counter[str] = field(default_factory=Counter)
+    pages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    incidents: list[dict[str, Any]] = field(default_factory=list)
+    incident_keys: set[tuple[str, str]] = field(default_factory=set)
+    blobs: dict[str, tuple[int, str | None]] = field(default_factory=dict)
+    page_requests: int = 0
+    discovery_requests: int = 0
+    document_requests: int = 0
+    home_failure: tuple[str, str] | None = None
+    home_ok: bool = False
+    section_failure: tuple[str, str] | None = None
+    failures: int = 0
+    budget_hit: bool = False
+    trap_cuts: int = 0
+    requests: int = 0
+    bytes: int = 0
+    not_modified: int = 0
+    from_cache: int = 0
+    hosts_requested: dict[str, int] = field(default_factory=dict)
+    refused_out_of_scope: int = 0
+    home_sha256: str | None = None
+    notes: list[str] = field(default_factory=list)
+    section_roots: set[str] = field(default_factory=set)
+    use_browser: bool = False
+    trap_incidents: int = 0
+
+    # ------------------------------------------------------------------ scope
+    def in_scope(self, netloc: str, document: bool = False) -> bool:
+        if netloc in self.page_hosts:
+            return True
+        if document:
+            host = netloc.split(":", 1)[0]
+            return netloc in self.document_hosts or host in self.document_hosts
+        return False
+
+    def adopt_host(self, netloc: str) -> None:
+        self.page_hosts.add(netloc)
+        self.notes.append(f"el inicio redirige a {netloc}")
+
+    # ------------------------------------------------------------------ incidents
+    def incident(self, kind: str, url: str | None, message: str) -> None:
+        assert kind in INCIDENT_KINDS, kind
+        key = (kind, url or "")
+        if key in self.incident_keys:
+            return
+        self.incident_keys.add(key)
+        self.incidents.append({"kind": kind, "url": url, "message": message[:1000], "at": utcnow()})
+
+    def trap_reason(self, url: str) -> str | None:
+        """Why following ``url`` would walk into a spider trap (and count it), or ``None``."""
+        if len(url) > MAX_URL_LENGTH:
+            return "URL demasiado larga"
+        segments = [s for s in urlsplit(url).path.split("/") if s]
+        if len(segments) > 12:
+            return "ruta demasiado profunda"
+        if len(segments) >= 4 and len(set(segments)) <= len(segments) // 2:
+            return "segmentos de ruta repetidos"
+        shape, calendar, page_number = url_shape(url)
+        if page_number > MAX_PAGINATION:
+            return f"paginación sin fin (página {page_number})"
+        self.shapes[shape] += 1
+        limit = MAX_CALENDAR_PER_SHAPE if calendar else MAX_PER_SHAPE
+        if self.shapes[shape] > limit:
+            return "calendario" if calendar else "demasiadas URL con la misma forma"
+        return None
+
+    # ------------------------------------------------------------------ outcome
+    def outcome(self) -> tuple[str, str]:
+        """The crawl's outcome and a Spanish reason (DESIGN.md §3: a crawler failure is never "absent")."""
+        if self.home_failure is not None or not self.home_ok:
+            kind, message = self.home_failure or ("connection_refused", "no se obtuvo la página de inicio")
+            if kind == "robots_disallowed":
+                return "disallowed", f"robots.txt prohíbe la página de inicio: {message}"
+            if kind in ("login_wall", "captcha"):
+                return "blocked", f"la página de inicio está bloqueada ({kind}): {message}"
+            return "unreachable", f"no se pudo obtener la página de inicio ({kind}): {message}"
+        if self.section_failure is not None:
+            kind, message = self.section_failure
+            if kind == "robots_disallowed":
+                return "disallowed", f"robots.txt prohíbe la sección de transparencia: {message}"
+            if kind in ("login_wall", "captcha"):
+                return "blocked", f"la sección de transparencia está bloqueada ({kind}): {message}"
+        reasons = []
+        if self.failures:
+            reasons.append(f"{self.failures} página(s) o documento(s) fallaron")
+        if self.budget_hit:
+            reasons.append("se alcanzó el límite de páginas del portal")
+        if self.section_failure is not None:
+            reasons.append(f"la sección de transparencia falló ({self.section_failure[0]})")
+        if reasons:
+            return "partial", "; ".join(reasons)
+        if self.transparency_url is None:
+            return "complete", "rastreo completo; no se encontró una sección de transparencia"
+        return "complete", "rastreo completo"
+
+    def stats(self) -> dict[str, Any]:
+        kinds = Counter(i["kind"] for i in self.incidents)
+        return {
+            "hosts_requested": self.hosts_requested,
+            "page_requests": self.page_requests,
+            "discovery_requests": self.discovery_requests,
+            "document_requests": self.document_requests,
+            "from_cache": self.from_cache,
+            "trap_cuts": self.trap_cuts,
+            "incident_kinds": dict(kinds),
+            "home_sha256": self.home_sha256,
+            "allowed_hosts": sorted(self.page_hosts),
+            "document_hosts": sorted(self.document_hosts),
+            "notes": self.notes,
+        }
+
+
+def label_matches(label: str, pattern: re.Pattern[str]) -> bool:
+    return bool(pattern.search(fold(label)))
