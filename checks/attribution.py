@@ -1,0 +1,526 @@
+"""Which evidence belongs to which numeral: the heart of the checks.
+
+Every place a document is linked (an *occurrence*: link text, file name, the section headings above
+the link, the page's title and trail, the document's own first lines) is attributed to article-10
+numerals in two passes:
+
+1. **explicit labels** — "Numeral 8", "Art. 10 num. 8", "08 - …", "8.", "NUMERAL-2-FEBRERO.pdf",
+   "num8_agosto.pdf" — taken from the nearest place that has one (link text, file name, headings
+   nearest first, page title, page trail, the document's first lines);
+2. **vocabulary** of each numeral (declared in its rule module), only when no explicit label exists,
+   taking the most specific phrase (longest match) of the nearest place that names one.
+
+Explicit labels always beat vocabulary. Not evidence (DESIGN.md §3 hard negatives): sections that
+quote the legal text with nothing linked, empty accordions, news posts, the information unit's page
+and the request form (only explicit numeral labels next to the link count there), the law itself,
+and broken links (kept apart to explain the finding). Sections with no document count only when they
+sit under an explicit numeral heading and hold substantive content (data, not the legal wording).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from checks.model import Block, DocumentSnap, PageSnap, PortalSnapshot
+from checks.periods import Period, best_period, find_periods, period_from_dates
+from checks.text import (
+    EMAIL,
+    MONEY,
+    NOG,
+    NOT_APPLICABLE,
+    PHONE,
+    explicit_numerals,
+    explicit_numerals_in_name,
+    file_name,
+    norm,
+    url_host,
+    words,
+)
+
+DOC_EXTENSIONS = {
+    "pdf": "pdf",
+    "xlsx": "xlsx",
+    "xls": "xls",
+    "xlsm": "xlsx",
+    "docx": "docx",
+    "doc": "doc",
+    "ods": "ods",
+    "odt": "odt",
+    "csv": "csv",
+    "pptx": "pptx",
+    "ppt": "ppt",
+    "zip": "zip",
+    "rar": "zip",
+    "jpg": "image",
+    "jpeg": "image",
+    "png": "image",
+    "gif": "image",
+    "txt": "other",
+    "json": "other",
+}
+DOCUMENT_HOSTS = (
+    "guatecompras.gt",
+    "drive.google.com",
+    "docs.google.com",
+    "dropbox.com",
+    "onedrive.live.com",
+    "1drv.ms",
+    "sharepoint.com",
+    "mega.nz",
+    "scribd.com",
+    "issuu.com",
+    "box.com",
+    "gob.gt/laip",
+)
+
+_NEWS_PATH = re.compile(
+    r"/(?:noticias?|news|blog|prensa|comunicados?|eventos?|galeria|galerias|category|categoria|tag|author|articulos-de-noticias)(?:/|$|\?)"
+)
+_PERMALINK = re.compile(r"/20\d\d/\d\d/(?:\d\d/)?[^/]+/?$")
+_NEWS_WORDS = re.compile(
+    r"(?<![a-z])(?:noticias?|blog|comunicado de prensa|sala de prensa|boletin informativo)(?![a-z])"
+)
+_UIP_PAGE = re.compile(
+    r"(?<![a-z])(?:unidad de (?:acceso a la )?informacion publica|uip|solicitud(?:es)? de (?:acceso a (?:la )?)?informacion"
+    r"|formulario|acceso a la informacion publica|como solicitar|contacto|contactenos)(?![a-z])"
+)
+_TRANSPARENCY = re.compile(
+    r"(?<![a-z])(?:informacion publica de oficio|transparencia|articulo 10|art 10|laip|ley de acceso|numeral)(?![a-z])"
+)
+_FORM = re.compile(
+    r"(?<![a-z])(?:solicitud(?:es)? de (?:acceso a (?:la )?)?informacion|formulario de solicitud|formato de solicitud"
+    r"|formulario para solicitar|solicitud de acceso)(?![a-z])"
+)
+_LAW = re.compile(
+    r"(?<![a-z])(?:ley de acceso a la informacion publica|decreto 57 2008|decreto numero 57 2008|reglamento de la ley de acceso)(?![a-z])"
+)
+_NO_MOVEMENT = re.compile(
+    r"(?<![a-z])(?:sin movimiento|no (?:se )?(?:realizaron|realizo|hubo|hay|existen|existe|registra|registraron|efectuaron|efectuo|cuenta con|se cuenta con|tiene|maneja|administra|posee)"
+    r"|no se generaron|no se genero|ningun(?:a)?)(?![a-z])"
+)
+LEGAL_STOP = frozenset(
+    ["de", "la", "el", "los", "las", "y", "o", "u", "a", "en", "con", "por", "para", "del", "al", "que", "se", "su", "sus", "un", "una", "unos", "unas", "cada", "todo", "todos", "toda", "todas", "como", "sobre", "segun", "entre", "este", "esta", "estos", "estas", "lo", "le", "les", "es", "son", "fue", "ser", "sera", "han", "ha", "sin", "mas", "otros", "otras", "otro", "otra", "informacion", "publica", "publicas", "publico", "publicos", "oficio", "sujeto", "sujetos", "obligado", "obligados", "articulo", "numeral", "ley", "acceso", "entidad", "entidades", "institucion", "dependencia", "dependencias", "unidades", "unidad", "municipalidad", "municipal", "incluyendo", "incluye", "incluido", "deberan", "debera", "debe", "deben", "mantener", "actualizada", "disponible", "disponibles", "cualquier", "concepto", "conforme", "vigente", "vigentes", "forma", "caso", "casos", "mismo", "misma", "dicha", "dicho", "asi", "tambien", "donde", "cuando", "cual", "cuales", "quien", "quienes", "hacer", "fin", "efecto", "efectos", "listado", "listados", "detalle", "detallada", "detallado"]
+)
+MAX_NUMERALS_PER_PLACE = 3
+TEXT_HEAD = 2000
+
+
+@dataclass(frozen=True)
+class Item:
+    """One piece of evidence attributed to one numeral."""
+
+    numeral: int
+    url: str
+    label: str
+    page_url: str | None
+    period: Period | None
+    source: str  # document | content
+    how: str  # explicit | vocabulary
+    where: str  # etiqueta | archivo | encabezado | página | documento
+    context: str  # normalised words of everything around it (for rule-specific requirements)
+    sha256: str | None = None
+    doc_type: str = "other"
+    scanned: bool = False
+    external: bool = False
+
+
+@dataclass(frozen=True)
+class Analysis:
+    items: dict[int, tuple[Item, ...]]
+    broken: dict[int, tuple[Item, ...]]
+    not_applicable: dict[int, str]
+    empty_sections: dict[int, str]
+    evidence_documents: int
+    documents_considered: int
+
+
+@dataclass(frozen=True)
+class _Occurrence:
+    doc: DocumentSnap
+    label: str
+    headings: tuple[str, ...]  # nearest first
+    page: PageSnap | None
+    page_trail: tuple[str, ...]  # nearest first
+    news: bool
+    uip: bool
+
+
+@lru_cache(maxsize=1)
+def _vocabularies() -> tuple[tuple[int, re.Pattern[str]], ...]:
+    from checks.registry import NUMERAL_RULES
+
+    out = []
+    for rule in NUMERAL_RULES:
+        if rule.vocabulary:
+            pattern = "|".join(f"(?:{v})" for v in rule.vocabulary)
+            out.append((rule.numeral, re.compile(rf"(?<![a-z0-9])(?:{pattern})(?![a-z0-9])")))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _legal_words() -> dict[int, frozenset[str]]:
+    from checks.registry import NUMERAL_RULES
+
+    return {
+        r.numeral: frozenset(words(f"{r.title} {r.legal_text}").split()) | LEGAL_STOP for r in NUMERAL_RULES
+    }
+
+
+@lru_cache(maxsize=32768)
+def vocabulary_numerals(text: str) -> tuple[int, ...]:
+    """The numeral(s) whose vocabulary matches ``text`` most specifically (longest phrase)."""
+    w = words(text)
+    if not w:
+        return ()
+    best: dict[int, int] = {}
+    for numeral, rx in _vocabularies():
+        for m in rx.finditer(w):
+            length = m.end() - m.start()
+            if length > best.get(numeral, 0):
+                best[numeral] = length
+    if not best:
+        return ()
+    top = max(best.values())
+    return tuple(sorted(n for n, v in best.items() if v == top))
+
+
+def _explicit(text: str, name: bool = False) -> tuple[int, ...]:
+    found = explicit_numerals_in_name(text) if name else explicit_numerals(text)
+    return found if len(found) <= MAX_NUMERALS_PER_PLACE else ()
+
+
+def is_news_page(page: PageSnap | None) -> bool:
+    if page is None:
+        return False
+    url = page.final_url or page.url
+    try:
+        path = urlsplit(url).path.lower()
+    except ValueError:
+        path = ""
+    title = norm(page.title)
+    trail = norm(" ".join(page.trail))
+    if _NEWS_PATH.search(path) or _NEWS_WORDS.search(title) or _NEWS_WORDS.search(trail):
+        return True
+    return bool(_PERMALINK.search(path)) and not _TRANSPARENCY.search(title + " " + trail)
+
+
+def is_uip_page(page: PageSnap | None) -> bool:
+    """The information unit's own page or the request form (LAIP vocabulary, but not the items)."""
+    if page is None:
+        return False
+    title = norm(page.title)
+    last = norm(page.trail[-1]) if page.trail else ""
+    topic = f"{title} {last}"
+    return bool(_UIP_PAGE.search(topic)) and not _TRANSPARENCY.search(topic)
+
+
+def looks_like_document(url: str) -> str | None:
+    """The document type of a link that is not an HTML page (by extension or document host)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    path = parts.path.lower()
+    if "." in path.rsplit("/", 1)[-1]:
+        ext = path.rsplit(".", 1)[-1]
+        if ext in DOC_EXTENSIONS:
+            return DOC_EXTENSIONS[ext]
+    host = (parts.hostname or "").lower()
+    full = host + path
+    if any(h in full for h in DOCUMENT_HOSTS):
+        return "other"
+    return None
+
+
+def _attribute(occ: _Occurrence) -> tuple[tuple[int, ...], str, str]:
+    """(numerals, how, where) for one occurrence; ``()`` when nothing names a numeral."""
+    doc = occ.doc
+    fname = file_name(doc.url)
+    title = occ.page.title if occ.page else ""
+    places: list[tuple[str, str, bool]] = [(occ.label, "etiqueta", False), (fname, "archivo", True)]
+    places += [(h, "encabezado", False) for h in occ.headings]
+    if not occ.uip:
+        places += [(title, "página", False)] + [(t, "página", False) for t in occ.page_trail]
+    for text, where, is_name in places:
+        found = _explicit(text, name=is_name)
+        if found:
+            return found, "explicit", where
+    if occ.uip:
+        return (), "", ""
+    head = doc.text[:300] if doc.text else ""
+    found = _explicit(head)
+    if found:
+        return found, "explicit", "documento"
+    for text, where, is_name in places:
+        found = vocabulary_numerals(text.replace("_", " ").replace("-", " ") if is_name else text)
+        if found:
+            return found, "vocabulary", where
+    if doc.text and _TRANSPARENCY.search(norm(" ".join((title, *occ.page_trail, *occ.headings)))):
+        found = vocabulary_numerals(doc.text[:TEXT_HEAD])
+        if found and len(found) == 1:
+            return found, "vocabulary", "documento"
+    return (), "", ""
+
+
+def _period(occ: _Occurrence) -> Period | None:
+    doc = occ.doc
+    year_context = (*occ.headings, occ.page.title if occ.page else "", *occ.page_trail)
+    fname = file_name(doc.url)
+    p = best_period([occ.label, fname], year_context)
+    if p is not None and p.kind != "year":
+        return p
+    q = period_from_dates(doc.dates)
+    if q is None and doc.text:
+        q = best_period([doc.text[:TEXT_HEAD]])
+    if q is not None and q.kind != "year" and (p is None or q.year == p.year):
+        return q
+    if p is not None:
+        return p
+    h = best_period(list(occ.headings), year_context[len(occ.headings) :])
+    if h is not None:
+        return h
+    return q
+
+
+def _context(occ: _Occurrence) -> str:
+    doc = occ.doc
+    parts = [occ.label, file_name(doc.url).replace("_", " ").replace("-", " "), doc.url, *occ.headings]
+    if doc.text:
+        parts.append(doc.text[:TEXT_HEAD])
+    return words(" ".join(parts)) + " " + norm(doc.url)
+
+
+def _substantive(numeral: int, block: Block) -> bool:
+    """A section with no document counts only with real content, not the legal wording."""
+    text = block.text or ""
+    for h in block.headings:
+        text = text.replace(h, " ")
+    t = norm(text)
+    if len(t) < 40:
+        return False
+    legal = _legal_words().get(numeral, LEGAL_STOP)
+    novel = [w for w in words(t).split() if len(w) > 2 and w not in legal and not w.isdigit()]
+    signals = (
+        len(PHONE.findall(t))
+        + len(EMAIL.findall(t))
+        + len(MONEY.findall(t))
+        + len(NOG.findall(t))
+        + len([p for p in find_periods(t) if p.kind != "year"])
+    )
+    return (signals >= 3 and len(novel) >= 12) or len(novel) >= 60
+
+
+_SENTENCE_END = re.compile(r"[.;\n]|$")
+
+
+def _na_reason(block: Block) -> str | None:
+    """An explicit "no aplica" statement with its reason (same sentence or the next one), or None."""
+    t = norm(block.text or "")
+    m = NOT_APPLICABLE.search(t)
+    if not m:
+        return None
+    start = max(t.rfind(".", 0, m.start()), t.rfind(";", 0, m.start())) + 1
+    end = m.end()
+    for _ in range(2):  # the statement's sentence, and the one after it ("No aplica. La municipalidad …")
+        nxt = _SENTENCE_END.search(t, end + 1)
+        end = nxt.start() if nxt else len(t)
+    window = t[start : m.start()] + " " + t[m.end() : end]
+    reason_words = [w for w in words(window).split() if w not in LEGAL_STOP and len(w) > 2]
+    if len(reason_words) < 2:
+        return None
+    return t[start:end].strip(" .;:")[:300]
+
+
+def _pages_by_url(snapshot: PortalSnapshot) -> dict[str, PageSnap]:
+    out: dict[str, PageSnap] = {}
+    for page in snapshot.pages:
+        out.setdefault(page.url, page)
+        out.setdefault(page.final_url, page)
+    return out
+
+
+def _occurrences(snapshot: PortalSnapshot) -> Iterable[_Occurrence]:
+    docs: dict[str, DocumentSnap] = {}
+    for doc in snapshot.documents:
+        docs.setdefault(doc.url, doc)
+        if doc.final_url:
+            docs.setdefault(doc.final_url, doc)
+    pages = _pages_by_url(snapshot)
+    seen: set[tuple[str, str]] = set()
+    for page in snapshot.pages:
+        if page.status >= 400:
+            continue
+        news, uip = is_news_page(page), is_uip_page(page)
+        trail = tuple(reversed(page.trail))
+        for block in page.blocks:
+            headings = tuple(reversed(block.headings))
+            for link in block.links:
+                doc = docs.get(link.url)
+                if doc is None:
+                    doc_type = looks_like_document(link.url)
+                    if doc_type is None:
+                        continue
+                    doc = DocumentSnap(
+                        url=link.url,
+                        label=link.label,
+                        page_url=page.url,
+                        host=url_host(link.url),
+                        external=url_host(link.url) != url_host(page.url),
+                        doc_type=doc_type,
+                    )
+                seen.add((doc.url, page.url))
+                yield _Occurrence(doc, link.label or doc.label, headings, page, trail, news, uip)
+    for doc in snapshot.documents:
+        places = [(doc.page_url, doc.label, doc.trail)] + [
+            (m.page_url, m.label, m.trail) for m in doc.mentions
+        ]
+        for page_url, label, doc_trail in places:
+            if (doc.url, page_url or "") in seen:
+                continue
+            seen.add((doc.url, page_url or ""))
+            page = pages.get(page_url or "")
+            page_trail = tuple(page.trail) if page else ()
+            # the document's trail = page trail + section headings above the link
+            section = (
+                tuple(doc_trail[len(page_trail) :])
+                if page and tuple(doc_trail[: len(page_trail)]) == page_trail
+                else tuple(doc_trail)
+            )
+            yield _Occurrence(
+                doc,
+                label or doc.label,
+                tuple(reversed(section)),
+                page,
+                tuple(reversed(page_trail)),
+                is_news_page(page),
+                is_uip_page(page),
+            )
+
+
+def analyse(snapshot: PortalSnapshot) -> Analysis:
+    items: dict[int, dict[tuple[str, str], Item]] = {}
+    broken: dict[int, dict[str, Item]] = {}
+    considered: set[str] = set()
+    for occ in _occurrences(snapshot):
+        if occ.news:
+            continue
+        doc = occ.doc
+        label_n = norm(f"{occ.label} {file_name(doc.url).replace('_', ' ').replace('-', ' ')}")
+        if _FORM.search(label_n):
+            continue
+        numerals, how, where = _attribute(occ)
+        if not numerals:
+            continue
+        if _LAW.search(words(label_n)) and where not in ("etiqueta", "archivo"):
+            continue
+        considered.add(doc.url)
+        if NOT_APPLICABLE.search(label_n):
+            continue  # a document titled "no aplica" is a statement, handled with the sections
+        item_common = {
+            "url": doc.url,
+            "label": (occ.label or doc.label or file_name(doc.url)).strip(),
+            "page_url": occ.page.url if occ.page else doc.page_url,
+            "period": _period(occ),
+            "source": "document",
+            "how": how,
+            "where": where,
+            "context": _context(occ),
+            "sha256": doc.sha256,
+            "doc_type": doc.doc_type,
+            "scanned": bool(doc.is_scanned),
+            "external": doc.external,
+        }
+        for n in numerals:
+            item = Item(numeral=n, **item_common)  # type: ignore[arg-type]
+            if doc.broken:
+                broken.setdefault(n, {}).setdefault(doc.url, item)
+            else:
+                key = (doc.url, item.page_url or "")
+                items.setdefault(n, {}).setdefault(key, item)
+
+    not_applicable: dict[int, str] = {}
+    empty: dict[int, str] = {}
+    for page in snapshot.pages:
+        if page.status >= 400 or is_news_page(page):
+            continue
+        uip = is_uip_page(page)
+        for numeral, label_n in _na_documents(page):
+            not_applicable.setdefault(numeral, label_n)
+        for block in page.blocks:
+            numerals: tuple[int, ...] = ()
+            for h in reversed(block.headings):
+                numerals = _explicit(h)
+                if numerals:
+                    break
+            if not numerals and not uip and not block.headings:
+                for t in (page.title, *reversed(page.trail)):
+                    numerals = _explicit(t)
+                    if numerals:
+                        break
+            if not numerals:
+                continue
+            has_doc_link = any(looks_like_document(link.url) for link in block.links)
+            for n in numerals:
+                reason = _na_reason(block)
+                if reason:
+                    not_applicable.setdefault(n, reason)
+                    continue
+                if has_doc_link:
+                    continue
+                if _substantive(n, block) or _no_movement(block):
+                    heading = block.headings[-1] if block.headings else page.title
+                    period = best_period([block.text], (*reversed(block.headings), page.title))
+                    item = Item(
+                        numeral=n,
+                        url=page.final_url or page.url,
+                        label=heading.strip(),
+                        page_url=page.url,
+                        period=period,
+                        source="content",
+                        how="explicit",
+                        where="encabezado",
+                        context=words(" ".join((*block.headings, block.text))),
+                        doc_type="html",
+                    )
+                    items.setdefault(n, {}).setdefault((item.url, "content:" + heading), item)
+                elif n not in empty:
+                    empty[n] = (block.headings[-1] if block.headings else page.title).strip()
+    return Analysis(
+        items={
+            n: tuple(sorted(v.values(), key=lambda i: (i.url, i.page_url or ""))) for n, v in items.items()
+        },
+        broken={n: tuple(sorted(v.values(), key=lambda i: i.url)) for n, v in broken.items()},
+        not_applicable=not_applicable,
+        empty_sections=empty,
+        evidence_documents=len({i.url for v in items.values() for i in v.values() if i.source == "document"}),
+        documents_considered=len(considered),
+    )
+
+
+def _no_movement(block: Block) -> bool:
+    """ "Durante octubre 2026 no se realizaron viajes": a dated statement counts as the month's report."""
+    t = norm(block.text or "")
+    if not _NO_MOVEMENT.search(t):
+        return False
+    return any(p.kind != "year" for p in find_periods(t))
+
+
+def _na_documents(page: PageSnap) -> Iterable[tuple[int, str]]:
+    """Documents or links titled "no aplica" under a numeral (``NUMERAL-21-NO-APLICA.pdf``)."""
+    for block in page.blocks:
+        for link in block.links:
+            label_n = norm(f"{link.label} {file_name(link.url).replace('_', ' ').replace('-', ' ')}")
+            if not NOT_APPLICABLE.search(label_n):
+                continue
+            numerals = _explicit(link.label) or _explicit(file_name(link.url), name=True)
+            if not numerals:
+                for h in reversed(block.headings):
+                    numerals = _explicit(h)
+                    if numerals:
+                        break
+            for n in numerals:
+                yield n, link.label.strip() or file_name(link.url)

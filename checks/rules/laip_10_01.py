@@ -1,0 +1,36 @@
+"""LAIP-10.01 — artículo 10, numeral 1: Estructura orgánica.
+
+Texto legal (texto literal): «Estructura orgánica y funciones de cada una de las dependencias y departamentos, incluyendo su marco normativo».
+Estado de verificación del texto: texto literal verificado.
+
+Periodicidad: vigente (sin periodo).
+
+- Cumple (present): Organigrama o descripción de la estructura y funciones de las dependencias (documento o contenido sustantivo de la página), con su marco normativo.
+- Desactualizado (outdated): No aplica: es información vigente sin periodo; se considera presente mientras exista.
+- No publicado (absent): Nada publicado bajo el numeral 1 ni documento cuyo nombre o contexto sea la estructura orgánica u organigrama.
+"""
+
+from checks.rules.base import STANDING, NumeralRule
+
+RULE = NumeralRule(
+    numeral=1,
+    title="Estructura orgánica",
+    legal_text="Estructura orgánica y funciones de cada una de las dependencias y departamentos, incluyendo su marco normativo",
+    legal_text_is_summary=False,
+    periodicity=STANDING,
+    vocabulary=(
+        r"estructura organica",
+        r"organigrama\w*",
+        r"organizacion (?:interna|municipal|institucional)",
+        r"funciones de (?:cada una de )?(?:las )?(?:dependencias|direcciones|unidades)",
+        r"marco normativo",
+        r"marco legal",
+        r"base legal",
+        r"estructura (?:administrativa|organizacional)",
+    ),
+    present="Organigrama o descripción de la estructura y funciones de las dependencias (documento o contenido sustantivo de la página), con su marco normativo.",
+    outdated="No aplica: es información vigente sin periodo; se considera presente mientras exista.",
+    absent="Nada publicado bajo el numeral 1 ni documento cuyo nombre o contexto sea la estructura orgánica u organigrama.",
+    report_noun="documento",
+    doc=__doc__ or "",
+)

@@ -1,0 +1,34 @@
+"""LAIP-10.02 — artículo 10, numeral 2: Dirección y teléfonos.
+
+Texto legal (resumen (vigia/data/laip_art10.csv)): «Dirección y teléfonos de la entidad y de todas las dependencias que la conforman».
+Estado de verificación del texto: resumen (texto literal no visto).
+
+Periodicidad: vigente (sin periodo).
+
+- Cumple (present): Dirección y teléfonos de la municipalidad y de sus dependencias (documento o contenido de la página con teléfonos/direcciones).
+- Desactualizado (outdated): No aplica: información vigente sin periodo.
+- No publicado (absent): Nada publicado bajo el numeral 2 ni directorio de dependencias.
+"""
+
+from checks.rules.base import STANDING, NumeralRule
+
+RULE = NumeralRule(
+    numeral=2,
+    title="Dirección y teléfonos",
+    legal_text="Dirección y teléfonos de la entidad y de todas las dependencias que la conforman",
+    legal_text_is_summary=True,
+    periodicity=STANDING,
+    vocabulary=(
+        r"direccion(?:es)? y telefonos?",
+        r"directorio telefonico",
+        r"directorio de (?:dependencias|oficinas|unidades|direcciones)",
+        r"telefonos? (?:de|y) (?:las )?(?:dependencias|oficinas)",
+        r"datos de contacto de (?:las )?dependencias",
+        r"ubicacion y telefonos?",
+    ),
+    present="Dirección y teléfonos de la municipalidad y de sus dependencias (documento o contenido de la página con teléfonos/direcciones).",
+    outdated="No aplica: información vigente sin periodo.",
+    absent="Nada publicado bajo el numeral 2 ni directorio de dependencias.",
+    report_noun="directorio",
+    doc=__doc__ or "",
+)

@@ -1,0 +1,44 @@
+"""LAIP-10.05 — artículo 10, numeral 5: Misión, objetivos y plan operativo anual.
+
+Texto legal (resumen (vigia/data/laip_art10.csv)): «Misión y objetivos de la institución, su plan operativo anual y resultados obtenidos».
+Estado de verificación del texto: resumen de memoria.
+
+Periodicidad: anual (ejercicio fiscal vigente).
+
+- Cumple (present): Misión y objetivos, y el plan operativo anual (POA) del ejercicio fiscal vigente o sus resultados.
+- Desactualizado (outdated): El POA o documento más reciente es de un ejercicio anterior al vigente.
+- No publicado (absent): Nada publicado bajo el numeral 5 ni misión/visión o POA.
+
+Nota: Hasta el 31 de enero se acepta el POA del ejercicio anterior.
+"""
+
+from checks.rules.base import ANNUAL_CURRENT, NumeralRule
+
+RULE = NumeralRule(
+    numeral=5,
+    title="Misión, objetivos y plan operativo anual",
+    legal_text="Misión y objetivos de la institución, su plan operativo anual y resultados obtenidos",
+    legal_text_is_summary=True,
+    periodicity=ANNUAL_CURRENT,
+    vocabulary=(
+        r"mision",
+        r"vision",
+        r"mision y vision",
+        r"objetivos (?:institucionales|estrategicos|de la (?:institucion|municipalidad))",
+        r"plan operativo anual",
+        r"poa",
+        r"plan operativo",
+        r"plan operativo multianual",
+        r"pom",
+        r"plan estrategico institucional",
+        r"pei",
+        r"resultados obtenidos",
+        r"memoria de labores",
+    ),
+    present="Misión y objetivos, y el plan operativo anual (POA) del ejercicio fiscal vigente o sus resultados.",
+    outdated="El POA o documento más reciente es de un ejercicio anterior al vigente.",
+    absent="Nada publicado bajo el numeral 5 ni misión/visión o POA.",
+    report_noun="plan operativo anual",
+    notes=("Hasta el 31 de enero se acepta el POA del ejercicio anterior.",),
+    doc=__doc__ or "",
+)

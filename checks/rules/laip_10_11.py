@@ -1,0 +1,34 @@
+"""LAIP-10.11 — artículo 10, numeral 11: Contrataciones de bienes y servicios.
+
+Texto legal (resumen (vigia/data/laip_art10.csv)): «Contrataciones de todos los bienes y servicios utilizados: montos, precios unitarios, costos, renglones, proveedores, adjudicación, contratos».
+Estado de verificación del texto: resumen de memoria.
+
+Periodicidad: mensual.
+
+- Cumple (present): Contrataciones de bienes y servicios (montos, proveedores, contratos) del mes exigible o posterior.
+- Desactualizado (outdated): La publicación más reciente es de un mes anterior al exigible.
+- No publicado (absent): Nada publicado bajo el numeral 11 ni listado de contrataciones de bienes y servicios.
+"""
+
+from checks.rules.base import MONTHLY, NumeralRule
+
+RULE = NumeralRule(
+    numeral=11,
+    title="Contrataciones de bienes y servicios",
+    legal_text="Contrataciones de todos los bienes y servicios utilizados: montos, precios unitarios, costos, renglones, proveedores, adjudicación, contratos",
+    legal_text_is_summary=True,
+    periodicity=MONTHLY,
+    vocabulary=(
+        r"contratacion(?:es)? de (?:todos los )?bienes y servicios",
+        r"contrat\w* de bienes y servicios",
+        r"bienes y servicios",
+        r"adquisicion(?:es)? de bienes(?: y servicios)?",
+        r"contrataciones?",
+        r"contratos?",
+    ),
+    present="Contrataciones de bienes y servicios (montos, proveedores, contratos) del mes exigible o posterior.",
+    outdated="La publicación más reciente es de un mes anterior al exigible.",
+    absent="Nada publicado bajo el numeral 11 ni listado de contrataciones de bienes y servicios.",
+    report_noun="informe mensual de contrataciones",
+    doc=__doc__ or "",
+)

@@ -1,0 +1,44 @@
+"""LAIP-10.20 — artículo 10, numeral 20: Contrataciones por cotización y licitación.
+
+Texto legal (resumen (vigia/data/laip_art10.csv)): «Todas las contrataciones por cotización y licitación y sus contratos: número de operación en el sistema electrónico (NOG Guatecompras), fecha de adjudicación, proveedor, monto, plazo, fecha de aprobación».
+Estado de verificación del texto: texto literal verificado.
+
+Periodicidad: mensual.
+
+- Cumple (present): Contrataciones por cotización y licitación con su número de operación en Guatecompras (NOG), del mes exigible o posterior.
+- Desactualizado (outdated): La publicación más reciente es de un mes anterior al exigible.
+- No publicado (absent): Nada publicado bajo el numeral 20, o documentos sin número de operación (NOG) ni enlace a Guatecompras.
+
+Requisito adicional: la evidencia debe contener el número de operación de Guatecompras (NOG) ni enlace a Guatecompras.
+
+Nota: El numeral exige el número de operación del sistema electrónico (NOG): sin NOG ni enlace a Guatecompras no se da por cumplido.
+"""
+
+from checks.rules.base import MONTHLY, NumeralRule
+
+RULE = NumeralRule(
+    numeral=20,
+    title="Contrataciones por cotización y licitación",
+    legal_text="Todas las contrataciones por cotización y licitación y sus contratos: número de operación en el sistema electrónico (NOG Guatecompras), fecha de adjudicación, proveedor, monto, plazo, fecha de aprobación",
+    legal_text_is_summary=True,
+    periodicity=MONTHLY,
+    vocabulary=(
+        r"cotizaci\w*",
+        r"licitaci\w*",
+        r"cotizacion(?:es)? y licitacion(?:es)?",
+        r"contratacion\w* (?:por|de|mediante) (?:cotizacion|licitacion)\w*",
+        r"nog",
+        r"guatecompras",
+        r"numero de operacion",
+    ),
+    present="Contrataciones por cotización y licitación con su número de operación en Guatecompras (NOG), del mes exigible o posterior.",
+    outdated="La publicación más reciente es de un mes anterior al exigible.",
+    absent="Nada publicado bajo el numeral 20, o documentos sin número de operación (NOG) ni enlace a Guatecompras.",
+    report_noun="informe mensual",
+    requires=r"(?<![a-z])(?:nog|npg)\s*\d{5,9}|guatecompras|numero de operacion",
+    requires_es="el número de operación de Guatecompras (NOG) ni enlace a Guatecompras",
+    notes=(
+        "El numeral exige el número de operación del sistema electrónico (NOG): sin NOG ni enlace a Guatecompras no se da por cumplido.",
+    ),
+    doc=__doc__ or "",
+)

@@ -1,0 +1,32 @@
+"""LAIP-10.23 — artículo 10, numeral 23: Informes de auditoría.
+
+Texto legal (resumen (vigia/data/laip_art10.csv)): «Informes finales de auditorías gubernamentales o privadas, según períodos auditados».
+Estado de verificación del texto: resumen de memoria.
+
+Periodicidad: anual (año anterior o posterior).
+
+- Cumple (present): Informe final de auditoría (Contraloría General de Cuentas o privada) del año anterior a la fecha de referencia, o posterior.
+- Desactualizado (outdated): El informe de auditoría más reciente es de un año anterior al exigible.
+- No publicado (absent): Nada publicado bajo el numeral 23 ni informe de auditoría.
+"""
+
+from checks.rules.base import ANNUAL_PREVIOUS, NumeralRule
+
+RULE = NumeralRule(
+    numeral=23,
+    title="Informes de auditoría",
+    legal_text="Informes finales de auditorías gubernamentales o privadas, según períodos auditados",
+    legal_text_is_summary=True,
+    periodicity=ANNUAL_PREVIOUS,
+    vocabulary=(
+        r"auditorias?",
+        r"informes? (?:final(?:es)? )?de auditoria",
+        r"auditoria (?:gubernamental|financiera|externa|interna)",
+        r"auditor\w*",
+    ),
+    present="Informe final de auditoría (Contraloría General de Cuentas o privada) del año anterior a la fecha de referencia, o posterior.",
+    outdated="El informe de auditoría más reciente es de un año anterior al exigible.",
+    absent="Nada publicado bajo el numeral 23 ni informe de auditoría.",
+    report_noun="informe de auditoría",
+    doc=__doc__ or "",
+)

@@ -1,0 +1,143 @@
+"""Text helpers for the checks: normalisation and explicit numeral labels.
+
+Everything here works on *normalised* text: accents removed (``unidecode``), lower case, degree and
+ordinal signs turned into ``o``. Numeral labels are matched on the normalised text with punctuation
+kept, so that ``"8."``, ``"8)"`` and ``"08 -"`` can be told apart from dates and amounts.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from urllib.parse import unquote, urlsplit
+
+from unidecode import unidecode
+
+_SPACES = re.compile(r"\s+")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+@lru_cache(maxsize=65536)
+def norm(text: str) -> str:
+    """Lower case, no accents, single spaces; punctuation kept."""
+    if not text:
+        return ""
+    text = text.replace("°", "o").replace("º", "o").replace("ª", "a")
+    return _SPACES.sub(" ", unidecode(text).lower()).strip()
+
+
+@lru_cache(maxsize=65536)
+def words(text: str) -> str:
+    """Normalised text with every run of non-alphanumerics turned into one space (for vocabulary)."""
+    return _NON_ALNUM.sub(" ", norm(text)).strip()
+
+
+def file_name(url: str) -> str:
+    """The last path segment of a URL, decoded, without its extension (``NUMERAL-2-FEBRERO``)."""
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return ""
+    name = unquote(path.rstrip("/").rsplit("/", 1)[-1])
+    if "." in name:
+        stem, ext = name.rsplit(".", 1)
+        if 1 <= len(ext) <= 5 and ext.isalnum():
+            name = stem
+    return name
+
+
+def url_host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+# --------------------------------------------------------------------------- explicit numeral labels
+
+_ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50}
+
+
+def _roman(value: str) -> int | None:
+    total, prev = 0, 0
+    for ch in reversed(value):
+        n = _ROMAN.get(ch)
+        if n is None:
+            return None
+        total = total - n if n < prev else total + n
+        prev = max(prev, n)
+    return total or None
+
+
+# "numeral 8", "numeral8", "num. 8", "num8", "numeral no. 8", "numerales 8", "NUMERAL-2-FEBRERO",
+# "Art. 10 num. 8", "Artículo 10, numeral 8" (the "num" part carries the number).
+_NUM_WORD = re.compile(
+    r"(?<![a-z])num(?:erales?|eral|er|\.)?\s*[.:#_\-]*\s*(?:no\.?\s*|n\.?o\.?\s*)?(\d{1,2})(?!\d)(?![.,]\d)"
+)
+_NUM_ROMAN = re.compile(r"(?<![a-z])numeral\s*[.:#_\-]*\s*([ivxl]{1,6})(?![a-z])")
+# "Art. 10 inciso 8" style ("inciso"/"literal" are used by some portals instead of "numeral").
+_ART_INCISO = re.compile(r"(?<![a-z])art(?:iculo|\.)?\s*10\s*[,.]?\s*(?:inciso|literal)\s*(\d{1,2})(?!\d)")
+# Leading "8. ", "8) ", "08 - ", "8.- ", "8: " at the start of a heading or label (not "8.5", "08-2026").
+_LEADING = re.compile(r"^\s*(?:\(\s*)?(\d{1,2})\s*(?:\.\s*-|\.|\)|-|–|—|:)\s*(?=[a-z(\"'])")
+
+
+def explicit_numerals(text: str) -> tuple[int, ...]:
+    """Article-10 numerals named explicitly in ``text`` (in order of appearance, 1–29 only)."""
+    if not text:
+        return ()
+    t = norm(text)
+    found: list[tuple[int, int]] = []
+    for rx in (_NUM_WORD, _ART_INCISO):
+        for m in rx.finditer(t):
+            found.append((m.start(), int(m.group(1))))
+    for m in _NUM_ROMAN.finditer(t):
+        value = _roman(m.group(1))
+        if value:
+            found.append((m.start(), value))
+    m = _LEADING.match(t)
+    if m:
+        found.append((m.start(), int(m.group(1))))
+    out: list[int] = []
+    for _pos, n in sorted(found):
+        if 1 <= n <= 29 and n not in out:
+            out.append(n)
+    return tuple(out)
+
+
+def explicit_numerals_in_name(name: str) -> tuple[int, ...]:
+    """Numerals named in a file name (``NUMERAL-2-FEBRERO``, ``num8_agosto``, ``08-ejecucion``)."""
+    if not name:
+        return ()
+    spaced = name.replace("_", " ").replace("+", " ")
+    return explicit_numerals(spaced)
+
+
+_STRIP_FOR_PERIODS = re.compile(
+    r"(?<![a-z])num(?:erales?|eral|er|\.)?\s*[.:#_\-]*\s*(?:no\.?\s*)?\d{1,2}(?!\d)"
+    r"|(?<![a-z])art(?:iculo|\.)?\s*[.:#_\-]*\s*\d{1,3}(?!\d)"
+    r"|(?<![a-z])(?:decreto|acuerdo(?: gubernativo| municipal)?|ley)\s*(?:numero|no\.?|n\.?o\.?)?\s*\d{1,4}\s*[-–/]\s*\d{2,4}"
+    r"|(?<![a-z])(?:nog|npg|nit)\s*[.:#_\-]*\s*\d+"
+    r"|(?<![a-z])q\s*\.?\s*[\d.,]+\d"
+)
+_LEADING_NUMBER = re.compile(r"^\s*(?:\(\s*)?\d{1,2}\s*(?:\.\s*-|\.|\)|-|–|—|:)\s*(?=[a-z(\"'])")
+
+
+def strip_non_period_numbers(text: str) -> str:
+    """Remove numeral labels, article/decree numbers, NOG and money so they are not read as dates."""
+    t = norm(text)
+    t = _LEADING_NUMBER.sub(" ", t)
+    return _STRIP_FOR_PERIODS.sub(" ", t)
+
+
+# --------------------------------------------------------------------------- other signals
+
+NOG = re.compile(
+    r"(?<![a-z])(?:nog|numero de operacion guatecompras|no\. de operacion)\s*[.:#_\-]*\s*\d{5,9}"
+)
+GUATECOMPRAS = re.compile(r"guatecompras\.gt")
+EMAIL = re.compile(r"[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,}")
+PHONE = re.compile(r"(?<!\d)(?:\+?502[\s\-]?)?\d{4}[\s\-]?\d{4}(?!\d)")
+MONEY = re.compile(r"(?<![a-z])q\s*\.?\s*\d[\d.,]*")
+NOT_APPLICABLE = re.compile(
+    r"(?<![a-z])(?:no\s+(?:le\s+)?aplica|no\s+es\s+aplicable|no\s+aplicable|n/a(?![a-z]))"
+)
