@@ -1,0 +1,272 @@
+"""``build_reports``: the static site, the PDFs and the CGC exports of one run (docs/CONTRACTS.md).
+
+Layout of ``out_dir``::
+
+    index.html            the PDH compliance report (ranking, bands, departments, trends, changes)
+    prioridad.html        the priority list on its own
+    matriz.html           municipalities × numerals
+    nocturno.html         the monitors' nightly report (crawl health)
+    datos.html            the exports and their schema
+    municipio/XXXX.html   one checklist per municipality (+ XXXX.pdf)
+    evidencia/<sha256>.<ext>   archived copies of cited evidence (HTML kept as .html.txt)
+    datos/hallazgos.{csv,xlsx,json}
+    static/vigia.css
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from reports import exports, views
+from reports.loader import BlobInfo, load_blob_info, load_history, load_run, previous_run_id, resolve_run_id
+from reports.pdf import render_pdfs
+from vigia import __version__
+from vigia.errors import UserError
+from vigia.registry import Municipality
+from vigia.store.db import Store
+
+_CONTENT_TYPE_EXT: dict[str, str] = {
+    "application/pdf": "pdf",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/vnd.ms-excel": "xls",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/msword": "doc",
+    "application/vnd.oasis.opendocument.spreadsheet": "ods",
+    "application/vnd.oasis.opendocument.text": "odt",
+    "text/csv": "csv",
+    "application/zip": "zip",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/gif": "gif",
+    "text/plain": "txt",
+    # active formats are archived as text, so an archived page can never run its scripts in the site
+    "text/html": "html.txt",
+    "application/xhtml+xml": "html.txt",
+    "image/svg+xml": "svg.txt",
+    "application/json": "json.txt",
+}
+_SAFE_EXTENSIONS = frozenset(
+    {"pdf", "xlsx", "xls", "docx", "doc", "ods", "odt", "csv", "zip", "png", "jpg", "gif"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSummary:
+    run_id: int
+    as_of: dt.date
+    out_dir: Path
+    portals: int
+    scored: int
+    pages: int
+    evidence_files: int
+    export_rows: int
+    pdfs: int
+    pdf_failures: tuple[str, ...]
+    seconds: float
+    seconds_pdf: float
+
+    @property
+    def index(self) -> Path:
+        return self.out_dir / "index.html"
+
+    def describe(self) -> str:
+        pdf = (
+            f", {self.pdfs} PDF en {self.seconds_pdf:.1f} s"
+            + (f" ({len(self.pdf_failures)} fallidos)" if self.pdf_failures else "")
+            if self.pdfs or self.pdf_failures
+            else ", sin PDF"
+        )
+        return (
+            f"Reportes de la corrida {self.run_id} (referencia {self.as_of.isoformat()}): "
+            f"{self.portals} portales ({self.scored} con puntaje), {self.pages} páginas HTML, "
+            f"{self.evidence_files} copias de evidencia, {self.export_rows} filas exportadas"
+            f"{pdf}; total {self.seconds:.1f} s → {self.index}"
+        )
+
+
+def environment() -> Environment:
+    """Jinja2 with autoescape always on and strict undefined variables."""
+    return Environment(
+        loader=PackageLoader("reports", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def archive_extension(info: BlobInfo | None, url: str) -> str:
+    """The file extension for an archived copy; active content (HTML, SVG) becomes text."""
+    ctype = ((info.content_type if info else None) or "").split(";")[0].strip().lower()
+    if ctype in _CONTENT_TYPE_EXT:
+        return _CONTENT_TYPE_EXT[ctype]
+    doc_type = (info.doc_type if info else None) or ""
+    if doc_type in _SAFE_EXTENSIONS:
+        return doc_type
+    try:
+        suffix = Path(urlsplit(url).path).suffix.lower().lstrip(".")
+    except ValueError:
+        suffix = ""
+    if suffix == "jpeg":
+        suffix = "jpg"
+    if suffix in _SAFE_EXTENSIONS:
+        return suffix
+    if suffix in ("html", "htm", "php", "asp", "aspx", "") and ctype.startswith("text/"):
+        return "html.txt"
+    return "bin"
+
+
+def _copy_evidence(store: Store, run_id: int, data: Any, out_dir: Path) -> dict[str, str]:
+    """Copy the raw bodies of cited evidence into ``evidencia/``; returns sha256 → relative path."""
+    first_url: dict[str, str] = {}
+    for portal in data.portals:
+        for finding in portal.findings:
+            for e in finding.evidence:
+                if e.sha256 and e.sha256 not in first_url:
+                    first_url[e.sha256] = e.url
+    if not first_url:
+        return {}
+    infos = load_blob_info(store, run_id, list(first_url))
+    folder = out_dir / "evidencia"
+    folder.mkdir(parents=True, exist_ok=True)
+    archived: dict[str, str] = {}
+    for sha in sorted(first_url):
+        if not store.blobs.has(sha):
+            continue
+        rel = f"evidencia/{sha}.{archive_extension(infos.get(sha), first_url[sha])}"
+        target = out_dir / rel
+        if not target.exists():
+            try:
+                body = store.blobs.get(sha)
+            except (OSError, EOFError):
+                continue
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_bytes(body)
+            tmp.replace(target)
+        archived[sha] = rel
+    return archived
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def build_reports(
+    store: Store,
+    out_dir: Path,
+    run_id: int | None,
+    as_of: dt.date,
+    registry: Sequence[Municipality],
+    pdf: bool = True,
+    console: Any = None,
+    pdf_workers: int | None = None,
+) -> ReportSummary:
+    """Write the site, the exports and (``pdf=True``) the checklists' PDFs for one run."""
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".vigia-write-test"
+        probe.write_text("", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"no se puede escribir en la carpeta de reportes {out_dir}: {exc.strerror}") from None
+
+    rid = resolve_run_id(store, run_id)
+    data = load_run(store, rid, as_of)
+    prev_id = previous_run_id(store, rid)
+    previous = load_run(store, prev_id, as_of, with_details=False) if prev_id is not None else None
+    history = load_history(store, rid, as_of)
+    archived = _copy_evidence(store, rid, data, out_dir)
+    ctx = views.ReportContext(
+        data=data,
+        previous=previous,
+        history=history,
+        registry=list(registry),
+        as_of=as_of,
+        pdf=pdf,
+        archived=archived,
+    )
+
+    env = environment()
+    pages = 0
+
+    def render(template: str, rel: str, view: Any) -> None:
+        nonlocal pages
+        _write(out_dir / rel, env.get_template(template).render(view=view, meta=view.meta))
+        pages += 1
+
+    render("index.html.j2", "index.html", views.index_view(ctx))
+    render("priority.html.j2", "prioridad.html", views.priority_view(ctx))
+    render("matrix.html.j2", "matriz.html", views.matrix_view(ctx))
+    render("nightly.html.j2", "nocturno.html", views.nightly_view(ctx))
+    checklist = env.get_template("checklist.html.j2")
+    checklist_pages: list[str] = []
+    for portal in data.portals:
+        view = views.checklist_view(ctx, portal)
+        _write(out_dir / view.file_name, checklist.render(view=view, meta=view.meta))
+        checklist_pages.append(view.file_name)
+        pages += 1
+    static = out_dir / "static"
+    static.mkdir(exist_ok=True)
+    with resources.as_file(resources.files("reports").joinpath("static/vigia.css")) as css:
+        shutil.copyfile(css, static / "vigia.css")
+
+    result = exports.write_exports(data, out_dir, archived, ctx.file_names, __version__)
+    data_view = views.DataView(
+        meta=ctx.meta("Datos abiertos", "data"),
+        files=(
+            views.ExportFile("datos/hallazgos.csv", "CSV en UTF-8 (con BOM), separado por comas"),
+            views.ExportFile(
+                "datos/hallazgos.xlsx", "Libro de Excel: hallazgos, reglas del portal, portales, esquema"
+            ),
+            views.ExportFile("datos/hallazgos.json", "JSON con la evidencia completa de cada hallazgo"),
+        ),
+        columns=exports.COLUMNS,
+        schema_version=exports.SCHEMA_VERSION,
+    )
+    render("data.html.j2", "datos.html", data_view)
+    html_seconds = time.perf_counter() - started
+    if console is not None:
+        console.print(
+            f"Sitio escrito en {out_dir} ({pages} páginas, {len(archived)} copias de evidencia) en {html_seconds:.1f} s"
+        )
+
+    pdfs, failures, pdf_seconds = 0, (), 0.0
+    if pdf and checklist_pages:
+        if console is not None:
+            console.print(f"Generando {len(checklist_pages)} PDF de listas de verificación…")
+        t0 = time.perf_counter()
+        outcome = render_pdfs(out_dir, sorted(checklist_pages), workers=pdf_workers)
+        pdf_seconds = time.perf_counter() - t0
+        pdfs, failures = outcome.written, outcome.failed
+        if console is not None:
+            for line in failures[:10]:
+                console.print(f"PDF no generado: {line}", markup=False)
+
+    return ReportSummary(
+        run_id=rid,
+        as_of=as_of,
+        out_dir=out_dir,
+        portals=len(data.portals),
+        scored=sum(1 for p in data.portals if p.evaluation and p.evaluation.score is not None),
+        pages=pages,
+        evidence_files=len(archived),
+        export_rows=result.rows,
+        pdfs=pdfs,
+        pdf_failures=failures,
+        seconds=time.perf_counter() - started,
+        seconds_pdf=pdf_seconds,
+    )

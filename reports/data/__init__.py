@@ -1,0 +1,1 @@
+"""Facts the reports carry (see reports/facts.py)."""
