@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
-import os
-import shutil
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from fleet.files import apply_next_night, load_fleet, write_fleet
+from fleet.model import PLATFORMS
 from vigia.errors import UserError
-from vigia.registry import COLUMNS, Municipality, load_registry, parse_registry
+from vigia.registry import load_registry
 
 console = Console()
 
@@ -30,62 +28,6 @@ fleet_app = typer.Typer(
 )
 
 FleetDirOpt = Annotated[Path, typer.Option("--fleet", help="Carpeta de la flota (la de `generate --out`).")]
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _dump(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
-
-
-def registry_csv(spec: dict[str, Any], rows: dict[str, Municipality]) -> str:
-    """The fleet's registry: same columns as municipalities.csv, portal_url pointing at the fleet."""
-    from fleet.truth import portal_truth
-
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for p in spec["portals"]:
-        m = rows[p["ine_code"]]
-        hosts = portal_truth(spec, p)["document_hosts"]
-        values = {
-            "ine_code": m.ine_code,
-            "department_code": m.department_code,
-            "department": m.department,
-            "municipality": m.municipality,
-            "portal_url": p["url"],
-            "alt_urls": "",
-            "platform": p["declared_platform"],
-            "render": p["declared_render"],
-            "document_hosts": ";".join(hosts),
-            "priority": "yes" if m.priority else "no",
-            "active": "yes",
-            "sicoin_code": m.sicoin_code,
-            "population_2020": "" if m.population_2020 is None else str(m.population_2020),
-            "pdh_score_2023": "" if m.pdh_score_2023 is None else f"{m.pdh_score_2023:g}",
-            "notes": "portal simulado (flota de pruebas de Vigía)",
-        }
-        writer.writerow([values[c] for c in COLUMNS])
-    text = buf.getvalue()
-    parse_registry(text, source="registry.csv")  # the fleet's registry must pass the same validation
-    return text
-
-
-def _load(fleet_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    try:
-        spec = json.loads((fleet_dir / "spec.json").read_text(encoding="utf-8"))
-        truth = json.loads((fleet_dir / "truth.json").read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise UserError(
-            f"{fleet_dir} no contiene una flota ({Path(exc.filename).name} no existe): use `vigia fleet generate`"
-        ) from None
-    except ValueError as exc:
-        raise UserError(f"{fleet_dir}: archivo de flota ilegible ({exc})") from None
-    return spec, truth
 
 
 @fleet_app.command("generate")
@@ -105,11 +47,14 @@ def generate_cmd(
             help="mix (proporciones realistas), all (al menos uno de cada modo de falla) o none.",
         ),
     ] = "mix",
+    platforms: Annotated[
+        str | None,
+        typer.Option(
+            "--platforms", help="Plataformas a repartir en orden (pruebas), p. ej. javascript,wordpress."
+        ),
+    ] = None,
 ) -> None:
     """Genera la flota: spec.json, truth.json y registry.csv en --out."""
-    from fleet.generate import generate_fleet
-    from fleet.truth import build_truth
-
     started = time.perf_counter()
     try:
         as_of_date = dt.date.fromisoformat(as_of)
@@ -119,20 +64,22 @@ def generate_cmd(
         raise UserError(f"--failures debe ser mix, all o none, no {failures!r}")
     if not 1 <= base_port <= 65535:
         raise UserError(f"--base-port inválido {base_port}")
-    rows = [m for m in load_registry(registry) if m.active]
-    if not 1 <= portals <= len(rows):
-        raise UserError(f"--portals debe estar entre 1 y {len(rows)} (municipalidades activas del registro)")
-    spec = generate_fleet(rows, portals, seed=seed, as_of=as_of_date, base_port=base_port, failures=failures)
-    truth = build_truth(spec)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        _write_atomic(out / "spec.json", json.dumps(spec, ensure_ascii=False, separators=(",", ":")))
-        _write_atomic(out / "truth.json", _dump(truth))
-        _write_atomic(out / "registry.csv", registry_csv(spec, {m.ine_code: m for m in rows}))
-        for old in out.glob("truth-night*.json"):
-            old.unlink()
-    except OSError as exc:
-        raise UserError(f"no se puede escribir en {out}: {exc.strerror}") from None
+    platform_list = [x.strip() for x in platforms.split(",") if x.strip()] if platforms else None
+    unknown = [x for x in platform_list or [] if x not in PLATFORMS]
+    if unknown:
+        raise UserError(
+            f"plataforma desconocida en --platforms: {', '.join(unknown)} (use {', '.join(PLATFORMS)})"
+        )
+    spec, truth = write_fleet(
+        out,
+        load_registry(registry),
+        portals,
+        seed=seed,
+        as_of=as_of_date,
+        base_port=base_port,
+        failures=failures,
+        platforms=platform_list,
+    )
     seconds = time.perf_counter() - started
     docs = sum(len(p["documents"]) for p in truth["portals"])
     pages = sum(len(p["pages"]) for p in truth["portals"])
@@ -191,7 +138,7 @@ def truth_cmd(
     """Muestra la composición de la verdad: estados, plataformas, fallas, casos difíciles, documentos."""
     from fleet.truth import makeup
 
-    _spec, truth = _load(fleet)
+    _spec, truth = load_fleet(fleet)
     data = makeup(truth)
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True))
@@ -222,21 +169,8 @@ def next_night_cmd(
     ] = None,
 ) -> None:
     """Aplica la "noche siguiente": un subconjunto conocido cambia; reescribe spec.json y truth.json."""
-    from fleet.night import next_night
-    from fleet.truth import build_truth
-
-    spec, truth = _load(fleet)
-    new_spec, changes = next_night(spec, seed)
-    new_truth = build_truth(new_spec)
-    new_truth["changes"] = changes
-    try:
-        previous = fleet / f"truth-night{truth.get('night', 1)}.json"
-        shutil.copyfile(fleet / "truth.json", previous)
-        _write_atomic(fleet / "truth.json", _dump(new_truth))
-        _write_atomic(fleet / "spec.json", json.dumps(new_spec, ensure_ascii=False, separators=(",", ":")))
-        _write_atomic(fleet / "changes.json", _dump(changes))
-    except OSError as exc:
-        raise UserError(f"no se puede escribir en {fleet}: {exc.strerror}") from None
+    new_spec, changes = apply_next_night(fleet, seed)
+    previous = fleet / f"truth-night{int(new_spec['night']) - 1}.json"
     kinds: dict[str, int] = {}
     for c in changes:
         kinds[c["change"]] = kinds.get(c["change"], 0) + 1

@@ -848,15 +848,29 @@ def generate_fleet(
     as_of: dt.date = dt.date(2026, 11, 25),
     base_port: int = 8377,
     failures: str = "mix",
+    platforms: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Build the spec of a fleet: the first ``portals`` municipalities of the registry."""
+    """Build the spec of a fleet: the first ``portals`` municipalities of the registry.
+
+    ``platforms`` (tests) cycles the given platforms over the portals whose failure mode allows them.
+    """
     chosen = registry[:portals]
     rng = random.Random(f"fleet:{seed}:{len(chosen)}:{failures}")
     failure_of, quirks_of = _assign(rng, len(chosen), failures)
     out = []
+    cycle = 0
     for i, muni in enumerate(chosen):
         prng = random.Random(f"platform:{seed}:{muni.ine_code}:{failure_of[i]}")
         platform = _platform_for(prng, failure_of[i])
+        if platforms and failure_of[i] in (
+            None,
+            "connection_refused",
+            "http_5xx",
+            "timeout",
+            "robots_disallow",
+        ):
+            platform = platforms[cycle % len(platforms)]
+            cycle += 1
         declared = prng.random() < 0.5
         out.append(
             build_portal(i, muni, seed, as_of, base_port, platform, failure_of[i], quirks_of[i], declared)

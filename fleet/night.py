@@ -170,7 +170,8 @@ def next_night(spec: dict[str, Any], seed: int | None = None) -> tuple[dict[str,
         )
         p["modified"] = stamp
     # a portal goes down
-    for p in pick([p for p in healthy if not p["quirks"]], count):
+    plain = [p for p in healthy if not p["quirks"] and p["ine_code"] not in touched]
+    for p in pick(plain or healthy, count):
         p["failure"] = "connection_refused"
         changes.append(
             {"ine_code": p["ine_code"], "change": "portal_down", "outcome": "complete -> unreachable"}
