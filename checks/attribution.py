@@ -93,7 +93,7 @@ _TRANSPARENCY = re.compile(
 )
 _FORM = re.compile(
     r"(?<![a-z])(?:solicitud(?:es)? de (?:acceso a (?:la )?)?informacion|formulario de solicitud|formato de solicitud"
-    r"|formulario para solicitar|solicitud de acceso)(?![a-z])"
+    r"|formulario para solicitar|solicitud de acceso|guia para solicitar|como solicitar)(?![a-z])"
 )
 _LAW = re.compile(
     r"(?<![a-z])(?:ley de acceso a la informacion publica|decreto 57 2008|decreto numero 57 2008|reglamento de la ley de acceso)(?![a-z])"
@@ -103,7 +103,123 @@ _NO_MOVEMENT = re.compile(
     r"|no se generaron|no se genero|ningun(?:a)?)(?![a-z])"
 )
 LEGAL_STOP = frozenset(
-    ["de", "la", "el", "los", "las", "y", "o", "u", "a", "en", "con", "por", "para", "del", "al", "que", "se", "su", "sus", "un", "una", "unos", "unas", "cada", "todo", "todos", "toda", "todas", "como", "sobre", "segun", "entre", "este", "esta", "estos", "estas", "lo", "le", "les", "es", "son", "fue", "ser", "sera", "han", "ha", "sin", "mas", "otros", "otras", "otro", "otra", "informacion", "publica", "publicas", "publico", "publicos", "oficio", "sujeto", "sujetos", "obligado", "obligados", "articulo", "numeral", "ley", "acceso", "entidad", "entidades", "institucion", "dependencia", "dependencias", "unidades", "unidad", "municipalidad", "municipal", "incluyendo", "incluye", "incluido", "deberan", "debera", "debe", "deben", "mantener", "actualizada", "disponible", "disponibles", "cualquier", "concepto", "conforme", "vigente", "vigentes", "forma", "caso", "casos", "mismo", "misma", "dicha", "dicho", "asi", "tambien", "donde", "cuando", "cual", "cuales", "quien", "quienes", "hacer", "fin", "efecto", "efectos", "listado", "listados", "detalle", "detallada", "detallado"]
+    [
+        "de",
+        "la",
+        "el",
+        "los",
+        "las",
+        "y",
+        "o",
+        "u",
+        "a",
+        "en",
+        "con",
+        "por",
+        "para",
+        "del",
+        "al",
+        "que",
+        "se",
+        "su",
+        "sus",
+        "un",
+        "una",
+        "unos",
+        "unas",
+        "cada",
+        "todo",
+        "todos",
+        "toda",
+        "todas",
+        "como",
+        "sobre",
+        "segun",
+        "entre",
+        "este",
+        "esta",
+        "estos",
+        "estas",
+        "lo",
+        "le",
+        "les",
+        "es",
+        "son",
+        "fue",
+        "ser",
+        "sera",
+        "han",
+        "ha",
+        "sin",
+        "mas",
+        "otros",
+        "otras",
+        "otro",
+        "otra",
+        "informacion",
+        "publica",
+        "publicas",
+        "publico",
+        "publicos",
+        "oficio",
+        "sujeto",
+        "sujetos",
+        "obligado",
+        "obligados",
+        "articulo",
+        "numeral",
+        "ley",
+        "acceso",
+        "entidad",
+        "entidades",
+        "institucion",
+        "dependencia",
+        "dependencias",
+        "unidades",
+        "unidad",
+        "municipalidad",
+        "municipal",
+        "incluyendo",
+        "incluye",
+        "incluido",
+        "deberan",
+        "debera",
+        "debe",
+        "deben",
+        "mantener",
+        "actualizada",
+        "disponible",
+        "disponibles",
+        "cualquier",
+        "concepto",
+        "conforme",
+        "vigente",
+        "vigentes",
+        "forma",
+        "caso",
+        "casos",
+        "mismo",
+        "misma",
+        "dicha",
+        "dicho",
+        "asi",
+        "tambien",
+        "donde",
+        "cuando",
+        "cual",
+        "cuales",
+        "quien",
+        "quienes",
+        "hacer",
+        "fin",
+        "efecto",
+        "efectos",
+        "listado",
+        "listados",
+        "detalle",
+        "detallada",
+        "detallado",
+    ]
 )
 MAX_NUMERALS_PER_PLACE = 3
 TEXT_HEAD = 2000
@@ -155,9 +271,8 @@ def _vocabularies() -> tuple[tuple[int, re.Pattern[str]], ...]:
 
     out = []
     for rule in NUMERAL_RULES:
-        if rule.vocabulary:
-            pattern = "|".join(f"(?:{v})" for v in rule.vocabulary)
-            out.append((rule.numeral, re.compile(rf"(?<![a-z0-9])(?:{pattern})(?![a-z0-9])")))
+        for v in rule.vocabulary:
+            out.append((rule.numeral, re.compile(rf"(?<![a-z0-9])(?:{v})(?![a-z0-9])")))
     return tuple(out)
 
 
@@ -311,7 +426,7 @@ def _substantive(numeral: int, block: Block) -> bool:
         + len(NOG.findall(t))
         + len([p for p in find_periods(t) if p.kind != "year"])
     )
-    return (signals >= 3 and len(novel) >= 12) or len(novel) >= 60
+    return (signals >= 3 and len(novel) >= 12) or len(novel) >= 40
 
 
 _SENTENCE_END = re.compile(r"[.;\n]|$")

@@ -131,9 +131,8 @@ def _last_update(snapshot: PortalSnapshot, as_of: dt.date) -> tuple[str, str, tu
                     period
                     and period.kind != "year"
                     and (period.year, period.first) <= (as_of.year, as_of.month)
-                ):
-                    if best is None or period.key > best[0].key:
-                        best = (period, page)
+                ) and (best is None or period.key > best[0].key):
+                    best = (period, page)
     if best is None:
         if not snapshot.complete:
             return (
