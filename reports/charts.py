@@ -55,10 +55,10 @@ class Bar:
 
 
 def horizontal_bars(
-    title: str, bars: Sequence[Bar], maximum: float | None = None, width: int = 560
+    title: str, bars: Sequence[Bar], maximum: float | None = None, width: int = 560, label_w: int = 190
 ) -> Markup:
     """Labelled horizontal bars (one per row)."""
-    row, label_w, text_w = 22, 190, 70
+    row, text_w = 22, 70
     height = max(1, len(bars)) * row + 8
     top = max((b.value for b in bars), default=0.0)
     scale_max = maximum if maximum else (top or 1.0)

@@ -20,7 +20,7 @@ from openpyxl.styles import Font, PatternFill
 
 from reports import fmt
 from reports.facts import STATUS_LABELS, numerals, pdh_scores
-from reports.loader import EvidenceItem, PortalRow, RunData
+from reports.loader import EvidenceItem, RunData
 
 SCHEMA_VERSION = "1.0"
 
@@ -304,7 +304,3 @@ def xlsx_dump(path: Path) -> str:
             lines.append("\t".join("" if v is None else str(v) for v in row))
     wb.close()
     return "\n".join(lines) + "\n"
-
-
-def row_count(portals: tuple[PortalRow, ...]) -> int:
-    return sum(1 for p in portals if p.evaluation for f in p.findings if f.numeral is not None)

@@ -23,16 +23,18 @@ class PdfResult:
 
 
 def _fetcher_for(root: Path) -> Any:
-    from weasyprint import default_url_fetcher
+    """A WeasyPrint URL fetcher that reads only files inside the site's folder."""
+    from weasyprint.urls import URLFetcher
 
     prefix = root.resolve().as_uri() + "/"
 
-    def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
-        if not url.startswith(prefix):
-            raise ValueError(f"recurso fuera del sitio bloqueado: {url[:80]}")
-        return default_url_fetcher(url, *args, **kwargs)
+    class SiteOnlyFetcher(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if not url.startswith(prefix):
+                raise ValueError(f"recurso fuera del sitio bloqueado: {url[:80]}")
+            return super().fetch(url, headers)
 
-    return fetch
+    return SiteOnlyFetcher(allowed_protocols={"file"})
 
 
 def _render_batch(args: tuple[str, list[str]]) -> tuple[int, list[str]]:

@@ -784,14 +784,16 @@ def _numeral_chart(portals: Sequence[PortalRow]) -> Markup:
         share = 100 * present[n] / judged[n]
         bars.append(
             charts.Bar(
-                label=f"{n}. {facts[n].short_name}"[:30],
+                label=f"{n}. {facts[n].short_name}"[:44],
                 value=share,
                 color=charts.BAND_COLORS[_band_of(share)],
                 text=f"{share:.0f} %",
                 tooltip=f"Numeral {n} ({facts[n].short_name}): cumple en {present[n]} de {judged[n]} portales",
             )
         )
-    return charts.horizontal_bars("Porcentaje de portales que cumplen cada numeral", bars, maximum=100)
+    return charts.horizontal_bars(
+        "Porcentaje de portales que cumplen cada numeral", bars, maximum=100, width=760, label_w=300
+    )
 
 
 # --------------------------------------------------------------------------- changes
@@ -1121,7 +1123,7 @@ def nightly_view(ctx: ReportContext) -> NightlyView:
             )
         )
         ev = p.evaluation
-        n_unverified = sum(1 for f in p.findings if f.status == "unverified")
+        n_unverified = sum(1 for f in p.findings if f.status == "unverified" and f.numeral is not None)
         if p.outcome != "complete" or (ev is not None and ev.score is None):
             reason = p.outcome_reason or (ev.no_score_reason if ev else None) or "Rastreo sin terminar."
             unverified.append(

@@ -1,0 +1,310 @@
+"""Reports: golden files for every report type, hostile markup, determinism, exports, PDFs, errors.
+
+Update the golden files after an intended change with ``VIGIA_UPDATE_GOLDEN=1 pytest tests/test_reports.py``
+and review the diff (``git diff tests/golden``).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from reports import fmt, synthetic, views
+from reports.api import ReportSummary, archive_extension, build_reports
+from reports.exports import COLUMNS, SCHEMA_VERSION, xlsx_dump
+from reports.loader import BlobInfo, load_history, load_run
+from vigia.errors import UserError
+from vigia.store import open_store
+
+GOLDEN = Path(__file__).parent / "golden" / "reports"
+UPDATE = os.environ.get("VIGIA_UPDATE_GOLDEN") == "1"
+AS_OF = synthetic.AS_OF
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    base = tmp_path_factory.mktemp("reports")
+    store = open_store(f"sqlite:///{base / 'vigia.db'}", base / "data")
+    first, second = synthetic.build_scenario(store)
+    site = base / "site"
+    summary = build_reports(store, site, None, AS_OF, synthetic.scenario_registry(), pdf=False)
+    yield store, site, summary, (first, second)
+    store.close()
+
+
+def _check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return
+    assert path.exists(), f"falta el archivo dorado {path}: ejecute con VIGIA_UPDATE_GOLDEN=1"
+    expected = path.read_text(encoding="utf-8")
+    assert text == expected, f"{name} difiere del archivo dorado (VIGIA_UPDATE_GOLDEN=1 para actualizarlo)"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "index.html",
+        "prioridad.html",
+        "matriz.html",
+        "nocturno.html",
+        "datos.html",
+        "municipio/0108.html",
+        "municipio/1301.html",
+        "municipio/1701.html",
+    ],
+)
+def test_golden_pages(scenario, page: str) -> None:  # type: ignore[no-untyped-def]
+    _, site, _, _ = scenario
+    _check_golden(page.replace("/", "__"), (site / page).read_text(encoding="utf-8"))
+
+
+def test_golden_exports(scenario) -> None:  # type: ignore[no-untyped-def]
+    _, site, _, _ = scenario
+    _check_golden("hallazgos.csv", (site / "datos/hallazgos.csv").read_text(encoding="utf-8"))
+    _check_golden("hallazgos.json", (site / "datos/hallazgos.json").read_text(encoding="utf-8"))
+    _check_golden("hallazgos.xlsx.txt", xlsx_dump(site / "datos/hallazgos.xlsx"))
+
+
+def test_summary_and_layout(scenario) -> None:  # type: ignore[no-untyped-def]
+    _, site, summary, (_, second) = scenario
+    assert isinstance(summary, ReportSummary)
+    assert summary.run_id == second
+    assert summary.portals == 7 and summary.scored == 5
+    assert summary.export_rows == 7 * 29
+    line = summary.describe()
+    assert "corrida 2" in line and "7 portales" in line and "\n" not in line
+    for rel in ("index.html", "nocturno.html", "static/vigia.css", "datos/hallazgos.xlsx"):
+        assert (site / rel).is_file(), rel
+    assert len(list((site / "municipio").glob("*.html"))) == 7
+    # archived copies are the raw bodies, named by their digest
+    copies = sorted((site / "evidencia").iterdir())
+    assert copies and all(len(p.name.split(".")[0]) == 64 for p in copies)
+    assert copies[0].read_bytes().startswith(b"%PDF")
+    page = (site / "municipio/0108.html").read_text(encoding="utf-8")
+    assert 'href="../evidencia/' in page and "55.56 (PDH 2023)" in page
+
+
+def test_deterministic(scenario, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store, site, _, _ = scenario
+    other = tmp_path / "again"
+    build_reports(store, other, None, AS_OF, synthetic.scenario_registry(), pdf=False)
+    for path in sorted(site.rglob("*")):
+        if path.is_file() and path.suffix in (".html", ".csv", ".json", ".css"):
+            rel = path.relative_to(site)
+            assert (other / rel).read_bytes() == path.read_bytes(), rel
+
+
+def test_changes_since_previous_night(scenario) -> None:  # type: ignore[no-untyped-def]
+    store, _, _, (first, second) = scenario
+    ctx = views.ReportContext(
+        data=load_run(store, second, AS_OF),
+        previous=load_run(store, first, AS_OF, with_details=False),
+        history=load_history(store, second, AS_OF),
+        registry=synthetic.scenario_registry(),
+        as_of=AS_OF,
+        pdf=False,
+        archived={},
+    )
+    changes = views.changes_view(ctx)
+    assert [c.municipality for c in changes.went_down] == ["Huehuetenango"]
+    assert [c.municipality for c in changes.came_back] == ["Cobán"]
+    assert [(c.municipality, c.rule, c.after_status) for c in changes.improved] == [
+        ("Guatemala", "LAIP-10.08", "present")
+    ]
+    assert [(c.municipality, c.rule, c.after_status) for c in changes.regressed] == [
+        ("Mixco", "LAIP-10.03", "absent")
+    ]
+    assert changes.newly_compliant == 1
+    nightly = views.nightly_view(ctx)
+    assert [(p.municipality, p.observed, p.previous) for p in nightly.platform_changes][0] == (
+        "Mixco",
+        "joomla",
+        "wordpress",
+    )
+    assert {u.municipality for u in nightly.unverified} == {"Huehuetenango", "Quetzaltenango"}
+    index = views.index_view(ctx)
+    assert [r.municipality for r in index.ranking][:2] == ["Guatemala", "Cobán"]
+    assert index.ranking[-1].rank == "—"  # no score goes last, with its reason
+    assert [r.ine_code for r in index.not_evaluated] == ["1401"]
+    assert len(index.trends) == 2
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs.extend((tag, k, v) for k, v in attrs)
+
+
+def _safe_link(value: str) -> bool:
+    if value.startswith(("https://", "http://", "#")):
+        return True
+    scheme = re.match(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):", value)
+    return scheme is None  # relative links inside the site
+
+
+def test_hostile_markup_is_escaped_everywhere(scenario) -> None:  # type: ignore[no-untyped-def]
+    _, site, _, _ = scenario
+    pages = sorted(site.rglob("*.html"))
+    assert pages
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        collector = _Collector()
+        collector.feed(text)
+        assert not {"script", "img", "iframe", "object", "embed"} & set(collector.tags), page
+        for tag, name, value in collector.attrs:
+            assert not name.lower().startswith("on"), (page, tag, name)
+            if name in ("href", "src", "action", "xlink:href"):
+                assert value is not None and _safe_link(value), (page, tag, name, value)
+        assert "javascript:" not in " ".join(v or "" for _, n, v in collector.attrs if n == "href").lower()
+    flores = (site / "municipio/1701.html").read_text(encoding="utf-8")
+    assert "Flores &lt;script&gt;alert(1)&lt;/script&gt;" in flores
+    assert "&lt;img src=x onerror=alert(1)&gt;" in flores
+    assert "enlace omitido" in flores  # the javascript: evidence link is shown as text, not as a link
+    nightly = (site / "nocturno.html").read_text(encoding="utf-8")
+    assert "Enlace raro &lt;script&gt;" in nightly
+
+
+def test_exports_schema_and_formula_injection(scenario) -> None:  # type: ignore[no-untyped-def]
+    _, site, _, _ = scenario
+    with (site / "datos/hallazgos.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0].keys()) == [c[0] for c in COLUMNS]
+    assert len(rows) == 7 * 29
+    assert {r["schema_version"] for r in rows} == {SCHEMA_VERSION}
+    assert len({(r["ine_code"], r["numeral"]) for r in rows}) == len(rows)
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@")), value
+    mixco3 = next(r for r in rows if r["ine_code"] == "0108" and r["numeral"] == "3")
+    assert (
+        mixco3["status"] == "absent"
+        and mixco3["compliant"] == "no"
+        and mixco3["status_label"] == "No publicado"
+    )
+    guate8 = next(r for r in rows if r["ine_code"] == "0101" and r["numeral"] == "8")
+    assert guate8["evidence_urls"].startswith("https://muniguate.example.gob.gt/")
+    assert guate8["archived_copies"].startswith("evidencia/")
+    doc = json.loads((site / "datos/hallazgos.json").read_text(encoding="utf-8"))
+    assert doc["schema_version"] == SCHEMA_VERSION and doc["as_of"] == "2026-11-25"
+    assert len(doc["findings"]) == 7 * 29
+    assert doc["findings"][0]["evidence"][0]["sha256"]
+    assert {r["rule"] for r in doc["portal_rules"]} >= {"PORTAL-HTTPS", "PORTAL-UIP"}
+    dump = xlsx_dump(site / "datos/hallazgos.xlsx")
+    assert "## Hallazgos" in dump and "## Esquema" in dump
+    assert "\t=" not in dump and "\n=" not in dump
+
+
+def test_safe_href() -> None:
+    assert fmt.safe_href("https://muni.gob.gt/a b.pdf") == "https://muni.gob.gt/a%20b.pdf"
+    for bad in (
+        "javascript:alert(1)",
+        " JaVaScRiPt:alert(1)",
+        "java\tscript:alert(1)",
+        "\x01javascript:alert(1)",
+        "data:text/html,<script>",
+        "vbscript:x",
+        "//evil.example/",
+        "file:///etc/passwd",
+        "",
+        None,
+    ):
+        assert fmt.safe_href(bad) is None, bad
+
+
+def test_spreadsheet_cell_and_formats() -> None:
+    assert fmt.spreadsheet_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert fmt.spreadsheet_cell("Cumple") == "Cumple"
+    assert fmt.period("2026-08") == "agosto 2026"
+    assert fmt.period("2026-Q3") == "3.º trimestre 2026"
+    assert (
+        fmt.datetime_es(dt.datetime(2026, 11, 25, 8, 0))
+        == "25 de noviembre de 2026, 02:00 (hora de Guatemala)"
+    )
+
+
+def test_archive_extension_keeps_active_content_inert() -> None:
+    assert archive_extension(BlobInfo("x", "text/html; charset=utf-8", None), "https://a/b") == "html.txt"
+    assert archive_extension(BlobInfo("x", "image/svg+xml", None), "https://a/b.svg") == "svg.txt"
+    assert archive_extension(BlobInfo("x", None, "xlsx"), "https://a/b") == "xlsx"
+    assert archive_extension(None, "https://a/NUMERAL-2-FEBRERO.PDF") == "pdf"
+    assert archive_extension(None, "https://a/x.exe") == "bin"
+
+
+def test_errors_are_one_line(tmp_path: Path, scenario) -> None:  # type: ignore[no-untyped-def]
+    empty = open_store(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path / "data")
+    with pytest.raises(UserError, match="no hay evaluaciones"):
+        build_reports(empty, tmp_path / "out", None, AS_OF, [], pdf=False)
+    empty.close()
+    store, _, _, _ = scenario
+    with pytest.raises(UserError, match="no existe la corrida 99"):
+        build_reports(store, tmp_path / "out", 99, AS_OF, [], pdf=False)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(UserError, match="no se puede escribir"):
+        build_reports(store, blocker / "sub", None, AS_OF, [], pdf=False)
+
+
+def test_cli_report_without_evaluations(tmp_path: Path) -> None:
+    vigia = Path(sys.executable).with_name("vigia")
+    registry = Path(__file__).resolve().parent.parent / "municipalities.csv"
+    proc = subprocess.run(
+        [
+            str(vigia),
+            "report",
+            "--out",
+            str(tmp_path / "site"),
+            "--db",
+            f"sqlite:///{tmp_path / 'v.db'}",
+            "--registry",
+            str(registry),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--no-pdf",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "no hay evaluaciones" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_pdf_of_a_checklist(scenario, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from pypdf import PdfReader
+
+    from reports.pdf import render_pdfs
+
+    _, site, _, _ = scenario
+    result = render_pdfs(site, ["municipio/0301.html"], workers=1)
+    assert result.written == 1 and not result.failed
+    reader = PdfReader(site / "municipio/0301.pdf")
+    assert len(reader.pages) >= 2
+    text = reader.pages[0].extract_text()
+    assert "Antigua Guatemala" in text and "Deficiente" in text
+
+
+def test_synthetic_generator_small(tmp_path: Path) -> None:
+    registry = Path(__file__).resolve().parent.parent / "municipalities.csv"
+    code = synthetic.main(
+        ["--portals", "6", "--nights", "2", "--no-pdf", "--out", str(tmp_path), "--registry", str(registry)]
+    )
+    assert code == 0
+    assert len(list((tmp_path / "site-html/municipio").glob("*.html"))) == 6
