@@ -294,7 +294,12 @@ def best_period(
 
 
 def period_from_dates(values: list[Any] | tuple[Any, ...]) -> Period | None:
-    """The newest period in the crawler's ``Document.dates`` (ISO strings, or dicts holding one)."""
+    """The newest period in the crawler's ``Document.dates`` (ISO strings, or dicts holding one).
+
+    Month periods ("2026-08") are preferred over full dates ("2026-10-05"), which in a document are
+    often the date it was printed or signed rather than the period it reports.
+    """
+    months: list[Period] = []
     found: list[Period] = []
     for value in values or ():
         text: str | None = None
@@ -307,17 +312,20 @@ def period_from_dates(values: list[Any] | tuple[Any, ...]) -> Period | None:
                     break
         if not text:
             continue
-        iso = re.fullmatch(r"\s*(20\d\d)(?:-(\d\d))?(?:-(\d\d))?.*", text)
+        iso = re.fullmatch(r"\s*(20\d\d)(?:-(\d\d))?(-\d\d)?.*", text)
         if iso:
             year, month = int(iso.group(1)), iso.group(2)
             if month and 1 <= int(month) <= 12:
-                found.append(Period(year, int(month), int(month), "month"))
+                # "2026-08" names a period; "2026-10-05" may be a print or signature date
+                (found if iso.group(3) else months).append(Period(year, int(month), int(month), "month"))
             else:
                 found.append(Period(year, 12, 1, "year"))
             continue
         p = best_period([text])
         if p:
             found.append(p)
+    if months:
+        return max(months)
     return max(found) if found else None
 
 
