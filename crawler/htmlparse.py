@@ -237,6 +237,8 @@ class _Builder:
     def __init__(self, base: str) -> None:
         self.base = base
         self.stack: list[tuple[int, str]] = []
+        #: accordion titles end with the container that holds them (an empty accordion ends there)
+        self.containers: list[tuple[Any, int]] = []
         self.blocks: list[dict[str, Any]] = []
         self.parts: list[str] = []
         self.block_links: list[dict[str, str]] = []
@@ -284,6 +286,8 @@ class _Builder:
                         level = ACCORDION_LEVEL
                 if level is not None:
                     self.heading(level, norm_space(el.text_content()))
+                    if level == ACCORDION_LEVEL and el.getparent() is not None and self.stack:
+                        self.containers.append((el.getparent(), len(self.stack)))
                     walker.skip_subtree()
                     continue
                 if tag == "a":
@@ -295,10 +299,20 @@ class _Builder:
                 if el.text:
                     self.parts.append(el.text)
             else:
+                if self.containers and self.containers[-1][0] is el:
+                    self._close_container(el)
                 if tag in BLOCK_TAGS:
                     self.parts.append("\n")
                 if el.tail and el is not start:
                     self.parts.append(el.tail)
+
+    def _close_container(self, el: Any) -> None:
+        depth = None
+        while self.containers and self.containers[-1][0] is el:
+            depth = self.containers.pop()[1]
+        if depth is not None and len(self.stack) >= depth:
+            self._flush()
+            del self.stack[depth - 1 :]
 
     def _link(self, el: Any) -> None:
         label = _link_label(el)

@@ -56,6 +56,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     process.start()
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     spider = crawler.spider
+    if spider is None:
+        raise RuntimeError("Scrapy no pudo iniciar la araña (vea el registro del rastreo)")
     summary = {
         "event": "done",
         "seconds": round(time.monotonic() - started, 3),
@@ -79,7 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         sys.stderr.write(f"error: no se puede leer el trabajo {args[0]}: {exc}\n")
         return 2
-    emit(run_job(job))
+    try:
+        emit(run_job(job))
+    except Exception as exc:  # noqa: BLE001 - one line for the parent process
+        sys.stderr.write(f"error: {type(exc).__name__}: {exc}\n")
+        return 1
     return 0
 
 

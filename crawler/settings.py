@@ -49,9 +49,6 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.WireMiddleware": 950,
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
 }
-SPIDER_MIDDLEWARES = {
-    "scrapy.spidermiddlewares.offsite.OffsiteMiddleware": None,
-}
 
 # Incremental nights: real conditional requests (ETag / If-Modified-Since) through the HTTP cache.
 HTTPCACHE_ENABLED = True
@@ -95,7 +92,7 @@ VIGIA_PAGE_BUDGET = 400
 VIGIA_DOCUMENT_BUDGET = 3000
 VIGIA_DISCOVERY_DEPTH = 3
 VIGIA_DISCOVERY_BUDGET = 60
-VIGIA_SECTION_DEPTH = 6
+VIGIA_SECTION_DEPTH = 8
 VIGIA_DOCUMENT_MAXSIZE = 25 * 1024 * 1024
 VIGIA_PAGE_MAXSIZE = 5 * 1024 * 1024
 VIGIA_ALLOW_PRIVATE = False

@@ -51,7 +51,7 @@ PAGINATION_PARAMS = re.compile(r"^(?:page|pagina|pag|p|paged|start|limitstart|of
 CALENDAR_PATH = re.compile(r"/(?:calendar|calendario|agenda|eventos?|events?)/", re.I)
 SHAPE_DIGITS = re.compile(r"\d+")
 MAX_PER_SHAPE = 60
-MAX_CALENDAR_PER_SHAPE = 6
+MAX_CALENDAR_PER_SHAPE = 5
 MAX_PAGINATION = 40
 MAX_URL_LENGTH = 600
 

@@ -98,7 +98,7 @@ class PortalSpider(scrapy.Spider):
         spider.document_budget = s.getint("VIGIA_DOCUMENT_BUDGET", 3000)
         spider.discovery_depth = s.getint("VIGIA_DISCOVERY_DEPTH", 3)
         spider.discovery_budget = s.getint("VIGIA_DISCOVERY_BUDGET", 60)
-        spider.section_depth = s.getint("VIGIA_SECTION_DEPTH", 6)
+        spider.section_depth = s.getint("VIGIA_SECTION_DEPTH", 8)
         spider.document_maxsize = s.getint("VIGIA_DOCUMENT_MAXSIZE", 25 * 1024 * 1024)
         spider.page_maxsize = s.getint("VIGIA_PAGE_MAXSIZE", 5 * 1024 * 1024)
         spider.browser_enabled = s.getbool("VIGIA_BROWSER_ENABLED", True)
@@ -286,7 +286,7 @@ class PortalSpider(scrapy.Spider):
             if st.section_failure is None:
                 st.section_failure = (incident, message)
             return
-        if incident in FAILURE_KINDS or incident in ("robots_disallowed", "login_wall", "captcha"):
+        if incident in FAILURE_KINDS:
             st.failures += 1
 
     def _parse_page(self, st: PortalState, response: Response) -> list[Request]:
