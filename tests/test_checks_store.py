@@ -219,3 +219,37 @@ def test_audit_document_of_failed_crawl_has_null_score(store) -> None:  # type: 
     doc = audit_document(store, evaluate_portal_crawl(store, pc_id, AS_OF))
     assert doc["score"] is None and doc["band"] is None
     assert all(f["status"] in ("unverified", "not_applicable") for f in doc["findings"])
+
+
+def test_agreement_against_a_truth_file(store) -> None:  # type: ignore[no-untyped-def]
+    from checks.agreement import compare, report_text
+
+    check_run(store, run_id=None, as_of=AS_OF)
+    truth = {
+        "portals": [
+            {
+                "ine_code": "0101",
+                "url": f"{BASE}/",
+                "expected_outcome": "complete",
+                "numerals": {
+                    "8": {"status": "present", "period": "2026-10"},
+                    "7": {"status": "present"},
+                    "4": {"status": "absent"},
+                },
+            },
+            {
+                "ine_code": "0102",
+                "url": f"{BASE}/",
+                "expected_outcome": "unreachable",
+                "numerals": {"8": {"status": "unverified"}},
+            },
+            {"ine_code": "9999", "url": "https://other.example/", "numerals": {}},
+        ]
+    }
+    result = compare(store, truth)
+    assert result.pairs == 4 and result.agree == 3
+    assert result.confusion[("present", "outdated")] == 1
+    assert result.present_precision == 1.0 and result.failed_with_absent == []
+    assert result.missing_portals == ["9999"]
+    text = report_text(result)
+    assert "75.00%" in text and "0101 numeral 7" in text

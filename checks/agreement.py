@@ -1,0 +1,203 @@
+"""Compare stored findings of a run with a fleet ``truth.json``: agreement, precision, confusion matrix.
+
+Usage::
+
+    python -m checks.agreement truth.json [--db URL] [--run N] [--as-of YYYY-MM-DD] [--json] [--limit 50]
+
+``truth.json``: ``{"portals": [{"ine_code", "url", "expected_outcome",
+"numerals": {"1": {"status", "period"}, …}}]}``. Portals are matched by INE code (else by URL) with
+the newest evaluation of each portal crawl of the run (for ``--as-of`` if given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from checks.model import STATUSES
+from vigia.store.models import CrawlRun, Evaluation, Finding, PortalCrawl
+
+
+@dataclass
+class Agreement:
+    run_id: int
+    pairs: int = 0
+    agree: int = 0
+    confusion: Counter[tuple[str, str]] = field(default_factory=Counter)  # (truth, found)
+    disagreements: list[dict[str, Any]] = field(default_factory=list)
+    missing_portals: list[str] = field(default_factory=list)
+    failed_with_absent: list[str] = field(default_factory=list)
+
+    @property
+    def agreement(self) -> float:
+        return self.agree / self.pairs if self.pairs else 0.0
+
+    @property
+    def present_precision(self) -> float:
+        found_present = sum(n for (_t, f), n in self.confusion.items() if f == "present")
+        right = self.confusion.get(("present", "present"), 0)
+        return right / found_present if found_present else 1.0
+
+    @property
+    def present_recall(self) -> float:
+        truth_present = sum(n for (t, _f), n in self.confusion.items() if t == "present")
+        right = self.confusion.get(("present", "present"), 0)
+        return right / truth_present if truth_present else 1.0
+
+    def matrix_text(self) -> str:
+        labels = [s for s in STATUSES if any(s in k for k in self.confusion)] or list(STATUSES)
+        width = max(len(s) for s in labels) + 2
+        lines = ["verdad \\ hallado".ljust(width + 4) + "".join(s[:14].rjust(16) for s in labels)]
+        for t in labels:
+            row = "".join(str(self.confusion.get((t, f), 0)).rjust(16) for f in labels)
+            lines.append(t.ljust(width + 4) + row)
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "pairs": self.pairs,
+            "agreement": round(self.agreement, 5),
+            "present_precision": round(self.present_precision, 5),
+            "present_recall": round(self.present_recall, 5),
+            "confusion": [
+                {"truth": t, "found": f, "count": n} for (t, f), n in sorted(self.confusion.items())
+            ],
+            "disagreements": self.disagreements,
+            "missing_portals": self.missing_portals,
+            "failed_with_absent": self.failed_with_absent,
+        }
+
+
+def compare(
+    store: Any, truth: dict[str, Any], run_id: int | None = None, as_of: dt.date | None = None
+) -> Agreement:
+    with store.session() as session:
+        if run_id is None:
+            run_id = session.scalar(select(CrawlRun.id).order_by(CrawlRun.id.desc()).limit(1))
+            if run_id is None:
+                raise SystemExit("no hay corridas en la base de datos")
+        result = Agreement(run_id=run_id)
+        portals = session.scalars(select(PortalCrawl).where(PortalCrawl.run_id == run_id)).all()
+        by_code = {p.ine_code: p for p in portals if p.ine_code}
+        by_url = {p.portal_url.rstrip("/"): p for p in portals}
+        for entry in truth.get("portals", []):
+            code = str(entry.get("ine_code") or "")
+            pc = by_code.get(code) or by_url.get(str(entry.get("url") or "").rstrip("/"))
+            if pc is None:
+                result.missing_portals.append(code or str(entry.get("url")))
+                continue
+            query = select(Evaluation).where(Evaluation.portal_crawl_id == pc.id)
+            if as_of is not None:
+                query = query.where(Evaluation.as_of == as_of)
+            evaluation = session.scalars(query.order_by(Evaluation.id.desc()).limit(1)).first()
+            if evaluation is None:
+                result.missing_portals.append(code)
+                continue
+            found = {
+                f.numeral: f
+                for f in session.scalars(select(Finding).where(Finding.evaluation_id == evaluation.id))
+                if f.numeral is not None
+            }
+            if pc.outcome in ("unreachable", "blocked", "disallowed") and any(
+                f.status == "absent" for f in found.values()
+            ):
+                result.failed_with_absent.append(code)
+            for key, expected in sorted(entry.get("numerals", {}).items(), key=lambda kv: int(kv[0])):
+                numeral = int(key)
+                t_status = expected.get("status") if isinstance(expected, dict) else str(expected)
+                finding = found.get(numeral)
+                f_status = finding.status if finding else "missing"
+                result.pairs += 1
+                result.confusion[(str(t_status), f_status)] += 1
+                if t_status == f_status:
+                    result.agree += 1
+                else:
+                    result.disagreements.append(
+                        {
+                            "ine_code": code,
+                            "numeral": numeral,
+                            "truth": t_status,
+                            "truth_period": expected.get("period") if isinstance(expected, dict) else None,
+                            "found": f_status,
+                            "found_period": finding.period if finding else None,
+                            "outcome": pc.outcome,
+                            "reason": finding.reason if finding else "",
+                            "note": expected.get("note") if isinstance(expected, dict) else None,
+                            "hard_cases": expected.get("hard_cases") if isinstance(expected, dict) else None,
+                        }
+                    )
+    return result
+
+
+def report_text(result: Agreement, limit: int = 50) -> str:
+    lines = [
+        f"Corrida {result.run_id}: {result.pairs} pares (portal, numeral); "
+        f"concordancia {result.agreement:.2%}; precisión de «Cumple» {result.present_precision:.2%}; "
+        f"exhaustividad de «Cumple» {result.present_recall:.2%}.",
+        "",
+        "Matriz de confusión (filas: verdad; columnas: hallado):",
+        result.matrix_text(),
+    ]
+    if result.failed_with_absent:
+        lines.append(
+            f"\nPortales con rastreo fallido y algún «absent»: {', '.join(result.failed_with_absent)}"
+        )
+    if result.missing_portals:
+        lines.append(f"\nPortales de la verdad sin evaluación: {len(result.missing_portals)}")
+    if result.disagreements:
+        by_kind = Counter((d["truth"], d["found"]) for d in result.disagreements)
+        lines.append(
+            "\nDesacuerdos por tipo: " + ", ".join(f"{t}→{f}: {n}" for (t, f), n in by_kind.most_common())
+        )
+        lines.append(
+            f"\nDesacuerdos (primeros {min(limit, len(result.disagreements))} de {len(result.disagreements)}):"
+        )
+        for d in result.disagreements[:limit]:
+            lines.append(
+                f"  {d['ine_code']} numeral {d['numeral']}: verdad {d['truth']} ({d['truth_period']}), "
+                f"hallado {d['found']} ({d['found_period']}) — {d['reason']}"
+                + (f" [casos: {', '.join(d['hard_cases'])}]" if d.get("hard_cases") else "")
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from vigia import config
+    from vigia.store import open_store
+
+    parser = argparse.ArgumentParser(
+        description="Compara los hallazgos de una corrida con truth.json de la flota."
+    )
+    parser.add_argument("truth", type=Path)
+    parser.add_argument("--db", default=None)
+    parser.add_argument("--run", type=int, default=None)
+    parser.add_argument("--as-of", default=None)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--limit", type=int, default=50)
+    args = parser.parse_args(argv)
+    try:
+        truth = json.loads(args.truth.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"error: no se pudo leer {args.truth}: {exc}", file=sys.stderr)
+        return 2
+    as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
+    store = open_store(config.database_url(args.db), config.data_dir())
+    result = compare(store, truth, run_id=args.run, as_of=as_of)
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(report_text(result, args.limit))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
