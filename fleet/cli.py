@@ -88,6 +88,7 @@ def generate_cmd(
         f"(semilla {seed}, fecha de referencia {as_of_date}) en {seconds:.1f} s",
         markup=False,
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -149,6 +150,7 @@ def truth_cmd(
         f"{data['pages']} páginas en alcance, {data['documents']} documentos ({data['documents_reachable']} alcanzables)",
         markup=False,
         highlight=False,
+        soft_wrap=True,
     )
     console.print(_share_table("Resultado esperado del rastreo", data["outcomes"], n))
     console.print(_share_table("Plataforma", data["platforms"], n))
@@ -180,4 +182,5 @@ def next_night_cmd(
         f"Verdad anterior en {previous.name}; un servidor en marcha recarga spec.json solo.",
         markup=False,
         highlight=False,
+        soft_wrap=True,
     )

@@ -43,7 +43,12 @@ RENGLONES = (
 
 
 def publication_date(doc: dict[str, Any], as_of: dt.date) -> dt.date:
-    """When the document was published: shortly after its period ended, never after ``as_of``."""
+    """When the document was published: shortly after its period ended, never after ``as_of``.
+
+    The generator stores it in the document (``published``) so that it does not move with later nights.
+    """
+    if doc.get("published"):
+        return dt.date.fromisoformat(doc["published"])
     rng = random.Random(f"pub:{doc['id']}:{doc['filename']}")
     kind = doc.get("period_kind")
     if kind in ("month", "quarter"):

@@ -14,6 +14,7 @@ from typing import Any
 
 from fleet import catalog
 from fleet.catalog import MONTHS_ES, QUARTER_NAMES, add_months, month_key
+from fleet.documents import publication_date
 from fleet.model import (
     COMPRAS_HOST,
     DRIVE_HOST,
@@ -518,6 +519,8 @@ def build_portal(
         numerals[str(n)] = plan
     p["numerals"] = numerals
     p["documents"] = documents
+    for doc in documents:
+        doc["published"] = publication_date(doc, as_of).isoformat()
     if "doc_404" in quirks:
         _plant_404(rng, p)
     if "huge_file" in quirks:
@@ -570,6 +573,7 @@ def _plant_huge(p: dict[str, Any], as_of: dt.date) -> None:
         "nog": [],
         "huge": True,
     }
+    doc["published"] = publication_date(doc, as_of).isoformat()
     p["documents"].append(doc)
     plan.update(
         status="present",
@@ -871,6 +875,9 @@ def generate_fleet(
         ):
             platform = platforms[cycle % len(platforms)]
             cycle += 1
+        if quirks_of[i] and platform == "javascript":
+            # charset, tag soup and traps are properties of served HTML: JavaScript shells don't have them
+            platform = prng.choice(("wordpress", "joomla", "laip_standard", "static"))
         declared = prng.random() < 0.5
         out.append(
             build_portal(i, muni, seed, as_of, base_port, platform, failure_of[i], quirks_of[i], declared)

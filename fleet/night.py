@@ -16,6 +16,7 @@ import random
 from typing import Any
 
 from fleet import catalog
+from fleet.documents import publication_date
 from fleet.generate import _doc_path, _filename, _heading, _label, _period_month
 from fleet.model import FAILURES
 
@@ -26,7 +27,7 @@ def _monthly_docs(portal: dict[str, Any], n: str) -> list[dict[str, Any]]:
     return [by_id[i] for i in ids if by_id[i]["period_kind"] == "month" and by_id[i]["status"] == 200]
 
 
-def _publish_month(portal: dict[str, Any], n: str, year: int, month: int) -> dict[str, Any]:
+def _publish_month(portal: dict[str, Any], n: str, year: int, month: int, as_of: dt.date) -> dict[str, Any]:
     plan = portal["numerals"][n]
     template = _monthly_docs(portal, n)[-1]
     period = _period_month(year, month)
@@ -47,6 +48,8 @@ def _publish_month(portal: dict[str, Any], n: str, year: int, month: int) -> dic
         doc["nog"] = [str(rng.randint(10_000_000, 29_999_999)) for _ in doc["nog"]]
         if doc["host"] == "compras":
             doc["label"] = f"NOG {doc['nog'][0]} - Concurso {period['period_label']}"
+    doc.pop("published", None)
+    doc["published"] = publication_date(doc, as_of).isoformat()
     doc["trail"] = list(template.get("trail", []))
     doc["url_path"] = _doc_path(portal, doc)
     portal["documents"].append(doc)
@@ -101,7 +104,7 @@ def next_night(spec: dict[str, Any], seed: int | None = None) -> tuple[dict[str,
             and _monthly_docs(p, n)
             and int(n) in catalog.MONTHLY
         )
-        doc = _publish_month(p, n, ry, rm)
+        doc = _publish_month(p, n, ry, rm, as_of)
         changes.append(
             {
                 "ine_code": p["ine_code"],
@@ -133,7 +136,7 @@ def next_night(spec: dict[str, Any], seed: int | None = None) -> tuple[dict[str,
                 and pl.get("period") == catalog.month_key(ry, rm)
                 and _monthly_docs(p, n)
             )
-            doc = _publish_month(p, n, ny, nm)
+            doc = _publish_month(p, n, ny, nm, as_of)
             changes.append(
                 {
                     "ine_code": p["ine_code"],
