@@ -193,39 +193,49 @@ def test_documents_are_real_files() -> None:
 
 
 def test_cli_generate_truth_and_next_night(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vigia.cli import app
+
     out = tmp_path / "fleet"
-    run = [sys.executable, "-m", "vigia.cli", "fleet"]
-    gen = subprocess.run(
-        [*run, "generate", "--portals", "10", "--out", str(out), "--failures", "all", "--base-port", "9300"],
+    runner = CliRunner()
+    gen = runner.invoke(
+        app,
+        [
+            "fleet",
+            "generate",
+            "--portals",
+            "10",
+            "--out",
+            str(out),
+            "--failures",
+            "all",
+            "--base-port",
+            "9300",
+            "--registry",
+            str(ROOT / "municipalities.csv"),
+        ],
+    )
+    assert gen.exit_code == 0, gen.output
+    assert "10 portales" in gen.output
+    table = runner.invoke(app, ["fleet", "truth", "--fleet", str(out)])
+    assert table.exit_code == 0 and "Resultado esperado" in table.output
+    data = json.loads(runner.invoke(app, ["fleet", "truth", "--fleet", str(out), "--json"]).output)
+    assert data["portals"] == 10 and sum(data["statuses"].values()) == 290
+    night = runner.invoke(app, ["fleet", "next-night", "--fleet", str(out)])
+    assert night.exit_code == 0, night.output
+    assert (out / "truth-night1.json").exists()
+    truth2 = json.loads((out / "truth.json").read_text())
+    assert truth2["night"] == 2 and truth2["as_of"] == "2026-11-26" and truth2["changes"]
+    # bad input: one line, no traceback (through the real entry point)
+    bad = subprocess.run(
+        [sys.executable, "-m", "vigia.cli", "fleet", "generate", "--portals", "0", "--out", str(out)],
         capture_output=True,
         text=True,
         cwd=ROOT,
     )
-    assert gen.returncode == 0, gen.stderr
-    assert "10 portales" in gen.stdout
-    table = subprocess.run([*run, "truth", "--fleet", str(out)], capture_output=True, text=True, cwd=ROOT)
-    assert table.returncode == 0 and "Resultado esperado" in table.stdout
-    data = json.loads(
-        subprocess.run(
-            [*run, "truth", "--fleet", str(out), "--json"], capture_output=True, text=True, cwd=ROOT
-        ).stdout
-    )
-    assert data["portals"] == 10 and sum(data["statuses"].values()) == 290
-    night = subprocess.run(
-        [*run, "next-night", "--fleet", str(out)], capture_output=True, text=True, cwd=ROOT
-    )
-    assert night.returncode == 0, night.stderr
-    assert (out / "truth-night1.json").exists()
-    truth2 = json.loads((out / "truth.json").read_text())
-    assert truth2["night"] == 2 and truth2["as_of"] == "2026-11-26" and truth2["changes"]
-    bad = subprocess.run(
-        [*run, "generate", "--portals", "0", "--out", str(out)], capture_output=True, text=True, cwd=ROOT
-    )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "--portals" in bad.stderr
-    missing = subprocess.run(
-        [*run, "truth", "--fleet", str(tmp_path / "nada")], capture_output=True, text=True, cwd=ROOT
-    )
-    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_next_night_changes_are_reflected_in_the_truth(registry) -> None:  # type: ignore[no-untyped-def]
