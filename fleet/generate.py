@@ -484,7 +484,7 @@ def build_portal(
         "declared_platform": platform if declared else "unknown",
         "render": "browser" if platform == "javascript" else "static",
         "declared_render": "browser" if platform == "javascript" and rng.random() < 0.5 else "auto",
-        "js_mode": rng.choice(("inline", "fetch")) if platform == "javascript" else None,
+        "js_mode": "inline" if platform == "javascript" else None,
         "failure": failure,
         "failure_variant": rng.choice(("home", "section")) if failure == "login_wall" else None,
         "quirks": sorted(quirks),
@@ -882,6 +882,9 @@ def generate_fleet(
         out.append(
             build_portal(i, muni, seed, as_of, base_port, platform, failure_of[i], quirks_of[i], declared)
         )
+    js = [p for p in out if p["platform"] == "javascript"]
+    for k, p in enumerate(js):  # both kinds of JavaScript portal in any fleet with two of them
+        p["js_mode"] = "inline" if k % 2 == 0 else "fetch"
     return {
         "version": SPEC_VERSION,
         "seed": seed,

@@ -717,11 +717,13 @@ APP_JS = r"""
     var nav = el("nav", {"class": "menu-principal"}), ul = el("ul");
     m.menu.forEach(function (i) { var li = el("li"); li.appendChild(link(i[0], i[1])); ul.appendChild(li); });
     nav.appendChild(ul); app.appendChild(nav);
+    var wrap = el("div", {"class": "contenedor"});
     var main = el("main", {id: "contenido"});
     m.bloques.forEach(function (b) { main.appendChild(block(b)); });
-    app.appendChild(main);
+    wrap.appendChild(main);
     var aside = el("aside", {"class": "lateral"}); aside.appendChild(el("h4", null, "Últimas noticias"));
-    aside.appendChild(block({t: "links", c: "noticias", items: m.noticias})); app.appendChild(aside);
+    aside.appendChild(block({t: "links", c: "noticias", items: m.noticias})); wrap.appendChild(aside);
+    app.appendChild(wrap);
     app.appendChild(el("footer", {"class": "pie"}, "Municipalidad de " + m.municipio + " · " + m.pie));
   }
   var inline = document.getElementById("datos-pagina");
@@ -744,7 +746,7 @@ body{font-family:Arial,Helvetica,sans-serif;margin:0;color:#222;background:#f4f4
 main{flex:3;background:#fff;padding:16px}
 .lateral{flex:1;background:#fff;padding:12px}
 .pie{background:#333;color:#ddd;padding:12px 24px;font-size:.9em}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 6px}
+table{border-collapse:collapse}table.matriz{font-size:.8em}td,th{border:1px solid #ccc;padding:4px 6px}
 .elementor-tab-title{background:#eee;padding:6px;margin-top:4px;font-weight:bold}
 details.numeral summary{font-weight:bold;cursor:pointer;padding:4px;background:#eee}
 """
