@@ -242,6 +242,7 @@ class Item:
     doc_type: str = "other"
     scanned: bool = False
     external: bool = False
+    readable: bool = True  # False for a document whose text could not be read (scanned, not downloaded)
 
 
 @dataclass(frozen=True)
@@ -414,11 +415,42 @@ def _substantive(numeral: int, block: Block) -> bool:
     text = block.text or ""
     for h in block.headings:
         text = text.replace(h, " ")
-    t = norm(text)
+    return _substantive_text(numeral, norm(text))
+
+
+_MARK = re.compile(
+    r"(?<![a-z0-9])(?:numeral|num\.)\s*(\d{1,2})(?!\d)(?![.,]\d)|(?:^|(?<=\s))(\d{2})\s*[-–]\s+(?=[a-z])"
+)
+
+
+def table_segments(block: Block) -> list[tuple[int, str]]:
+    """A block that lists several numerals in its text (a table, one row per numeral), cut per numeral.
+
+    Link labels are removed from each segment: what remains is what the page itself says there.
+    """
+    t = norm(block.text or "")
+    marks = [(m.start(), int(m.group(1) or m.group(2))) for m in _MARK.finditer(t)]
+    marks = [(pos, n) for pos, n in marks if 1 <= n <= 29]
+    if len({n for _pos, n in marks}) < 2:
+        return []
+    for link in block.links:
+        label = norm(link.label)
+        if len(label) >= 3:
+            t = t.replace(label, " " * len(label))
+    out = []
+    for i, (pos, n) in enumerate(marks):
+        end = marks[i + 1][0] if i + 1 < len(marks) else len(t)
+        if end > pos:
+            out.append((n, t[pos:end]))
+    return out
+
+
+def _substantive_text(numeral: int, t: str) -> bool:
     if len(t) < 40:
         return False
     legal = _legal_words().get(numeral, LEGAL_STOP)
-    novel = [w for w in words(t).split() if len(w) > 2 and w not in legal and not w.isdigit()]
+    all_words = [w for w in words(t).split() if len(w) > 2 and not w.isdigit()]
+    novel = [w for w in all_words if w not in legal]
     signals = (
         len(PHONE.findall(t))
         + len(EMAIL.findall(t))
@@ -426,7 +458,9 @@ def _substantive(numeral: int, block: Block) -> bool:
         + len(NOG.findall(t))
         + len([p for p in find_periods(t) if p.kind != "year"])
     )
-    return (signals >= 3 and len(novel) >= 12) or len(novel) >= 40
+    if signals >= 3 and len(novel) >= 12:
+        return True
+    return len(novel) >= 25 and len(novel) >= 0.35 * len(all_words)
 
 
 _SENTENCE_END = re.compile(r"[.;\n]|$")
@@ -434,7 +468,10 @@ _SENTENCE_END = re.compile(r"[.;\n]|$")
 
 def _na_reason(block: Block) -> str | None:
     """An explicit "no aplica" statement with its reason (same sentence or the next one), or None."""
-    t = norm(block.text or "")
+    return _na_reason_text(norm(block.text or ""))
+
+
+def _na_reason_text(t: str) -> str | None:
     m = NOT_APPLICABLE.search(t)
     if not m:
         return None
@@ -548,6 +585,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
             "doc_type": doc.doc_type,
             "scanned": bool(doc.is_scanned),
             "external": doc.external,
+            "readable": bool(doc.text and doc.text.strip()),
         }
         for n in numerals:
             item = Item(numeral=n, **item_common)  # type: ignore[arg-type]
@@ -566,12 +604,33 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
         for numeral, label_n in _na_documents(page):
             not_applicable.setdefault(numeral, label_n)
         for block in page.blocks:
-            numerals: tuple[int, ...] = ()
-            for h in reversed(block.headings):
-                numerals = _explicit(h)
-                if numerals:
-                    break
-            if not numerals and not uip and not block.headings:
+            segments = [] if uip else table_segments(block)
+            if segments:
+                for n, seg in segments:
+                    reason = _na_reason_text(seg)
+                    if reason:
+                        not_applicable.setdefault(n, reason)
+                    elif _substantive_text(n, seg) or _no_movement_text(seg):
+                        label = (page.title or "").strip() or page.url
+                        item = Item(
+                            numeral=n,
+                            url=page.final_url or page.url,
+                            label=label,
+                            page_url=page.url,
+                            period=best_period([seg], (*reversed(block.headings), page.title)),
+                            source="content",
+                            how="explicit",
+                            where="página",
+                            context=words(seg),
+                            doc_type="html",
+                        )
+                        items.setdefault(n, {}).setdefault((item.url, f"segment:{n}"), item)
+                continue
+            # a section belongs to a numeral only through its own (nearest) heading: a sidebar
+            # "Últimas noticias" nested under "Numeral 13" is not the numeral's content
+            numerals: tuple[int, ...] = _explicit(block.headings[-1]) if block.headings else ()
+            own_heading = bool(numerals)
+            if not numerals and not uip and not block.headings and not block.links:
                 for t in (page.title, *reversed(page.trail)):
                     numerals = _explicit(t)
                     if numerals:
@@ -584,7 +643,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                 if reason:
                     not_applicable.setdefault(n, reason)
                     continue
-                if has_doc_link:
+                if has_doc_link or not own_heading:
                     continue
                 if _substantive(n, block) or _no_movement(block):
                     heading = block.headings[-1] if block.headings else page.title
@@ -618,7 +677,10 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
 
 def _no_movement(block: Block) -> bool:
     """ "Durante octubre 2026 no se realizaron viajes": a dated statement counts as the month's report."""
-    t = norm(block.text or "")
+    return _no_movement_text(norm(block.text or ""))
+
+
+def _no_movement_text(t: str) -> bool:
     if not _NO_MOVEMENT.search(t):
         return False
     return any(p.kind != "year" for p in find_periods(t))

@@ -115,7 +115,7 @@ _QUARTER = re.compile(
 )
 _QUARTER2 = re.compile(
     _B
-    + r"(trimestre|semestre|cuatrimestre)\s*(?:no\.?\s*)?"
+    + r"(trimestre|semestre|cuatrimestre)[\s_\-]*(?:no\.?\s*)?"
     + _ORD_RX
     + r"(?![a-z0-9])"
     + r"(?:"

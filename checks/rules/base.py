@@ -17,6 +17,10 @@ Freshness (docs/legal-reading.md, LAIP art. 7 "actualizar … dentro de los trei
 - standing / when it occurs: no period, present when evidence exists;
 - not for municipalities: always ``not_applicable``.
 
+A rule with an extra requirement (``requires``: 20 NOG, 26 archive report, 28 socio-linguistic report)
+only counts evidence that shows it; when some documents of the numeral show it, the ones whose text
+cannot be read (scanned, not downloaded) are given the benefit of the doubt.
+
 Evidence with no period readable for a periodic numeral is ``outdated`` (we cannot say it is
 current, and a wrong "Cumple" is the worst defect). Crawl failures are ``unverified``, never
 ``absent``; in a partial crawl a numeral with no evidence is ``unverified``.
@@ -125,8 +129,13 @@ class NumeralRule:
         rejected: tuple[Item, ...] = ()
         if self.requires:
             rx = re.compile(self.requires)
-            rejected = tuple(i for i in items if not rx.search(i.context))
-            items = tuple(i for i in items if rx.search(i.context))
+            satisfied = tuple(i for i in items if rx.search(i.context))
+            if satisfied:
+                # a series that shows the requirement elsewhere: its unreadable documents (scanned
+                # PDFs, files not downloaded) are given the benefit of the doubt
+                satisfied += tuple(i for i in items if not i.readable and i not in satisfied)
+            rejected = tuple(i for i in items if i not in satisfied)
+            items = tuple(sorted(satisfied, key=lambda i: (i.url, i.page_url or "")))
         if not items:
             statement = analysis.not_applicable.get(self.numeral)
             if statement:

@@ -9,7 +9,7 @@ Periodicidad: mensual.
 - Desactualizado (outdated): La publicación más reciente es de un mes anterior al exigible.
 - No publicado (absent): Nada publicado bajo el numeral 20, o documentos sin número de operación (NOG) ni enlace a Guatecompras.
 
-Requisito adicional: la evidencia debe contener el número de operación de Guatecompras (NOG) ni enlace a Guatecompras.
+Requisito adicional: la evidencia debe contener el número de operación de Guatecompras (NOG) o enlace a Guatecompras.
 
 Nota: El numeral exige el número de operación del sistema electrónico (NOG): sin NOG ni enlace a Guatecompras no se da por cumplido.
 """
@@ -35,8 +35,8 @@ RULE = NumeralRule(
     outdated="La publicación más reciente es de un mes anterior al exigible.",
     absent="Nada publicado bajo el numeral 20, o documentos sin número de operación (NOG) ni enlace a Guatecompras.",
     report_noun="informe mensual",
-    requires=r"(?<![a-z])(?:nog|npg)\s*\d{5,9}|guatecompras|numero de operacion",
-    requires_es="el número de operación de Guatecompras (NOG) ni enlace a Guatecompras",
+    requires=r"(?<![a-z])(?:nog|npg)(?![a-z])(?:\s+\S+){0,40}?\s+\d{6,9}(?!\d)|guatecompras|numero de operacion",
+    requires_es="el número de operación de Guatecompras (NOG) o enlace a Guatecompras",
     notes=(
         "El numeral exige el número de operación del sistema electrónico (NOG): sin NOG ni enlace a Guatecompras no se da por cumplido.",
     ),
