@@ -458,7 +458,7 @@ def _substantive_text(numeral: int, t: str) -> bool:
         + len(NOG.findall(t))
         + len([p for p in find_periods(t) if p.kind != "year"])
     )
-    if signals >= 3 and len(novel) >= 12:
+    if signals >= 3 and len(novel) >= 6:
         return True
     return len(novel) >= 25 and len(novel) >= 0.35 * len(all_words)
 

@@ -78,3 +78,10 @@ def test_every_rule_has_a_case_file_with_the_required_kinds() -> None:
         assert required <= kinds, f"{rule.code} lacks {required - kinds}"
         names = [c["name"] for c in data["cases"]]
         assert len(names) == len(set(names)), f"{rule.code}: duplicate case names"
+
+
+def test_docs_rules_md_is_generated_from_the_modules() -> None:
+    from checks.docs import render
+
+    path = CASES_DIR.parent.parent / "docs" / "rules.md"
+    assert path.read_text(encoding="utf-8") == render(), "run: python -m checks.docs > docs/rules.md"

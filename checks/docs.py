@@ -1,0 +1,81 @@
+"""Render ``docs/rules.md`` from the rule modules' metadata and docstrings.
+
+``python -m checks.docs > docs/rules.md``; a test keeps the file in step with the code.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from checks import RULES_VERSION, attribution
+from checks.engine import BANDS, OUTDATED_CREDIT
+from checks.model import STATUS_LABELS
+from checks.registry import NUMERAL_RULES
+from checks.rules import base
+from checks.rules.base import PERIODICITY_ES
+from checks.rules.portal import PORTAL_RULES
+
+
+def render() -> str:
+    out = [
+        "# Reglas de Vigía (LAIP, Decreto 57-2008, artículo 10)",
+        "",
+        f"Versión de las reglas: `{RULES_VERSION}`. Este archivo se genera con `python -m checks.docs > docs/rules.md`",
+        "a partir de los módulos `checks/rules/*.py`; no lo edite a mano.",
+        "",
+        "## Estados",
+        "",
+        "| código | etiqueta |",
+        "|---|---|",
+        *(f"| `{code}` | {label} |" for code, label in STATUS_LABELS.items()),
+        "",
+        "## Puntaje y banda",
+        "",
+        f"Puntaje = 100 × (Cumple + {OUTDATED_CREDIT} × Desactualizado) / numerales aplicables (los que no son «No aplica»).",
+        "Bandas PDH: "
+        + ", ".join(f"{name} ≥ {floor:g}" for floor, name in BANDS[:-1])
+        + f", {BANDS[-1][1]} en otro caso.",
+        "Sin puntaje cuando el rastreo no se completó (parcial, sin respuesta, bloqueado o prohibido por robots.txt).",
+        "",
+        "## Lectura de la periodicidad (LAIP art. 7)",
+        "",
+        "```text",
+        inspect.getdoc(base) or "",
+        "```",
+        "",
+        "## Atribución de la evidencia a cada numeral",
+        "",
+        "```text",
+        inspect.getdoc(attribution) or "",
+        "```",
+        "",
+        "## Numerales del artículo 10",
+        "",
+        "| regla | numeral | título | periodicidad | texto legal |",
+        "|---|---|---|---|---|",
+    ]
+    for rule in NUMERAL_RULES:
+        kind = "resumen" if rule.legal_text_is_summary else "literal"
+        out.append(
+            f"| `{rule.code}` | {rule.numeral} | {rule.title} | {PERIODICITY_ES[rule.periodicity]} | {kind} |"
+        )
+    for rule in NUMERAL_RULES:
+        out += ["", f"### {rule.code} — {rule.title}", "", rule.doc.strip(), ""]
+        out.append("Vocabulario (expresiones regulares sobre texto sin tildes, en minúsculas):")
+        out.append("")
+        out += [f"- `{v}`" for v in rule.vocabulary]
+        if rule.requires:
+            out += ["", f"Requisito (expresión regular sobre el contexto de la evidencia): `{rule.requires}`"]
+    out += [
+        "",
+        "## Reglas del portal (numeral nulo)",
+        "",
+        "| regla | título | qué verifica |",
+        "|---|---|---|",
+    ]
+    out += [f"| `{r.code}` | {r.title} | {r.description} |" for r in PORTAL_RULES]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")
