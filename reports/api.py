@@ -19,8 +19,10 @@ import datetime as dt
 import shutil
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +35,7 @@ from reports.pdf import render_pdfs
 from vigia import __version__
 from vigia.errors import UserError
 from vigia.registry import Municipality
+from vigia.store.blobs import BlobStore
 from vigia.store.db import Store
 
 _CONTENT_TYPE_EXT: dict[str, str] = {
@@ -127,8 +130,8 @@ def archive_extension(info: BlobInfo | None, url: str) -> str:
     return "bin"
 
 
-def _copy_evidence(store: Store, run_id: int, data: Any, out_dir: Path) -> dict[str, str]:
-    """Copy the raw bodies of cited evidence into ``evidencia/``; returns sha256 → relative path."""
+def _plan_evidence(store: Store, run_id: int, data: Any) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Where each cited raw body goes in ``evidencia/``: (sha256 → relative path, copies still to make)."""
     first_url: dict[str, str] = {}
     for portal in data.portals:
         for finding in portal.findings:
@@ -136,26 +139,51 @@ def _copy_evidence(store: Store, run_id: int, data: Any, out_dir: Path) -> dict[
                 if e.sha256 and e.sha256 not in first_url:
                     first_url[e.sha256] = e.url
     if not first_url:
-        return {}
+        return {}, []
     infos = load_blob_info(store, run_id, list(first_url))
-    folder = out_dir / "evidencia"
-    folder.mkdir(parents=True, exist_ok=True)
     archived: dict[str, str] = {}
     for sha in sorted(first_url):
-        if not store.blobs.has(sha):
-            continue
-        rel = f"evidencia/{sha}.{archive_extension(infos.get(sha), first_url[sha])}"
+        if store.blobs.has(sha):
+            archived[sha] = f"evidencia/{sha}.{archive_extension(infos.get(sha), first_url[sha])}"
+    return archived, sorted(archived.items())
+
+
+def _copy_evidence(blobs: BlobStore, out_dir: Path, jobs: Sequence[tuple[str, str]]) -> list[str]:
+    """Copy raw bodies out of the blob store (skipping copies already there); returns failures."""
+    failures: list[str] = []
+    if jobs:
+        (out_dir / "evidencia").mkdir(parents=True, exist_ok=True)
+    for sha, rel in jobs:
         target = out_dir / rel
-        if not target.exists():
-            try:
-                body = store.blobs.get(sha)
-            except (OSError, EOFError):
-                continue
+        if target.exists():
+            continue
+        try:
+            body = blobs.get(sha)
             tmp = target.with_name(target.name + ".tmp")
             tmp.write_bytes(body)
             tmp.replace(target)
-        archived[sha] = rel
-    return archived
+        except (OSError, EOFError) as exc:
+            failures.append(f"{rel}: {exc}")
+    return failures
+
+
+def _background(
+    blobs: BlobStore, out_dir: Path, jobs: Sequence[tuple[str, str]], tables: exports.ExportTables
+) -> list[str]:
+    """The slow, independent part (evidence copies and the XLSX), run beside the HTML rendering."""
+    failures = _copy_evidence(blobs, out_dir, jobs)
+    exports.write_xlsx(tables, out_dir)
+    return failures
+
+
+def _start_background(
+    blobs: BlobStore, out_dir: Path, jobs: Sequence[tuple[str, str]], tables: exports.ExportTables
+) -> tuple[ProcessPoolExecutor | None, Any]:
+    """Run :func:`_background` in a forked process when the platform can fork, else right here."""
+    if "fork" not in get_all_start_methods():
+        return None, _background(blobs, out_dir, jobs, tables)
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork"))
+    return pool, pool.submit(_background, blobs, out_dir, jobs, tables)
 
 
 def _write(path: Path, text: str) -> None:
@@ -189,7 +217,7 @@ def build_reports(
     prev_id = previous_run_id(store, rid)
     previous = load_run(store, prev_id, as_of, with_details=False) if prev_id is not None else None
     history = load_history(store, rid, as_of)
-    archived = _copy_evidence(store, rid, data, out_dir)
+    archived, copy_jobs = _plan_evidence(store, rid, data)
     ctx = views.ReportContext(
         data=data,
         previous=previous,
@@ -199,6 +227,9 @@ def build_reports(
         pdf=pdf,
         archived=archived,
     )
+
+    tables = exports.prepare(data, archived, ctx.file_names)
+    pool, background = _start_background(store.blobs, out_dir, copy_jobs, tables)
 
     env = environment()
     pages = 0
@@ -224,7 +255,7 @@ def build_reports(
     with resources.as_file(resources.files("reports").joinpath("static/vigia.css")) as css:
         shutil.copyfile(css, static / "vigia.css")
 
-    result = exports.write_exports(data, out_dir, archived, ctx.file_names, __version__)
+    exports.write_csv_json(tables, out_dir, __version__)
     data_view = views.DataView(
         meta=ctx.meta("Datos abiertos", "data"),
         files=(
@@ -238,6 +269,14 @@ def build_reports(
         schema_version=exports.SCHEMA_VERSION,
     )
     render("data.html.j2", "datos.html", data_view)
+    try:
+        copy_failures = background.result() if pool is not None else background
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    if console is not None:
+        for line in copy_failures[:10]:
+            console.print(f"copia de evidencia no disponible: {line}", markup=False)
     html_seconds = time.perf_counter() - started
     if console is not None:
         console.print(
@@ -264,7 +303,7 @@ def build_reports(
         scored=sum(1 for p in data.portals if p.evaluation and p.evaluation.score is not None),
         pages=pages,
         evidence_files=len(archived),
-        export_rows=result.rows,
+        export_rows=len(tables.findings),
         pdfs=pdfs,
         pdf_failures=failures,
         seconds=time.perf_counter() - started,

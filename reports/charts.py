@@ -78,35 +78,44 @@ def horizontal_bars(
     return _svg(width, height, title, body)
 
 
-def histogram(title: str, scores: Sequence[float], width: int = 560, height: int = 200) -> Markup:
-    """Ten bins of 10 points; each bin coloured by the PDH band its range falls in."""
-    bins = [0] * 10
+def histogram(title: str, scores: Sequence[float], width: int = 560, height: int = 206) -> Markup:
+    """Ten bins of 10 points; each bar is split by PDH band (the 80–90 bin straddles 85)."""
+    bins: list[dict[str, int]] = [{} for _ in range(10)]
     for s in scores:
-        bins[min(9, max(0, int(s // 10)))] += 1
-    left, bottom, top_pad = 34, 30, 14
+        band = "Aceptable" if s >= 85 else ("Bajo" if s >= 60 else "Deficiente")
+        b = bins[min(9, max(0, int(s // 10)))]
+        b[band] = b.get(band, 0) + 1
+    left, bottom, top_pad = 34, 36, 14
     plot_w, plot_h = width - left - 8, height - bottom - top_pad
-    peak = max(bins) or 1
+    peak = max((sum(b.values()) for b in bins), default=0) or 1
     step = plot_w / 10
     body = [
         f'<line x1="{left}" y1="{top_pad + plot_h}" x2="{width - 8}" y2="{top_pad + plot_h}" stroke="{MUTED}"/>'
     ]
-    for i, count in enumerate(bins):
+    for i, counts in enumerate(bins):
         low = i * 10
-        band = "Aceptable" if low >= 90 else ("Bajo" if low >= 60 else "Deficiente")  # 80–90 straddles 85
-        h = count / peak * plot_h
-        x = left + i * step
-        y = top_pad + plot_h - h
         rng = f"{low}–{low + 10}" if i < 9 else "90–100"
+        x = left + i * step
+        y = top_pad + plot_h
+        for band in ("Deficiente", "Bajo", "Aceptable"):
+            count = counts.get(band, 0)
+            if not count:
+                continue
+            h = count / peak * plot_h
+            y -= h
+            body.append(
+                f'<rect x="{x + 2:.1f}" y="{y:.1f}" width="{step - 4:.1f}" height="{h:.1f}" '
+                f'fill="{BAND_COLORS[band]}"><title>{_e(f"{rng} puntos, {band}: {count}")}</title></rect>'
+            )
+        total = sum(counts.values())
         body.append(
-            f'<rect x="{x + 2:.1f}" y="{y:.1f}" width="{step - 4:.1f}" height="{h:.1f}" fill="{BAND_COLORS[band]}">'
-            f"<title>{_e(f'{rng} puntos: {count} municipalidades')}</title></rect>"
             f'<text x="{x + step / 2:.1f}" y="{max(y - 3, 11):.1f}" text-anchor="middle" font-size="11" '
-            f'fill="{INK}">{count}</text>'
-            f'<text x="{x + step / 2:.1f}" y="{height - 12}" text-anchor="middle" font-size="10" '
+            f'fill="{INK}">{total}</text>'
+            f'<text x="{x + step / 2:.1f}" y="{height - 20}" text-anchor="middle" font-size="10" '
             f'fill="{MUTED}">{_e(rng)}</text>'
         )
     body.append(
-        f'<text x="{left + plot_w / 2:.0f}" y="{height - 1}" text-anchor="middle" font-size="10" '
+        f'<text x="{left + plot_w / 2:.0f}" y="{height - 4}" text-anchor="middle" font-size="10" '
         f'fill="{MUTED}">puntaje</text>'
     )
     return _svg(width, height, title, body)

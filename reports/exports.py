@@ -14,13 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
-
 from reports import fmt
 from reports.facts import STATUS_LABELS, numerals, pdh_scores
 from reports.loader import EvidenceItem, RunData
+from reports.xlsx import write_workbook
 
 SCHEMA_VERSION = "1.0"
 
@@ -194,40 +191,90 @@ def _portal_rows(data: RunData, file_names: dict[int, str]) -> list[dict[str, An
     return result
 
 
-def write_exports(
-    data: RunData, out_dir: Path, archived: dict[str, str], file_names: dict[int, str], vigia_version: str
-) -> ExportResult:
+@dataclass(frozen=True, slots=True)
+class ExportTables:
+    """The rows of every export, built once and written as CSV, JSON and XLSX."""
+
+    run_id: int
+    findings: list[dict[str, Any]]
+    portal_rules: list[dict[str, Any]]
+    portals: list[dict[str, Any]]
+
+    @property
+    def as_of(self) -> str | None:
+        return self.findings[0]["as_of"] if self.findings else None
+
+
+def prepare(data: RunData, archived: dict[str, str], file_names: dict[int, str]) -> ExportTables:
+    return ExportTables(
+        run_id=data.run.id,
+        findings=_rows(data, archived, file_names),
+        portal_rules=_portal_rule_rows(data),
+        portals=_portal_rows(data, file_names),
+    )
+
+
+def _json_text(document: dict[str, Any]) -> str:
+    """Valid JSON with one record per line: diffable, and written by the C encoder (no ``indent``)."""
+    items = list(document.items())
+    lines = ["{"]
+    for i, (key, value) in enumerate(items):
+        comma = "," if i < len(items) - 1 else ""
+        name = json.dumps(key)
+        if isinstance(value, list) and value:
+            lines.append(f" {name}: [")
+            lines.append(",\n".join("  " + json.dumps(v, ensure_ascii=False) for v in value))
+            lines.append(f" ]{comma}")
+        else:
+            lines.append(f" {name}: {json.dumps(value, ensure_ascii=False)}{comma}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def write_csv_json(tables: ExportTables, out_dir: Path, vigia_version: str) -> tuple[Path, Path]:
     folder = out_dir / "datos"
     folder.mkdir(parents=True, exist_ok=True)
-    rows = _rows(data, archived, file_names)
-    portal_rules = _portal_rule_rows(data)
-    portals = _portal_rows(data, file_names)
-
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(FIELDS)
-    for row in rows:
+    for row in tables.findings:
         writer.writerow(["" if v is None else _cell(v) for v in _flat(row)])
     csv_path = folder / "hallazgos.csv"
-    csv_path.write_text("\ufeff" + buffer.getvalue(), encoding="utf-8")
+    csv_path.write_text("\ufeff" + buffer.getvalue(), encoding="utf-8", newline="")
 
-    as_of = rows[0]["as_of"] if rows else None
     document = {
         "schema_version": SCHEMA_VERSION,
         "generator": f"vigia {vigia_version}",
-        "run_id": data.run.id,
-        "as_of": as_of,
+        "run_id": tables.run_id,
+        "as_of": tables.as_of,
         "columns": [{"name": n, "type": t, "description": d} for n, t, d in COLUMNS],
-        "findings": [{k: v for k, v in r.items()} for r in rows],
-        "portal_rules": portal_rules,
-        "portals": portals,
+        "findings": tables.findings,
+        "portal_rules": tables.portal_rules,
+        "portals": tables.portals,
     }
     json_path = folder / "hallazgos.json"
-    json_path.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    json_path.write_text(_json_text(document), encoding="utf-8")
+    return csv_path, json_path
 
-    xlsx_path = folder / "hallazgos.xlsx"
-    _write_xlsx(xlsx_path, rows, portal_rules, portals, as_of)
-    return ExportResult(files=(csv_path, xlsx_path, json_path), rows=len(rows))
+
+def write_xlsx(tables: ExportTables, out_dir: Path) -> Path:
+    folder = out_dir / "datos"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "hallazgos.xlsx"
+    tmp = path.with_name(path.name + ".tmp")
+    _write_xlsx(tmp, tables.findings, tables.portal_rules, tables.portals, tables.as_of)
+    tmp.replace(path)
+    return path
+
+
+def write_exports(
+    data: RunData, out_dir: Path, archived: dict[str, str], file_names: dict[int, str], vigia_version: str
+) -> ExportResult:
+    """All three exports, in this process."""
+    tables = prepare(data, archived, file_names)
+    csv_path, json_path = write_csv_json(tables, out_dir, vigia_version)
+    xlsx_path = write_xlsx(tables, out_dir)
+    return ExportResult(files=(csv_path, xlsx_path, json_path), rows=len(tables.findings))
 
 
 def _write_xlsx(
@@ -237,57 +284,35 @@ def _write_xlsx(
     portals: list[dict[str, Any]],
     as_of: str | None,
 ) -> None:
-    wb = Workbook(write_only=True)
     stamp = dt.datetime.fromisoformat(as_of) if as_of else dt.datetime(2000, 1, 1)
-    wb.properties.created = stamp
-    wb.properties.modified = stamp
-    wb.properties.creator = "Vigía"
-    wb.properties.title = "Hallazgos LAIP artículo 10"
-    header_font = Font(bold=True, color="FFFFFF")
-    header_fill = PatternFill("solid", fgColor="0B2E59")
-
-    def header(ws: Any, names: list[str]) -> None:
-        cells = []
-        for name in names:
-            c = WriteOnlyCell(ws, value=name)
-            c.font = header_font
-            c.fill = header_fill
-            cells.append(c)
-        ws.append(cells)
-
-    ws = wb.create_sheet("Hallazgos")
-    ws.freeze_panes = "A2"
-    header(ws, list(FIELDS))
-    for row in rows:
-        ws.append([_xlsx(v) for v in _flat(row)])
-
-    ws2 = wb.create_sheet("Reglas del portal")
-    ws2.freeze_panes = "A2"
-    names = ["ine_code", "municipality", "rule", "status", "status_label", "reason", "evidence_urls"]
-    header(ws2, names)
-    for r in portal_rules:
-        ws2.append([_xlsx(" | ".join(r[n]) if n == "evidence_urls" else r[n]) for n in names])
-
-    ws3 = wb.create_sheet("Portales")
-    ws3.freeze_panes = "A2"
-    pnames = list(portals[0].keys()) if portals else ["ine_code"]
-    header(ws3, pnames)
-    for r in portals:
-        ws3.append([_xlsx(r[n]) for n in pnames])
-
-    ws4 = wb.create_sheet("Esquema")
-    header(ws4, ["columna", "tipo", "descripción"])
-    ws4.append(["schema_version", "", SCHEMA_VERSION])
-    for name, kind, desc in COLUMNS:
-        ws4.append([name, kind, desc])
-    wb.save(path)
+    rule_names = ["ine_code", "municipality", "rule", "status", "status_label", "reason", "evidence_urls"]
+    portal_names = list(portals[0].keys()) if portals else ["ine_code"]
+    sheets: list[tuple[str, list[list[Any]]]] = [
+        ("Hallazgos", [list(FIELDS), *([_xlsx(v) for v in _flat(row)] for row in rows)]),
+        (
+            "Reglas del portal",
+            [
+                rule_names,
+                *(
+                    [_xlsx(" | ".join(r[n]) if n == "evidence_urls" else r[n]) for n in rule_names]
+                    for r in portal_rules
+                ),
+            ],
+        ),
+        ("Portales", [portal_names, *([_xlsx(r[n]) for n in portal_names] for r in portals)]),
+        (
+            "Esquema",
+            [["columna", "tipo", "descripción"], ["schema_version", "", SCHEMA_VERSION], *map(list, COLUMNS)],
+        ),
+    ]
+    write_workbook(path, sheets, "Hallazgos LAIP artículo 10", stamp)
 
 
 def _xlsx(value: Any) -> Any:
     if value is None:
         return None
     if isinstance(value, str):
-        # openpyxl refuses control characters and would treat a leading "=" as a formula
+        # no control characters, and a leading "=" must never become a formula
         return fmt.spreadsheet_cell(fmt.clean_text(value)) if value else value
     return value
 
