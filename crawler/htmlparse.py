@@ -339,7 +339,12 @@ class _Builder:
             composed = url.rstrip("/").rsplit("/", 1)[-1][:200]
         self.block_links.append({"url": url, "label": composed})
         self.links.append(
-            Link(url=url, label=composed, headings=[t for _, t in self.stack], in_nav=_is_nav(el))
+            Link(
+                url=url,
+                label=composed,
+                headings=[t for _, t in self.stack] + ([row_header] if row_header else []),
+                in_nav=_is_nav(el),
+            )
         )
 
     def finish(self) -> list[dict[str, Any]]:

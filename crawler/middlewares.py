@@ -84,7 +84,9 @@ class GuardMiddleware(_CrawlerBound):
                 else:
                     raise OutOfScope(f"{request.url} está fuera de los hosts del portal")
             request.meta.setdefault("download_slot", netloc)
-        if not request.meta.get("playwright"):
+        if not request.meta.get("playwright") and request.meta.get("vigia_kind") != "document":
+            # pages are always revalidated; documents follow HTTP freshness (heuristic: a tenth of the
+            # time since Last-Modified), so an old, unchanged PDF is not asked for again every night
             request.headers.setdefault(b"Cache-Control", b"max-age=0")
         retries = int(request.meta.get("retry_times", 0) or 0)
         if retries:
@@ -106,6 +108,8 @@ class WireMiddleware(_CrawlerBound):
 
     def process_response(self, request: Request, response: Response) -> Response:
         spider = self.spider
+        if "cached" in response.flags:  # served by the HTTP cache without touching the network
+            return response
         size = len(response.body) + sum(
             len(k) + sum(len(v) for v in vs) + 4 for k, vs in response.headers.items()
         )
