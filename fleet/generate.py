@@ -825,13 +825,20 @@ def _assign(
     healthy = [i for i in slots if failures[i] is None]
     if not healthy:
         return failures, quirks
-    k = 0
+    # each quirk goes to the least-loaded healthy portal; a slow portal never also carries a trap or the
+    # huge file (a crawler would need minutes to find out)
+    heavy = {"trap_calendar", "trap_session", "huge_file"}
     for name, count in wanted_q.items():
         for _ in range(count):
-            target = healthy[k % len(healthy)]
-            if name not in quirks[target]:
-                quirks[target].append(name)
-            k += 1
+            options = [i for i in healthy if name not in quirks[i]]
+            if name == "slow":
+                options = [i for i in options if not heavy & set(quirks[i])] or options
+            elif name in heavy:
+                options = [i for i in options if "slow" not in quirks[i]] or options
+            if not options:
+                break
+            target = min(options, key=lambda i: len(quirks[i]))
+            quirks[target].append(name)
     return failures, quirks
 
 

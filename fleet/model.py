@@ -38,6 +38,7 @@ QUIRKS: dict[str, tuple[str, ...]] = {
     "latin1": (),
     "malformed_html": (),
     "doc_404": ("http_404",),
+    "slow": (),
 }
 QUIRK_RATES: dict[str, float] = {
     "trap_calendar": 0.012,
@@ -46,6 +47,7 @@ QUIRK_RATES: dict[str, float] = {
     "latin1": 0.035,
     "malformed_html": 0.035,
     "doc_404": 0.025,
+    "slow": 0.009,
 }
 #: Failure modes that need one page per numeral (the failing pages are numeral pages).
 PARTIAL_FAILURES = frozenset({"section_5xx", "section_timeout", "private_redirect"})
@@ -59,6 +61,8 @@ DRIVE_HOST = "127.78.0.20"
 PRIVATE_REDIRECT_TARGET = "http://169.254.169.254/latest/meta-data/"
 HUGE_FILE_SIZE = 3 * 1024**3
 SLOW_SECONDS = 120.0
+#: Delay of every response of a ``slow`` portal: very slow, but under any sane crawler timeout.
+SLOW_PORTAL_SECONDS = 1.5
 
 
 def portal_host(index: int) -> str:

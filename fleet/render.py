@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from fleet import catalog
 from fleet.catalog import MONTHS_ES
 from fleet.documents import huge_pdf_head, publication_date, render_document
-from fleet.model import HUGE_FILE_SIZE, PRIVATE_REDIRECT_TARGET, SLOW_SECONDS
+from fleet.model import HUGE_FILE_SIZE, PRIVATE_REDIRECT_TARGET, SLOW_PORTAL_SECONDS, SLOW_SECONDS
 
 Block = dict[str, Any]
 
@@ -98,7 +98,10 @@ def respond(fleet: Fleet, host: str, method: str, target: str) -> Reply:
     portal = fleet.by_host.get(host)
     if portal is None:
         return _plain(404, "Host desconocido")
-    return _portal_reply(portal, method, target)
+    reply = _portal_reply(portal, method, target)
+    if "slow" in portal.d["quirks"]:
+        reply.delay = max(reply.delay, SLOW_PORTAL_SECONDS)
+    return reply
 
 
 def _plain(status: int, text: str) -> Reply:
@@ -635,6 +638,13 @@ def _js_api(portal: Portal, path: str, query: dict[str, list[str]]) -> Reply:
         return _json(portal, {"error": "no encontrado"}, 404)
     route = (query.get("ruta") or ["/"])[0]
     page = portal.pages.get(route)
+    if page is None and route == portal.contact_path():
+        d = portal.d
+        blocks: list[Block] = [
+            {"t": "h", "l": 1, "x": "Contacto"},
+            {"t": "p", "x": f"Dirección: {d['address']}. Teléfono: {d['phone']}."},
+        ]
+        return _json(portal, _js_model(portal, "Contacto", blocks))
     if page is None and route in portal.news:
         news = portal.news[route]
         return _json(portal, _js_model(portal, news["title"], _news_blocks(portal, news)))
