@@ -136,6 +136,8 @@ class PortalState:
     section_roots: set[str] = field(default_factory=set)
     use_browser: bool = False
     trap_incidents: int = 0
+    #: entry points kept for the end (e.g. WordPress API pages), used only if the menus missed them
+    deferred: list[tuple[str, str, str]] = field(default_factory=list)
 
     # ------------------------------------------------------------------ scope
     def in_scope(self, netloc: str, document: bool = False) -> bool:

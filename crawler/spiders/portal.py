@@ -32,7 +32,7 @@ from crawler.htmlparse import Link, detect_platform, fold, looks_script_only, pa
 from crawler.middlewares import OutOfScope, netloc_of
 from crawler.safety import AddressRefused
 from crawler.spiders.platforms import strategy_for
-from crawler.state import FAILURE_KINDS, PortalState, canonical_url, utcnow
+from crawler.state import FAILURE_KINDS, PortalState, canonical_url, url_shape, utcnow
 from crawler.writer import write_portal
 from vigia.store.models import Document
 
@@ -269,7 +269,15 @@ class PortalSpider(scrapy.Spider):
         if status < 400:
             return False
         if status in (401, 403):
-            self._failure(st, kind, root, "login_wall", url, f"HTTP {status}: acceso restringido")
+            captcha = False
+            if isinstance(response, TextResponse) and kind != "document":
+                captcha = parse_html(response.text, response.url).has_captcha
+            if captcha:
+                self._failure(
+                    st, kind, root, "captcha", url, f"HTTP {status}: la página pide resolver un captcha"
+                )
+            else:
+                self._failure(st, kind, root, "login_wall", url, f"HTTP {status}: acceso restringido")
         elif status >= 500 or status == 429:
             self._failure(st, kind, root, "http_5xx", url, f"HTTP {status} tras reintentos")
         else:
@@ -494,6 +502,8 @@ class PortalSpider(scrapy.Spider):
                     )
                     if req is not None:
                         out.append(req)
+                elif self._declined_trap(st, link.url):
+                    continue
                 elif (
                     not entries
                     and depth < self.discovery_depth
@@ -518,6 +528,19 @@ class PortalSpider(scrapy.Spider):
             elif not is_social_host(host) and (dtype or is_document_host(host) or in_section):
                 self._document_link(st, link, page_url, context, in_section, dtype, fetch=False)
         return out
+
+    def _declined_trap(self, st: PortalState, url: str) -> bool:
+        """A calendar or session-id link outside the section: not followed, and noted as a trap cut."""
+        _, had_session = canonical_url(url)
+        _, calendar, page_number = url_shape(url)
+        if not (had_session or calendar):
+            return False
+        if st.trap_incidents < MAX_TRAP_INCIDENTS:
+            st.trap_incidents += 1
+            what = "identificador de sesión" if had_session else "calendario"
+            st.incident("trap_cut", url, f"enlace con {what} (posible trampa) no seguido")
+        st.trap_cuts += 1
+        return True
 
     def _document_link(
         self,
@@ -696,19 +719,27 @@ class PortalSpider(scrapy.Spider):
                 continue
             candidate = Link(url=link, label=str(title)[:300], headings=[])
             if netloc_of(link) in st.page_hosts and st.strategy.is_section_entry(candidate):
-                req = self._request(
-                    st,
-                    link,
-                    kind="page",
-                    depth=1,
-                    trail=[candidate.label],
-                    in_section=True,
-                    section_root=True,
-                    referer=response.url,
-                    label=candidate.label,
-                )
-                if req is not None:
-                    out.append(req)
+                # a fallback: used only for section pages the menus did not lead to (their trail is better)
+                st.deferred.append((link, candidate.label, response.url))
+        return out
+
+    def _deferred_requests(self, st: PortalState) -> list[Request]:
+        out = []
+        for url, label, referer in st.deferred:
+            req = self._request(
+                st,
+                url,
+                kind="page",
+                depth=1,
+                trail=[label],
+                in_section=True,
+                section_root=True,
+                referer=referer,
+                label=label,
+            )
+            if req is not None:
+                out.append(req)
+        st.deferred.clear()
         return out
 
     # ------------------------------------------------------------------ errors
@@ -754,6 +785,12 @@ class PortalSpider(scrapy.Spider):
     def _done(self, st: PortalState) -> None:
         st.pending -= 1
         if st.pending <= 0 and not st.finished:
+            if st.deferred and self.crawler is not None and self.crawler.engine is not None:
+                requests = self._deferred_requests(st)
+                for req in requests:
+                    self.crawler.engine.crawl(req)
+                if requests:
+                    return
             self._finish(st)
 
     def _finish(self, st: PortalState) -> None:
