@@ -419,24 +419,55 @@ def _substantive(numeral: int, block: Block) -> bool:
 
 
 _MARK = re.compile(
-    r"(?<![a-z0-9])(?:numeral|num\.)\s*(\d{1,2})(?!\d)(?![.,]\d)|(?:^|(?<=\s))(\d{2})\s*[-–]\s+(?=[a-z])"
+    r"(?<![a-z0-9])(?:numeral|num\.)\s*(\d{1,2})(?!\d)(?![.,]\d)"
+    r"|(?:^|(?<=\s))(\d{1,2})\s*(?:[-–]|\.|\))\s+(?=[a-z])"
 )
+
+
+def _increasing(marks: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest run of markers whose numerals increase (drops "zona 1." inside a row)."""
+    if not marks:
+        return []
+    best = [1] * len(marks)
+    prev = [-1] * len(marks)
+    for i in range(len(marks)):
+        for j in range(i):
+            if marks[j][1] < marks[i][1] and best[j] + 1 > best[i]:
+                best[i], prev[i] = best[j] + 1, j
+    i = max(range(len(marks)), key=lambda k: (best[k], -k))
+    out = []
+    while i != -1:
+        out.append(marks[i])
+        i = prev[i]
+    return out[::-1]
 
 
 def table_segments(block: Block) -> list[tuple[int, str]]:
     """A block that lists several numerals in its text (a table, one row per numeral), cut per numeral.
 
-    Link labels are removed from each segment: what remains is what the page itself says there.
+    Link labels are blanked first (documents are attributed by their own labels): what remains is
+    what the page itself says in each row. Row markers must increase ("2." … "3." … "14.").
     """
     t = norm(block.text or "")
-    marks = [(m.start(), int(m.group(1) or m.group(2))) for m in _MARK.finditer(t)]
-    marks = [(pos, n) for pos, n in marks if 1 <= n <= 29]
-    if len({n for _pos, n in marks}) < 2:
-        return []
     for link in block.links:
-        label = norm(link.label)
-        if len(label) >= 3:
-            t = t.replace(label, " " * len(label))
+        for part in {norm(link.label), *(norm(x) for x in link.label.split("·"))}:
+            if len(part) >= 3:
+                t = t.replace(part, " " * len(part))
+    strong: list[tuple[int, int]] = []  # "Numeral 25": kept even out of order
+    weak: list[tuple[int, int]] = []  # "25." / "25 -": only where they increase ("zona 1." is not a row)
+    for m in _MARK.finditer(t):
+        n = int(m.group(1) or m.group(2))
+        if 1 <= n <= 29:
+            (strong if m.group(1) else weak).append((m.start(), n))
+    # a weak row marker must exceed the explicit one before it ("Numeral 2: … zona 1." is one row)
+    kept_weak = []
+    for pos, n in weak:
+        before = [sn for sp, sn in strong if sp < pos]
+        if not before or n > before[-1]:
+            kept_weak.append((pos, n))
+    marks = sorted(strong + _increasing(kept_weak))
+    if len(marks) < 2:
+        return []
     out = []
     for i, (pos, n) in enumerate(marks):
         end = marks[i + 1][0] if i + 1 < len(marks) else len(t)
@@ -451,13 +482,8 @@ def _substantive_text(numeral: int, t: str) -> bool:
     legal = _legal_words().get(numeral, LEGAL_STOP)
     all_words = [w for w in words(t).split() if len(w) > 2 and not w.isdigit()]
     novel = [w for w in all_words if w not in legal]
-    signals = (
-        len(PHONE.findall(t))
-        + len(EMAIL.findall(t))
-        + len(MONEY.findall(t))
-        + len(NOG.findall(t))
-        + len([p for p in find_periods(t) if p.kind != "year"])
-    )
+    # dates are not data here: month names in a row are usually the cells of linked documents
+    signals = len(PHONE.findall(t)) + len(EMAIL.findall(t)) + len(MONEY.findall(t)) + len(NOG.findall(t))
     if signals >= 3 and len(novel) >= 6:
         return True
     return len(novel) >= 25 and len(novel) >= 0.35 * len(all_words)

@@ -70,7 +70,7 @@ def test_every_rule_has_a_case_file_with_the_required_kinds() -> None:
         assert data["rule"] == rule.code
         kinds = {c["kind"] for c in data["cases"]}
         if rule.periodicity == NOT_MUNICIPAL:
-            required = {"not_applicable"}
+            required = {"not_applicable", "unverified"}
         else:
             required = {"present", "absent", "hard_negative", "unverified"}
             if rule.periodicity in PERIODIC:

@@ -160,7 +160,7 @@ def test_check_run_writes_findings_for_every_portal(store) -> None:  # type: ign
 def test_crawl_failure_is_unverified_everywhere_and_has_no_score(store) -> None:  # type: ignore[no-untyped-def]
     check_run(store, run_id=None, as_of=AS_OF)
     failed = _findings(store, "0102")
-    assert {r[1] for r in failed if r[0].startswith("LAIP")} == {"unverified", "not_applicable"}
+    assert {r[1] for r in failed if r[0].startswith("LAIP")} == {"unverified"}
     assert all(r[1] != "absent" for r in failed)
     partial = {r[0]: r for r in _findings(store, "0103")}
     assert all(r[1] != "absent" for r in partial.values())
@@ -218,7 +218,7 @@ def test_audit_document_of_failed_crawl_has_null_score(store) -> None:  # type: 
         pc_id = session.scalars(select(PortalCrawl.id).where(PortalCrawl.ine_code == "0102")).one()
     doc = audit_document(store, evaluate_portal_crawl(store, pc_id, AS_OF))
     assert doc["score"] is None and doc["band"] is None
-    assert all(f["status"] in ("unverified", "not_applicable") for f in doc["findings"])
+    assert all(f["status"] == "unverified" for f in doc["findings"])
 
 
 def test_agreement_against_a_truth_file(store) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,8 @@ Freshness (docs/legal-reading.md, LAIP art. 7 "actualizar … dentro de los trei
 - annual (current year): the fiscal year of ``as_of`` (the previous one until 31 January);
 - annual (previous year): the year before ``as_of`` or later;
 - standing / when it occurs: no period, present when evidence exists;
-- not for municipalities: always ``not_applicable``.
+- not for municipalities: always ``not_applicable`` (except when the crawl failed: then, like every
+  numeral, ``unverified``, as docs/legal-reading.md says for crawl failures).
 
 A rule with an extra requirement (``requires``: 20 NOG, 26 archive report, 28 socio-linguistic report)
 only counts evidence that shows it; when some documents of the numeral show it, the ones whose text
@@ -116,14 +117,14 @@ class NumeralRule:
     # ------------------------------------------------------------------ evaluation
 
     def evaluate(self, snapshot: PortalSnapshot, as_of: dt.date) -> Finding:
+        if snapshot.failed:
+            return self._finding(UNVERIFIED, crawl_failure_reason(snapshot))
         if self.periodicity == NOT_MUNICIPAL:
             return self._finding(
                 NOT_APPLICABLE,
                 f"El numeral {self.numeral} no aplica a las municipalidades: obliga a entidades "
                 "internacionales u organizaciones privadas que administran fondos públicos.",
             )
-        if snapshot.failed:
-            return self._finding(UNVERIFIED, crawl_failure_reason(snapshot))
         analysis = snapshot.analysis
         items = analysis.items.get(self.numeral, ())
         rejected: tuple[Item, ...] = ()
