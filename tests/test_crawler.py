@@ -1,0 +1,333 @@
+"""Offline tests of the crawler (city-scrapers style: frozen HTML in tests/fixtures/crawler, hand-built
+responses, tiny documents made in the test). No network except nothing at all."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse, TextResponse
+from scrapy.utils.test import get_crawler
+
+from crawler.dates import extract_periods
+from crawler.documents import doc_type_from_url, extract
+from crawler.htmlparse import Link, detect_platform, is_transparency_link, parse_html
+from crawler.middlewares import GuardMiddleware, OutOfScope
+from crawler.safety import AddressRefused, address_problem
+from crawler.spiders.portal import PortalSpider, classify_failure
+from crawler.state import PortalState, canonical_url
+
+FIXTURES = Path(__file__).parent / "fixtures" / "crawler"
+_spec = importlib.util.spec_from_file_location("crawler_helpers", FIXTURES / "crawler_helpers.py")
+assert _spec and _spec.loader
+helpers = importlib.util.module_from_spec(_spec)
+sys.modules.setdefault("crawler_helpers", helpers)
+_spec.loader.exec_module(helpers)
+
+BASE = "https://munisanpedro.gob.gt"
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- parsing and discovery
+
+
+def test_sections_keep_heading_trail_links_and_table_context() -> None:
+    page = parse_html(fixture("wordpress_section.html"), f"{BASE}/?page_id=77")
+    by_heading = {tuple(b["headings"]): b for b in page.blocks}
+    n8 = by_heading[("Información Pública de Oficio", "Numeral 8: Ejecución presupuestaria")]
+    urls = [link["url"] for link in n8["links"]]
+    assert urls == [
+        f"{BASE}/wp-content/uploads/2026/09/NUMERAL-8-AGOSTO.pdf",
+        f"{BASE}/wp-content/uploads/2026/10/NUMERAL-8-SEPTIEMBRE.xlsx",
+    ]
+    assert "Agosto 2026" in n8["links"][0]["label"]  # the row header names the month of a bare "PDF"
+    # an empty accordion stays empty: the link after it does not inherit its heading
+    assert by_heading[("Información Pública de Oficio", "Numeral 12: Viajes")]["links"] == []
+    after = [b for b in page.blocks if any("page_id=78" in link["url"] for link in b["links"])][0]
+    assert after["headings"] == ["Información Pública de Oficio"]
+    # links carry their section headings and whether they sit in a menu
+    links = {link.url: link for link in page.links}
+    assert links[f"{BASE}/?page_id=45"].in_nav is True
+    pdf = links[f"{BASE}/wp-content/uploads/2026/09/NUMERAL-8-AGOSTO.pdf"]
+    assert pdf.in_nav is False and pdf.headings[-2:] == ["Numeral 8: Ejecución presupuestaria", "Agosto 2026"]
+
+
+def test_malformed_html_and_hostile_links_are_handled() -> None:
+    page = parse_html(fixture("static_table.html"), "https://muni.gob.gt/t/")
+    assert [link.url for link in page.links] == [
+        "https://muni.gob.gt/t/docs/n8-ene.pdf",
+        "https://muni.gob.gt/t/docs/n8-feb.pdf",
+        "https://muni.gob.gt/t/docs/n9-ene.pdf",
+    ]
+    assert page.links[2].label == "Numeral 9 Viáticos · PDF enero"  # image alt text as the label
+    deep = "<div>" * 200 + "<h2>Hondo</h2><a href='/x.pdf'>x</a>" + "</div>" * 200
+    assert parse_html(deep, "https://m.gob.gt/").links[0].headings == ["Hondo"]
+    parse_html("<div>" * 20000, "https://m.gob.gt/")  # absurd nesting: no crash, no recursion error
+    assert parse_html("", "https://m.gob.gt/").links == []
+
+
+@pytest.mark.parametrize(
+    ("name", "platform"),
+    [
+        ("wordpress_home.html", "wordpress"),
+        ("joomla_home.html", "joomla"),
+        ("laip_home.html", "laip_standard"),
+        ("static_table.html", "static"),
+        ("js_shell.html", "javascript"),
+    ],
+)
+def test_platform_detection(name: str, platform: str) -> None:
+    assert (
+        detect_platform("https://muni.gob.gt/", parse_html(fixture(name), "https://muni.gob.gt/"), "")
+        == platform
+    )
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "Transparencia",
+        "Información Pública de Oficio",
+        "INFORMACIÓN PÚBLICA",
+        "Ley de Acceso",
+        "LAIP",
+        "Artículo 10",
+        "Acceso a la información",
+        "UIP",
+    ],
+)
+def test_transparency_labels(label: str) -> None:
+    assert is_transparency_link(Link(url="https://m.gob.gt/?page_id=3", label=label, headings=[]))
+
+
+def test_ordinary_links_are_not_transparency() -> None:
+    for label in ("Noticias", "Contacto", "Turismo", "Inicio"):
+        assert not is_transparency_link(Link(url="https://m.gob.gt/x", label=label, headings=[]))
+    assert is_transparency_link(Link(url="https://m.gob.gt/transparencia/", label="Ver", headings=[]))
+
+
+# --------------------------------------------------------------------------- dates and documents
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Publicado el 15 de octubre de 2024 en el portal", ["2024-10-15"]),
+        ("Ejecución Presupuestaria Mes de AGOSTO 2026 Artículo 10 Numeral 8", ["2026-08"]),
+        ("NUMERAL-8-SEPTIEMBRE-2026.pdf", ["2026-09"]),
+        ("Informe del primer trimestre 2026", ["2026-03"]),
+        ("Reporte enero a marzo de 2025", ["2025-03"]),
+        ("Presupuesto ejercicio fiscal 2026", ["2026"]),
+        ("Fecha: 03/02/2026", ["2026-02-03"]),
+        ("NOG 21234567, teléfono 7825-6070", []),
+    ],
+)
+def test_periods(text: str, expected: list[str]) -> None:
+    assert extract_periods(text) == expected
+
+
+def test_document_text_and_dates_from_pdf_xlsx_docx() -> None:
+    pdf = extract("pdf", helpers.make_pdf(["Ejecucion presupuestaria", "Mes de agosto de 2026"]))
+    assert pdf.text and "agosto" in pdf.text and "2026-08" in pdf.dates
+    assert pdf.page_count == 1 and pdf.is_scanned is False
+    xlsx = extract("xlsx", helpers.make_xlsx([["Mes", "Monto"], ["septiembre 2026", 10]]))
+    assert xlsx.text and "2026-09" in xlsx.dates
+    docx = extract("docx", helpers.make_docx(["Vigente desde el 3 de enero de 2026"]))
+    assert docx.dates == ["2026-01-03"]
+    scanned = extract("pdf", helpers.make_scanned_pdf())
+    assert scanned.is_scanned is True and not scanned.text
+    broken = extract("pdf", b"%PDF-1.4 esto no es un pdf")
+    assert broken.error and broken.text is None
+
+
+def test_document_types_from_urls() -> None:
+    assert doc_type_from_url("https://m.gob.gt/a/NUMERAL-2-FEBRERO.PDF") == "pdf"
+    assert doc_type_from_url("https://m.gob.gt/a/b.xlsx?x=1") == "xlsx"
+    assert doc_type_from_url("https://m.gob.gt/?page_id=3") is None
+
+
+# --------------------------------------------------------------------------- safety
+
+
+def test_address_rules() -> None:
+    assert address_problem("8.8.8.8", False) is None
+    for ip in ("127.0.0.1", "10.1.2.3", "192.168.1.1", "172.16.0.5"):
+        assert address_problem(ip, False) is not None
+        assert address_problem(ip, True) is None
+    for ip in ("169.254.169.254", "0.0.0.0", "224.0.0.1", "240.0.0.1", "::ffff:169.254.169.254", "fe80::1"):
+        assert address_problem(ip, True) is not None, ip
+
+
+class _FakeCrawler:
+    def __init__(self, spider: Any) -> None:
+        self.spider = spider
+
+
+def _spider(allow_private: bool, **settings: Any) -> PortalSpider:
+    crawler = get_crawler(PortalSpider, {"VIGIA_ALLOW_PRIVATE": allow_private, **settings})
+    spider = PortalSpider.from_crawler(crawler, portals=[])
+    return spider
+
+
+def _guard(spider: PortalSpider, request: Request) -> None:
+    asyncio.run(GuardMiddleware(_FakeCrawler(spider)).process_request(request))
+
+
+def test_guard_refuses_before_connecting() -> None:
+    strict = _spider(False)
+    with pytest.raises(AddressRefused):
+        _guard(strict, Request("http://127.0.0.1:8080/"))
+    with pytest.raises(AddressRefused):
+        _guard(strict, Request("http://10.0.0.7/"))
+    lenient = _spider(True)
+    _guard(lenient, Request("http://127.0.0.1:8080/"))  # allowed for tests and the demo
+    with pytest.raises(AddressRefused):
+        _guard(lenient, Request("http://169.254.169.254/latest/meta-data/"))
+    with pytest.raises(AddressRefused):
+        _guard(lenient, Request("http://[::ffff:169.254.169.254]/"))
+
+
+def test_guard_keeps_requests_inside_the_portal() -> None:
+    spider = _spider(True)
+    st = spider._make_state(
+        {"key": "0101", "start_url": "http://127.0.0.1:8001/", "document_hosts": ["127.0.0.9"]}
+    )
+    spider.states[st.key] = st
+    page = Request("http://127.0.0.1:8001/transparencia", meta={"vigia_portal": "0101", "vigia_kind": "page"})
+    _guard(spider, page)
+    assert page.headers.get(b"Cache-Control") == b"max-age=0"  # conditional request through the cache
+    assert page.meta["download_slot"] == "127.0.0.1:8001"
+    with pytest.raises(OutOfScope):  # another portal's host
+        _guard(
+            spider, Request("http://127.0.0.1:8002/x", meta={"vigia_portal": "0101", "vigia_kind": "page"})
+        )
+    doc = Request("http://127.0.0.9:8001/nog.pdf", meta={"vigia_portal": "0101", "vigia_kind": "document"})
+    _guard(spider, doc)  # declared document host: documents only
+    with pytest.raises(OutOfScope):
+        _guard(
+            spider, Request("http://127.0.0.9:8001/p", meta={"vigia_portal": "0101", "vigia_kind": "page"})
+        )
+
+
+def test_failure_classification() -> None:
+    from scrapy.exceptions import IgnoreRequest
+    from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TimeoutError
+
+    assert classify_failure(ConnectionRefusedError())[0] == "connection_refused"
+    assert classify_failure(TimeoutError())[0] == "timeout"
+    assert classify_failure(DNSLookupError())[0] == "dns_error"
+    assert classify_failure(IgnoreRequest("Forbidden by robots.txt"))[0] == "robots_disallowed"
+    assert classify_failure(IgnoreRequest("max redirections reached"))[0] == "redirect_loop"
+    assert classify_failure(AddressRefused("x (siempre rechazada)"))[0] == "private_address_refused"
+
+
+# --------------------------------------------------------------------------- spider callbacks
+
+
+def _portal_spider(platform: str = "unknown", render: str = "auto") -> tuple[PortalSpider, PortalState]:
+    spider = _spider(True)
+    st = spider._make_state({"key": "0901", "start_url": f"{BASE}/", "platform": platform, "render": render})
+    spider.states[st.key] = st
+    return spider, st
+
+
+def _respond(
+    spider: PortalSpider, request: Request, body: str, url: str | None = None, **kw: Any
+) -> TextResponse:
+    return HtmlResponse(url or request.url, body=body.encode(), encoding="utf-8", request=request, **kw)
+
+
+def test_home_leads_to_the_section_and_records_platform() -> None:
+    spider, st = _portal_spider()
+    home = spider._request(st, f"{BASE}/", kind="home", depth=0, trail=[], in_section=False)
+    assert home is not None
+    out = spider.parse_page(_respond(spider, home, fixture("wordpress_home.html")))
+    assert st.platform_observed == "wordpress" and st.home_ok
+    section = [r for r in out if r.meta["vigia_section_root"]]
+    assert [r.url for r in section] == [f"{BASE}/?page_id=77"]
+    assert section[0].meta["vigia_trail"] == ["Información Pública de Oficio"]
+    assert not any("facebook" in r.url or "page_id=45" in r.url for r in out)  # menu noise not followed
+    assert any("/wp-json/wp/v2/pages" in r.url for r in out)  # WordPress entry point
+    assert f"{BASE}/" in st.pages and st.pages[f"{BASE}/"]["title"].startswith("Municipalidad")
+
+
+def test_section_page_collects_documents_with_trails() -> None:
+    spider, st = _portal_spider("wordpress")
+    st.home_ok = True
+    req = spider._request(
+        st,
+        f"{BASE}/?page_id=77",
+        kind="page",
+        depth=1,
+        trail=["Transparencia"],
+        in_section=True,
+        section_root=True,
+    )
+    assert req is not None
+    out = spider.parse_page(_respond(spider, req, fixture("wordpress_section.html")))
+    docs = st.documents
+    pdf = docs[f"{BASE}/wp-content/uploads/2026/09/NUMERAL-8-AGOSTO.pdf"]
+    assert pdf["trail"] == [
+        "Transparencia",
+        "Información Pública de Oficio",
+        "Numeral 8: Ejecución presupuestaria",
+        "Agosto 2026",
+    ]
+    assert pdf["doc_type"] == "pdf" and pdf["external"] is False
+    nog = docs["https://www.guatecompras.gt/concursos/consultaConcurso.aspx?nog=21234567"]
+    assert nog["external"] is True and nog["label"] == "NOG 21234567"
+    fetched = {r.url for r in out if r.meta["vigia_kind"] == "document"}
+    assert nog["url"] not in fetched and pdf["url"] in fetched  # other hosts are recorded, never fetched
+    pages = {r.url for r in out if r.meta["vigia_kind"] == "page"}
+    assert f"{BASE}/?page_id=78" in pages and f"{BASE}/?page_id=45" not in pages
+    assert st.transparency_url == f"{BASE}/?page_id=77"
+
+
+def test_script_only_page_is_rendered_with_the_browser() -> None:
+    spider, st = _portal_spider()
+    home = spider._request(st, f"{BASE}/", kind="home", depth=0, trail=[], in_section=False)
+    assert home is not None
+    out = spider.parse_page(_respond(spider, home, fixture("js_shell.html")))
+    assert len(out) == 1 and out[0].meta.get("playwright") is True and out[0].url == f"{BASE}/"
+    assert st.platform_observed == "javascript"
+
+
+def test_login_wall_blocks_and_stores_no_evidence() -> None:
+    spider, st = _portal_spider()
+    home = spider._request(st, f"{BASE}/", kind="home", depth=0, trail=[], in_section=False)
+    assert home is not None
+    spider.parse_page(_respond(spider, home, fixture("login.html")))
+    assert st.outcome()[0] == "blocked" and st.pages == {}
+    assert [i["kind"] for i in st.incidents] == ["login_wall"]
+
+
+def test_session_ids_and_traps_are_cut() -> None:
+    url, had = canonical_url("https://m.gob.gt/avisos/?PHPSESSID=abc&pagina=2#x")
+    assert had and url == "https://m.gob.gt/avisos/?pagina=2"
+    st = PortalState(key="k", start_url="https://m.gob.gt/", municipality={})
+    reasons = [st.trap_reason(f"https://m.gob.gt/calendario/?mes=2026-{m:02d}") for m in range(1, 10)]
+    assert reasons[:5] == [None] * 5 and all(reasons[5:])
+    assert st.trap_reason("https://m.gob.gt/noticias?page=500")
+    assert st.trap_reason("https://m.gob.gt/a/b/a/b/a/b/")
+
+
+def test_outcomes_never_report_a_failure_as_complete() -> None:
+    st = PortalState(key="k", start_url="https://m.gob.gt/", municipality={})
+    assert st.outcome()[0] == "unreachable"  # nothing fetched yet
+    st.home_failure = ("robots_disallowed", "robots.txt")
+    assert st.outcome()[0] == "disallowed"
+    st.home_failure, st.home_ok = None, True
+    assert st.outcome()[0] == "complete"
+    st.section_failure = ("captcha", "captcha")
+    assert st.outcome()[0] == "blocked"
+    st.section_failure = None
+    st.failures = 1
+    assert st.outcome()[0] == "partial"
