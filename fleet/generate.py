@@ -533,8 +533,13 @@ def build_portal(
 
 def _plant_404(rng: random.Random, p: dict[str, Any]) -> None:
     """Make sure a present numeral also links one broken document (an extra, older month)."""
+    by_id = {d["id"]: d for d in p["documents"]}
     candidates = [
-        n for n, plan in p["numerals"].items() if plan["mode"] == "docs" and plan["status"] == "present"
+        n
+        for n, plan in p["numerals"].items()
+        if plan["mode"] == "docs"
+        and plan["status"] == "present"
+        and by_id[plan["doc_ids"][0]]["host"] == "portal"
     ]
     for plan in p["numerals"].values():
         if plan["mode"] == "docs404":

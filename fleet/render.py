@@ -161,7 +161,7 @@ def _page_or_404(portal: Portal, key: str, path: str, query: dict[str, list[str]
         return _document(portal, doc)
     if key in portal.news:
         return _news_page(portal, portal.news[key])
-    if path.startswith("/static/"):
+    if path.startswith("/static/") or (path.startswith("/wp-content/themes/") and path.endswith(".css")):
         return _asset(portal, path)
     if path == portal.contact_path().split("?")[0] and (
         portal.platform != "wordpress" or query.get("page_id") == ["9"]
@@ -254,7 +254,32 @@ def _children(portal: Portal, page: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _trap_links(portal: Portal) -> list[list[str]]:
+    """Entries into the spider traps; also placed inside the transparency section, where a focused
+    crawler goes."""
+    items = []
+    if "trap_calendar" in portal.d["quirks"]:
+        items.append(
+            [
+                f"/calendario/?mes={portal.fleet.as_of:%Y-%m}",
+                "Calendario de publicaciones de información pública de oficio",
+            ]
+        )
+    if "trap_session" in portal.d["quirks"]:
+        items.append(
+            [f"/avisos/?PHPSESSID={_sid(0)}&pagina=1", "Actualizaciones de información pública (Art. 10)"]
+        )
+    return items
+
+
 def page_blocks(portal: Portal, page: dict[str, Any]) -> list[Block]:
+    blocks = _page_blocks(portal, page)
+    if page["kind"] in ("hub", "numeral_index", "numeral_list") and _trap_links(portal):
+        blocks.append({"t": "links", "c": "agenda", "items": _trap_links(portal)})
+    return blocks
+
+
+def _page_blocks(portal: Portal, page: dict[str, Any]) -> list[Block]:
     d = portal.d
     kind = page["kind"]
     blocks: list[Block] = []
@@ -279,13 +304,6 @@ def page_blocks(portal: Portal, page: dict[str, Any]) -> list[Block]:
                 "items": [[n["path"], f"{n['title']} ({n['date']})"] for n in d["news"]],
             }
         )
-        extra = []
-        if "trap_calendar" in d["quirks"]:
-            extra.append([f"/calendario/?mes={portal.fleet.as_of:%Y-%m}", "Calendario de actividades"])
-        if "trap_session" in d["quirks"]:
-            extra.append([f"/avisos/?PHPSESSID={_sid(0)}&pagina=1", "Avisos municipales"])
-        if extra:
-            blocks.append({"t": "links", "c": "agenda", "items": extra})
         return blocks
     if kind == "hub":
         blocks.append({"t": "h", "l": 1, "x": page["title"]})
@@ -777,7 +795,7 @@ def _asset(portal: Portal, path: str) -> Reply:
     epoch = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
     if path == "/static/escudo.svg":
         return Reply(body=_escudo_svg(portal), content_type="image/svg+xml", last_modified=epoch)
-    if path == "/static/sitio.css":
+    if path == "/static/sitio.css" or path.startswith("/wp-content/themes/"):
         return Reply(body=SITE_CSS.encode(), content_type="text/css; charset=utf-8", last_modified=epoch)
     if path == "/static/app.js" and portal.platform == "javascript":
         return Reply(
@@ -902,7 +920,12 @@ def _calendar(portal: Portal, query: dict[str, list[str]]) -> Reply:
     ny, nm = catalog.add_months(year, month, 1)
     days = [[f"/calendario/?mes={year:04d}-{month:02d}&dia={k}", str(k)] for k in range(1, 29, 3)]
     blocks: list[Block] = [
-        {"t": "h", "l": 1, "x": f"Calendario de actividades: {MONTHS_ES[month - 1]} {year}"},
+        {"t": "h", "l": 1, "x": f"Calendario de publicaciones: {MONTHS_ES[month - 1]} {year}"},
+        {
+            "t": "p",
+            "x": "Fechas de actualización de la información pública de oficio (artículo 10, LAIP) y "
+            "actividades de la municipalidad.",
+        },
         {"t": "links", "c": "dias", "items": days},
         {
             "t": "links",
@@ -923,8 +946,11 @@ def _session_trap(portal: Portal, query: dict[str, list[str]]) -> Reply:
     except ValueError:
         page = 1
     blocks: list[Block] = [
-        {"t": "h", "l": 1, "x": f"Avisos municipales (página {page})"},
-        {"t": "p", "x": "Avisos de la municipalidad a los vecinos."},
+        {"t": "h", "l": 1, "x": f"Actualizaciones de información pública (página {page})"},
+        {
+            "t": "p",
+            "x": "Avisos de actualización de la información pública de oficio, artículo 10 de la LAIP.",
+        },
         {
             "t": "links",
             "c": "paginacion",
@@ -1003,6 +1029,8 @@ def _compras(fleet: Fleet, target: str) -> Reply:
     if parts.path != "/ComprasGuate/concursos/consultaConcurso.aspx" or nog not in fleet.by_nog:
         return _plain(404, "Concurso no encontrado.")
     portal, doc = fleet.by_nog[nog]
+    if doc["status"] != 200:
+        return _plain(404, "Concurso no encontrado.")
     date = publication_date(doc, fleet.as_of)
     rows = [
         ("NOG", nog),

@@ -143,8 +143,10 @@ def test_spider_traps_are_infinite(served) -> None:  # type: ignore[no-untyped-d
     ses = next(x for x in spec["portals"] if "trap_session" in x["quirks"])
     for sp, prefix, pick in ((cal, "/calendario/", "Mes siguiente"), (ses, "/avisos/", "Siguiente")):
         base = sp["url"].rstrip("/")
-        home = fetch(sp["url"])[2]
-        url = base + _links(home, prefix)[0]
+        section = next(pg for pg in sp["pages"] if pg["kind"] in ("numeral_list", "numeral_index"))
+        entry = _links(fetch(base + section["path"])[2], prefix)  # the trap sits inside the section
+        assert entry and not _links(fetch(sp["url"])[2], prefix)
+        url = base + entry[0]
         seen = set()
         for _ in range(40):
             status, _, body = fetch(url)
