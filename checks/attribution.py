@@ -278,6 +278,14 @@ def _vocabularies() -> tuple[tuple[int, re.Pattern[str]], ...]:
 
 
 @lru_cache(maxsize=1)
+def _requiring() -> frozenset[int]:
+    """Numerals whose rule checks the evidence's context (``requires``): only they need it built."""
+    from checks.registry import NUMERAL_RULES
+
+    return frozenset(r.numeral for r in NUMERAL_RULES if r.requires)
+
+
+@lru_cache(maxsize=1)
 def _legal_words() -> dict[int, frozenset[str]]:
     from checks.registry import NUMERAL_RULES
 
@@ -606,7 +614,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
             "source": "document",
             "how": how,
             "where": where,
-            "context": _context(occ),
+            "context": _context(occ) if any(n in _requiring() for n in numerals) else "",
             "sha256": doc.sha256,
             "doc_type": doc.doc_type,
             "scanned": bool(doc.is_scanned),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from checks import RULES_VERSION
@@ -160,21 +160,23 @@ def store_result(session: Session, portal_crawl_id: int, as_of: dt.date, result:
     )
     session.add(evaluation)
     session.flush()
-    session.add_all(
-        Finding(
-            evaluation_id=evaluation.id,
-            position=position,
-            rule=f.rule,
-            numeral=f.numeral,
-            status=f.status,
-            reason=f.reason,
-            period=f.period,
-            evidence=[e.as_dict() for e in f.evidence],
-            details=dict(f.details),
-        )
-        for position, f in enumerate(result.findings)
+    session.execute(
+        insert(Finding),
+        [
+            {
+                "evaluation_id": evaluation.id,
+                "position": position,
+                "rule": f.rule,
+                "numeral": f.numeral,
+                "status": f.status,
+                "reason": f.reason,
+                "period": f.period,
+                "evidence": [e.as_dict() for e in f.evidence],
+                "details": dict(f.details),
+            }
+            for position, f in enumerate(result.findings)
+        ],
     )
-    session.flush()
     return evaluation.id
 
 

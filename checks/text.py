@@ -8,6 +8,7 @@ kept, so that ``"8."``, ``"8)"`` and ``"08 -"`` can be told apart from dates and
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
@@ -17,13 +18,22 @@ _SPACES = re.compile(r"\s+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
+_SPECIAL = (("°", "o"), ("º", "o"), ("ª", "a"), ("·", " "), ("–", "-"), ("—", "-"), ("\u00a0", " "))
+
+
 @lru_cache(maxsize=65536)
 def norm(text: str) -> str:
     """Lower case, no accents, single spaces; punctuation kept."""
     if not text:
         return ""
-    text = text.replace("°", "o").replace("º", "o").replace("ª", "a")
-    return _SPACES.sub(" ", unidecode(text).lower()).strip()
+    if not text.isascii():
+        for old, new in _SPECIAL:
+            if old in text:
+                text = text.replace(old, new)
+        folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+        # characters NFKD cannot fold (rare) go through unidecode
+        text = folded if len(folded) >= 0.9 * len(text) else unidecode(text)
+    return _SPACES.sub(" ", text.lower()).strip()
 
 
 @lru_cache(maxsize=65536)
