@@ -88,6 +88,10 @@ _UIP_PAGE = re.compile(
     r"(?<![a-z])(?:unidad de (?:acceso a la )?informacion publica|uip|solicitud(?:es)? de (?:acceso a (?:la )?)?informacion"
     r"|formulario|acceso a la informacion publica|como solicitar|contacto|contactenos)(?![a-z])"
 )
+_SIDEBAR = re.compile(
+    r"(?<![a-z])(?:noticias|ultimas|enlaces|links|destacad[oa]s?|menu|redes sociales|siguenos|categorias|entradas"
+    r"|recientes|populares|publicidad|de interes|tambien le puede)(?![a-z])"
+)
 _TRANSPARENCY = re.compile(
     r"(?<![a-z])(?:informacion publica de oficio|transparencia|articulo 10|art 10|laip|ley de acceso|numeral)(?![a-z])"
 )
@@ -366,8 +370,14 @@ def _attribute(occ: _Occurrence) -> tuple[tuple[int, ...], str, str]:
     fname = file_name(doc.url)
     title = occ.page.title if occ.page else ""
     places: list[tuple[str, str, bool]] = [(occ.label, "etiqueta", False), (fname, "archivo", True)]
-    places += [(h, "encabezado", False) for h in occ.headings]
-    if not occ.uip:
+    sidebar = bool(occ.headings) and bool(_SIDEBAR.search(norm(occ.headings[0])))
+    if sidebar:
+        # a sidebar ("Enlaces de interés", "Últimas noticias") nested under a numeral's heading or
+        # on a numeral's page does not belong to that numeral
+        places.append((occ.headings[0], "encabezado", False))
+    else:
+        places += [(h, "encabezado", False) for h in occ.headings]
+    if not occ.uip and not sidebar:
         places += [(title, "página", False)] + [(t, "página", False) for t in occ.page_trail]
     for text, where, is_name in places:
         found = _explicit(text, name=is_name)

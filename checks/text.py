@@ -83,6 +83,7 @@ def _roman(value: str) -> int | None:
 # "Art. 10 num. 8", "Artículo 10, numeral 8" (the "num" part carries the number).
 _NUM_WORD = re.compile(
     r"(?<![a-z])num(?:erales?|eral|er|\.)?\s*[.:#_\-]*\s*(?:no\.?\s*|n\.?o\.?\s*)?(\d{1,2})(?!\d)(?![.,]\d)"
+    r"(?!\s*(?:al|a|hasta)\s+(?:numeral\s*)?\d)"  # "numerales 1 al 29" is an index, not a label
 )
 _NUM_ROMAN = re.compile(r"(?<![a-z])numeral\s*[.:#_\-]*\s*([ivxl]{1,6})(?![a-z])")
 # "Art. 10 inciso 8" style ("inciso"/"literal" are used by some portals instead of "numeral").
