@@ -378,6 +378,8 @@ def build_documents(
     naming = portal["naming"]
     label_style = portal["label_style"]
     nog_variant = rng.choice(("text", "label", "link")) if n == 20 else None
+    if nog_variant == "link" and plan["mode"] == "docs404":
+        nog_variant = "label"  # broken links stay on the portal: a tender page that 404s is another story
     if n == 20 and plan["status"] in ("present", "outdated"):
         plan["hard_cases"].append(f"nog_in_{nog_variant}")
     titles = STANDING_TITLES.get(n, (NUMERAL_TOPIC_TITLES[n],))
