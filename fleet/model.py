@@ -19,8 +19,8 @@ FAILURES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 #: Share of portals with each failure mode in a "mix" fleet (at 340 portals each gets at least 2).
 FAILURE_RATES: dict[str, float] = {
-    "connection_refused": 0.018,
-    "http_5xx": 0.009,
+    "connection_refused": 0.024,
+    "http_5xx": 0.012,
     "timeout": 0.009,
     "redirect_loop": 0.009,
     "login_wall": 0.009,

@@ -140,6 +140,8 @@ def _portal_reply(portal: Portal, method: str, target: str) -> Reply:
             )
         if path == "/usuarios/login":
             return _login(portal, status=200)
+        if path.startswith("/wp-json/"):  # the API does not bypass the wall
+            return _json(portal, {"code": "rest_forbidden", "message": "Acceso restringido"}, 401)
     return _page_or_404(portal, key, path, query)
 
 

@@ -361,3 +361,14 @@ def test_next_night_reload_and_stable_etags(tmp_path: Path) -> None:
         for p in unchanged[:5]:
             for url in p["pages"][:3]:
                 assert fetch(url)[1]["etag"] == etags[url]
+
+
+def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
+    out = tmp_path / "stop"
+    make_fleet(out, portals=1, failures="none")
+    with fleet_server(out) as proc:
+        assert (out / "ready").exists()
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0
+    assert not (out / "ready").exists()
+    assert "servidor detenido" in (out / "server.log").read_text()
