@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,9 @@ def render_pdfs(root: Path, pages: Sequence[str], workers: int | None = None) ->
         return PdfResult(written, tuple(failed))
     total = 0
     errors: list[str] = []
-    with ProcessPoolExecutor(max_workers=n, mp_context=get_context("spawn")) as pool:
+    # fork: the workers start at once and need no importable __main__ (spawn re-runs the caller's script)
+    method = "fork" if "fork" in get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max_workers=n, mp_context=get_context(method)) as pool:
         for written, failed in pool.map(_render_batch, [(str(root), b) for b in batches]):
             total += written
             errors.extend(failed)

@@ -73,6 +73,7 @@ class PortalSpec:
     page_url: str | None = None  # override the page URL of all evidence
     reason: dict[int, str] = field(default_factory=dict)
     municipality_name: str | None = None  # override the stored name (hostile tests)
+    series: dict[int, int] = field(default_factory=dict)  # numeral -> older monthly items also cited
 
 
 def _pdf_bytes(text: str) -> bytes:
@@ -208,6 +209,17 @@ def add_night(
                             "sha256": sha,
                         }
                     )
+                    for k in range(1, spec.series.get(n, 0) + 1):
+                        month = f"{as_of.year}-{max(1, as_of.month - 2 - k):02d}"
+                        evidence.append(
+                            {
+                                "url": f"{host}transparencia/numeral-{n:02d}-{month}.pdf",
+                                "label": f"Numeral {n} — {month}",
+                                "period": month,
+                                "page_url": f"{host}transparencia/",
+                                "sha256": None,
+                            }
+                        )
                 session.add(
                     Finding(
                         evaluation_id=evaluation.id,
@@ -290,6 +302,7 @@ def scenario_specs(night: int) -> list[PortalSpec]:
         "complete",
         _statuses("present", n8="present" if second else "outdated", n12="outdated", n21="not_applicable"),
         platform_observed="wordpress",
+        series={8: 9},
         incidents=[
             ("http_404", "https://muniguate.example.gob.gt/docs/viejo.pdf", "Documento no encontrado (404)")
         ],

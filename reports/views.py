@@ -41,6 +41,8 @@ SCORE_FORMULA = (
     "Deficiente menos de 60. Un portal cuyo rastreo no se completó no tiene puntaje esa noche."
 )
 _RANK = {"absent": 0, "outdated": 1, "present": 2}
+#: Evidence listed per numeral on a checklist (a monthly series can cite dozens; the exports list all).
+MAX_EVIDENCE_SHOWN = 8
 
 
 # --------------------------------------------------------------------------- small pieces
@@ -94,6 +96,7 @@ class RuleRowView:
     reason: str
     period: str
     evidence: tuple[EvidenceView, ...]
+    more_evidence: int  # evidence items not listed on the page (all are in the exports)
     action: str
     previous_label: str  # "" when unchanged or no previous night
 
@@ -123,6 +126,7 @@ class ChecklistView:
     portal_href: str | None
     portal_text: str
     transparency_href: str | None
+    transparency_text: str
     crawl_date: str
     as_of: str
     outcome: str
@@ -554,7 +558,8 @@ def _rule_row(
         mark=STATUS_MARKS.get(f.status, "·"),
         reason=fmt.clean_text(f.reason, 600),
         period=fmt.period(f.period) if f.period else "",
-        evidence=tuple(_evidence_view(e, ctx, root) for e in f.evidence),
+        evidence=tuple(_evidence_view(e, ctx, root) for e in f.evidence[:MAX_EVIDENCE_SHOWN]),
+        more_evidence=max(0, len(f.evidence) - MAX_EVIDENCE_SHOWN),
         action=_action(f.status, guidance, fact.numeral if fact else None),
         previous_label=status_label(before) if before and before != f.status else "",
     )
@@ -604,6 +609,7 @@ def checklist_view(ctx: ReportContext, portal: PortalRow) -> ChecklistView:
         portal_href=fmt.safe_href(portal.portal_url),
         portal_text=fmt.clean_text(portal.portal_url, 120),
         transparency_href=fmt.safe_href(portal.transparency_url),
+        transparency_text=fmt.clean_text(portal.transparency_url, 120),
         crawl_date=fmt.datetime_es(portal.started_at),
         as_of=fmt.date_es(ev.as_of if ev else ctx.as_of),
         outcome=outcome_label(portal.outcome),

@@ -60,6 +60,7 @@ def _check_golden(name: str, text: str) -> None:
         "matriz.html",
         "nocturno.html",
         "datos.html",
+        "municipio/0101.html",
         "municipio/0108.html",
         "municipio/1301.html",
         "municipio/1701.html",
@@ -94,6 +95,8 @@ def test_summary_and_layout(scenario) -> None:  # type: ignore[no-untyped-def]
     assert copies[0].read_bytes().startswith(b"%PDF")
     page = (site / "municipio/0108.html").read_text(encoding="utf-8")
     assert 'href="../evidencia/' in page and "55.56 (PDH 2023)" in page
+    guatemala = (site / "municipio/0101.html").read_text(encoding="utf-8")
+    assert "y 2 documentos más de este numeral" in guatemala  # 10 cited, 8 listed
 
 
 def test_deterministic(scenario, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
