@@ -431,8 +431,9 @@ def _context(occ: _Occurrence) -> str:
 def _substantive(numeral: int, block: Block) -> bool:
     """A section with no document counts only with real content, not the legal wording."""
     text = block.text or ""
-    for h in block.headings:
-        text = text.replace(h, " ")
+    for part in (*block.headings, *(link.label for link in block.links)):
+        if len(part) >= 3:
+            text = text.replace(part, " ")
     return _substantive_text(numeral, norm(text))
 
 
@@ -601,6 +602,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
     items: dict[int, dict[tuple[str, str], Item]] = {}
     broken: dict[int, dict[str, Item]] = {}
     considered: set[str] = set()
+    doc_urls = {d.url for d in snapshot.documents} | {d.final_url for d in snapshot.documents if d.final_url}
     for occ in _occurrences(snapshot):
         if occ.news:
             continue
@@ -681,7 +683,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                         break
             if not numerals:
                 continue
-            has_doc_link = any(looks_like_document(link.url) for link in block.links)
+            has_doc_link = any(link.url in doc_urls or looks_like_document(link.url) for link in block.links)
             for n in numerals:
                 reason = _na_reason(block)
                 if reason:
