@@ -96,3 +96,5 @@ VIGIA_SECTION_DEPTH = 8
 VIGIA_DOCUMENT_MAXSIZE = 25 * 1024 * 1024
 VIGIA_PAGE_MAXSIZE = 5 * 1024 * 1024
 VIGIA_ALLOW_PRIVATE = False
+#: portals crawled at the same time (each finished portal lets the next one in)
+VIGIA_ACTIVE_PORTALS = 40

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import Request, signals
-from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest, StopDownload
 from scrapy.http import Response, TextResponse
 from sqlalchemy import select
 
@@ -87,6 +87,8 @@ class PortalSpider(scrapy.Spider):
         self.extraction_cache: dict[str, Extraction] = {}
         self.allow_private = False
         self.retry_backoff = 0.5
+        self.active_portals = 40
+        self.queue: list[dict[str, Any]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -102,6 +104,7 @@ class PortalSpider(scrapy.Spider):
         spider.document_maxsize = s.getint("VIGIA_DOCUMENT_MAXSIZE", 25 * 1024 * 1024)
         spider.page_maxsize = s.getint("VIGIA_PAGE_MAXSIZE", 5 * 1024 * 1024)
         spider.browser_enabled = s.getbool("VIGIA_BROWSER_ENABLED", True)
+        spider.active_portals = s.getint("VIGIA_ACTIVE_PORTALS", 40)
         middlewares.BROWSER_ALLOW_PRIVATE[0] = spider.allow_private
         crawler.signals.connect(spider.on_headers_received, signal=signals.headers_received)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
@@ -129,20 +132,33 @@ class PortalSpider(scrapy.Spider):
         return st
 
     async def start(self) -> Any:
-        for spec in self.portals_spec:
+        """Open a window of portals; each finished portal lets the next one in (``VIGIA_ACTIVE_PORTALS``),
+        so portals finish (and are stored) steadily instead of all at the very end."""
+        self.queue = list(self.portals_spec)
+        self.queue.reverse()
+        for _ in range(max(1, self.active_portals)):
+            for req in self._open_next_portal():
+                yield req
+
+    def _open_next_portal(self) -> list[Request]:
+        while self.queue:
+            spec = self.queue.pop()
             st = self._make_state(spec)
             self.states[st.key] = st
+            out = []
             req = self._request(st, st.start_url, kind="home", depth=0, trail=[], in_section=False)
             if req is not None:
-                yield req
+                out.append(req)
             for alt in spec.get("alt_urls") or []:
                 req = self._request(
                     st, alt, kind="page", depth=1, trail=["URL alternativa"], in_section=False
                 )
                 if req is not None:
-                    yield req
-            if st.pending == 0:
-                self._finish(st)
+                    out.append(req)
+            if out:
+                return out
+            self._finish(st, open_next=False)
+        return []
 
     def state_for_request(self, request: Request) -> PortalState | None:
         key = request.meta.get("vigia_portal")
@@ -793,7 +809,7 @@ class PortalSpider(scrapy.Spider):
                     return
             self._finish(st)
 
-    def _finish(self, st: PortalState) -> None:
+    def _finish(self, st: PortalState, open_next: bool = True) -> None:
         st.finished = True
         outcome, reason = st.outcome()
         pc_id = None
@@ -821,8 +837,18 @@ class PortalSpider(scrapy.Spider):
         # free the evidence: it is in the store now
         st.pages.clear()
         st.documents.clear()
+        st.seen.clear()
+        if open_next and self.crawler is not None and self.crawler.engine is not None:
+            for req in self._open_next_portal():
+                self.crawler.engine.crawl(req)
 
     def on_idle(self, spider: Any = None) -> None:
+        if self.queue and self.crawler is not None and self.crawler.engine is not None:
+            requests = self._open_next_portal()
+            for req in requests:
+                self.crawler.engine.crawl(req)
+            if requests:
+                raise DontCloseSpider
         for st in list(self.states.values()):
             if not st.finished:
                 st.notes.append(f"cerrado al quedar inactivo con {st.pending} solicitudes pendientes")
