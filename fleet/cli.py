@@ -119,6 +119,10 @@ def serve_cmd(
         serve(fleet, Shaping(latency_ms, latency_jitter_ms, bandwidth_kbps), ready_file)
     except OSError as exc:
         raise UserError(f"no se pudo abrir el puerto de la flota: {exc.strerror or exc}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UserError(
+            f"{fleet}/spec.json ilegible o de otra versión ({exc}); vuelva a generar la flota"
+        ) from None
 
 
 def _share_table(title: str, counts: dict[str, int], total: int) -> Table:
