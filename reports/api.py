@@ -77,6 +77,11 @@ class ReportSummary:
     pdf_failures: tuple[str, ...]
     seconds: float
     seconds_pdf: float
+    has_previous: bool = False
+    newly_compliant: int = 0
+    regressed: int = 0
+    went_down: int = 0
+    came_back: int = 0
 
     @property
     def index(self) -> Path:
@@ -89,11 +94,17 @@ class ReportSummary:
             if self.pdfs or self.pdf_failures
             else ", sin PDF"
         )
+        changes = (
+            f"; desde la noche anterior: nuevos cumplimientos {self.newly_compliant}, retrocesos "
+            f"{self.regressed}, portales caídos {self.went_down}, recuperados {self.came_back}"
+            if self.has_previous
+            else "; sin noche anterior para comparar"
+        )
         return (
             f"Reportes de la corrida {self.run_id} (referencia {self.as_of.isoformat()}): "
             f"{self.portals} portales ({self.scored} con puntaje), {self.pages} páginas HTML, "
             f"{self.evidence_files} copias de evidencia, {self.export_rows} filas exportadas"
-            f"{pdf}; total {self.seconds:.1f} s → {self.index}"
+            f"{pdf}{changes}; total {self.seconds:.1f} s → {self.index}"
         )
 
 
@@ -239,7 +250,8 @@ def build_reports(
         _write(out_dir / rel, env.get_template(template).render(view=view, meta=view.meta))
         pages += 1
 
-    render("index.html.j2", "index.html", views.index_view(ctx))
+    index_view = views.index_view(ctx)
+    render("index.html.j2", "index.html", index_view)
     render("priority.html.j2", "prioridad.html", views.priority_view(ctx))
     render("matrix.html.j2", "matriz.html", views.matrix_view(ctx))
     render("nightly.html.j2", "nocturno.html", views.nightly_view(ctx))
@@ -308,4 +320,9 @@ def build_reports(
         pdf_failures=failures,
         seconds=time.perf_counter() - started,
         seconds_pdf=pdf_seconds,
+        has_previous=index_view.changes.has_previous,
+        newly_compliant=index_view.changes.newly_compliant,
+        regressed=len(index_view.changes.regressed),
+        went_down=len(index_view.changes.went_down),
+        came_back=len(index_view.changes.came_back),
     )

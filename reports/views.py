@@ -973,7 +973,7 @@ def index_view(ctx: ReportContext) -> IndexView:
         Figure("Bajo", fmt.integer(bands.get("Bajo", 0)), "band-low"),
         Figure("Deficiente", fmt.integer(bands.get("Deficiente", 0)), "band-bad"),
         Figure("Sin puntaje", fmt.integer(bands.get(NO_SCORE, 0)), "band-none"),
-        Figure("Portales inaccesibles", fmt.integer(failed)),
+        Figure("Rastreos fallidos", fmt.integer(failed)),
     )
     total = len(portals) or 1
     band_bars = [

@@ -86,6 +86,7 @@ def test_summary_and_layout(scenario) -> None:  # type: ignore[no-untyped-def]
     assert summary.export_rows == 7 * 29
     line = summary.describe()
     assert "corrida 2" in line and "7 portales" in line and "\n" not in line
+    assert "nuevos cumplimientos 1, retrocesos 1, portales caídos 1, recuperados 1" in line
     for rel in ("index.html", "nocturno.html", "static/vigia.css", "datos/hallazgos.xlsx"):
         assert (site / rel).is_file(), rel
     assert len(list((site / "municipio").glob("*.html"))) == 7
