@@ -168,6 +168,12 @@ class NumeralRule:
     def _judge(self, items: tuple[Item, ...], as_of: dt.date) -> Finding:
         if self.periodicity not in PERIODIC:
             evidence = self._evidence(items)
+            if all(i.source == "content" for i in items):
+                return self._finding(
+                    PRESENT,
+                    f"Publicado en el contenido de la página «{evidence[0].label}» (sin documento adjunto).",
+                    evidence,
+                )
             return self._finding(
                 PRESENT,
                 f"Publicado: «{evidence[0].label}»"
