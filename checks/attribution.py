@@ -512,8 +512,18 @@ _SENTENCE_END = re.compile(r"[.;\n]|$")
 
 
 def _na_reason(block: Block) -> str | None:
-    """An explicit "no aplica" statement with its reason (same sentence or the next one), or None."""
-    return _na_reason_text(norm(block.text or ""))
+    """An explicit "no aplica" statement with its reason (same sentence or the next one), or None.
+
+    The statement is quoted in the portal's own words (accents and case kept) for the reason.
+    """
+    if _na_reason_text(norm(block.text or "")) is None:
+        return None
+    sentences = [x.strip() for x in re.split(r"(?<=[.;\n])", block.text or "") if x.strip()]
+    for i, sentence in enumerate(sentences):
+        if NOT_APPLICABLE.search(norm(sentence)):
+            quoted = " ".join(sentences[i : i + 2]) if len(words(sentence).split()) < 5 else sentence
+            return quoted.strip(" .;:")[:240]
+    return (block.text or "").strip()[:240]
 
 
 def _na_reason_text(t: str) -> str | None:

@@ -45,7 +45,7 @@ class Evidence:
     def as_dict(self) -> dict[str, Any]:
         return {
             "url": self.url,
-            "label": self.label,
+            "label": " ".join(self.label.split())[:300],
             "period": self.period,
             "page_url": self.page_url,
             "sha256": self.sha256,

@@ -140,7 +140,9 @@ class NumeralRule:
         if not items:
             statement = analysis.not_applicable.get(self.numeral)
             if statement:
-                return self._finding(NOT_APPLICABLE, f"El portal declara que no aplica: «{statement}».")
+                return self._finding(
+                    NOT_APPLICABLE, f"El portal declara que no aplica: «{_short(statement)}»."
+                )
             if not snapshot.complete:
                 return self._finding(
                     UNVERIFIED,
@@ -159,10 +161,12 @@ class NumeralRule:
             )
         broken = analysis.broken.get(self.numeral, ())
         if broken:
-            parts.append(f"El enlace «{broken[0].label}» no funciona (el documento no se pudo descargar).")
+            parts.append(
+                f"El enlace «{_short(broken[0].label)}» no funciona (el documento no se pudo descargar)."
+            )
         empty = analysis.empty_sections.get(self.numeral)
         if empty and not rejected:
-            parts.append(f"La sección «{empty}» no enlaza ningún documento.")
+            parts.append(f"La sección «{_short(empty)}» no enlaza ningún documento.")
         return " ".join(parts)
 
     def _judge(self, items: tuple[Item, ...], as_of: dt.date) -> Finding:
@@ -171,12 +175,12 @@ class NumeralRule:
             if all(i.source == "content" for i in items):
                 return self._finding(
                     PRESENT,
-                    f"Publicado en el contenido de la página «{evidence[0].label}» (sin documento adjunto).",
+                    f"Publicado en el contenido de la página «{_short(evidence[0].label)}» (sin documento adjunto).",
                     evidence,
                 )
             return self._finding(
                 PRESENT,
-                f"Publicado: «{evidence[0].label}»"
+                f"Publicado: «{_short(evidence[0].label)}»"
                 + (f" y {len(items) - 1} documento(s) más." if len(items) > 1 else "."),
                 evidence,
             )
@@ -303,3 +307,9 @@ def _valid(period: Period | None, as_of: dt.date) -> Period | None:
     if (period.year, period.first) > (as_of.year, as_of.month):
         return None
     return period
+
+
+def _short(text: str, limit: int = 160) -> str:
+    """Portal text quoted in a reason: one line, bounded (pages are hostile input)."""
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
