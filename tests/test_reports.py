@@ -312,3 +312,21 @@ def test_synthetic_generator_small(tmp_path: Path) -> None:
     )
     assert code == 0
     assert len(list((tmp_path / "site-html/municipio").glob("*.html"))) == 6
+
+
+@pytest.mark.postgres
+def test_same_site_from_postgresql(scenario, postgres_server: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The loader's queries give the same pages on PostgreSQL as on SQLite."""
+    from conftest import _create_database
+
+    store = open_store(_create_database(postgres_server), tmp_path / "data")
+    try:
+        synthetic.build_scenario(store)
+        build_reports(store, tmp_path / "site", None, AS_OF, synthetic.scenario_registry(), pdf=False)
+    finally:
+        store.close()
+    _, site, _, _ = scenario
+    for rel in ("index.html", "nocturno.html", "municipio/0108.html", "datos/hallazgos.csv"):
+        assert (tmp_path / "site" / rel).read_text(encoding="utf-8") == (site / rel).read_text(
+            encoding="utf-8"
+        ), rel
