@@ -26,7 +26,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from checks.model import Block, DocumentSnap, PageSnap, PortalSnapshot
-from checks.periods import Period, best_period, find_periods, period_from_dates
+from checks.periods import Period, best_period, find_periods, period_from_dates, period_from_text
 from checks.text import (
     EMAIL,
     MONEY,
@@ -409,7 +409,7 @@ def _period(occ: _Occurrence) -> Period | None:
         return p
     q = period_from_dates(doc.dates)
     if q is None and doc.text:
-        q = best_period([doc.text[:TEXT_HEAD]])
+        q = period_from_text(doc.text[:TEXT_HEAD])
     if q is not None and q.kind != "year" and (p is None or q.year == p.year):
         return q
     if p is not None:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from checks.text import strip_non_period_numbers
+from checks.text import norm, strip_non_period_numbers
 
 MONTHS_ES = (
     "enero",
@@ -290,6 +290,29 @@ def best_period(
         if complete:
             return max(complete)
         # months with no year anywhere: keep looking in the next source
+    return None
+
+
+_PERIOD_CUE = re.compile(
+    r"(?<![a-z])(?:periodo(?: que se informa| del informe| reportado)?|mes(?: de)?|correspondiente(?: al?)?|"
+    r"ejercicio fiscal|trimestre|informe(?: mensual)? de)\s*[:\-]?\s*"
+)
+
+
+def period_from_text(text: str) -> Period | None:
+    """The period a document's text says it reports: after a cue ("Período: …", "Mes de …"), else the
+    first one named (a title comes before signature or publication dates, which must not win)."""
+    if not text:
+        return None
+    t = norm(text[:4000])
+    for m in _PERIOD_CUE.finditer(t):
+        p = best_period([t[m.start() : m.end() + 40]])
+        if p is not None and p.kind != "year":
+            return p
+    for line in text[:4000].splitlines()[:40]:
+        p = best_period([line])
+        if p is not None:
+            return p
     return None
 
 

@@ -146,3 +146,13 @@ def test_freshness_policy() -> None:
     assert required_month(dt.date(2026, 10, 31)) == (2026, 9)
     assert required_year_current(dt.date(2026, 1, 31)) == 2025
     assert required_year_current(dt.date(2026, 2, 1)) == 2026
+
+
+def test_document_text_period_ignores_publication_dates() -> None:
+    from checks.periods import period_from_text
+
+    cue = "Ejecución\nPeríodo que se informa: septiembre 2026\nFecha de publicación: 12 de octubre de 2026"
+    assert period_from_text(cue).code() == "2026-09"  # type: ignore[union-attr]
+    first = "Informe\nAgosto 2026\nGuatemala, 5 de octubre de 2026"
+    assert period_from_text(first).code() == "2026-08"  # type: ignore[union-attr]
+    assert period_from_text("sin fechas") is None
