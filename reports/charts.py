@@ -179,6 +179,22 @@ def stacked_nights(title: str, nights: Sequence[NightColumn], width: int = 640, 
     return _svg(width, height, title, body)
 
 
+#: Map classes: the PDH bands, with Deficiente and Bajo each split in two so the map shows a gradient.
+MAP_CLASSES: tuple[tuple[float, str, str], ...] = (
+    (85.0, "Aceptable (85 a 100)", "#1e6b3a"),
+    (72.5, "Bajo (72.5 a 84.99)", "#b07d00"),
+    (60.0, "Bajo (60 a 72.49)", "#d6a93a"),
+    (40.0, "Deficiente (40 a 59.99)", "#c8554c"),
+    (0.0, "Deficiente (0 a 39.99)", "#8a1f19"),
+)
+
+
+def map_color(mean: float | None) -> str:
+    if mean is None:
+        return BAND_COLORS["Sin puntaje"]
+    return next(color for low, _, color in MAP_CLASSES if mean >= low)
+
+
 @dataclass(frozen=True, slots=True)
 class Tile:
     column: int
@@ -197,7 +213,7 @@ def tile_map(title: str, tiles: Sequence[Tile], legend: Sequence[tuple[str, str]
     cols = max((t.column for t in tiles), default=0) + 1
     rows = max((t.row for t in tiles), default=0) + 1
     width = pad * 2 + cols * (size + gap)
-    height = pad * 2 + rows * (size + gap) + 26
+    height = pad * 2 + rows * (size + gap)
     body: list[str] = []
     for t in tiles:
         x = pad + t.column * (size + gap)
@@ -210,14 +226,17 @@ def tile_map(title: str, tiles: Sequence[Tile], legend: Sequence[tuple[str, str]
             f'<text x="{x + size / 2}" y="{y + 44}" text-anchor="middle" font-size="13" fill="#ffffff">'
             f"{_e(t.figure)}</text></g></a>"
         )
-    lx = pad
-    ly = height - 16
-    for label, color in legend:
+    per_row = 3
+    rows_legend = (len(legend) + per_row - 1) // per_row
+    for i, (label, color) in enumerate(legend):
+        lx = pad + (i % per_row) * 165
+        ly = pad + rows * (size + gap) + 4 + (i // per_row) * 18
         body.append(
             f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{color}"/>'
             f'<text x="{lx + 16}" y="{ly + 11}" font-size="11" fill="{INK}">{_e(label)}</text>'
         )
-        lx += 16 + 8 * len(label) + 14
+    height = pad + rows * (size + gap) + 8 + rows_legend * 18
+    width = max(width, pad + per_row * 165)
     return _svg(width, height, title, body)
 
 

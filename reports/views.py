@@ -756,7 +756,7 @@ def _map(departments: Sequence[DepartmentRow]) -> Markup:
     tiles = []
     for d in departments:
         col, row = DEPARTMENT_TILES[d.code]
-        color = charts.BAND_COLORS.get(d.band, charts.BAND_COLORS[NO_SCORE])
+        color = charts.map_color(float(d.mean) if d.scored else None)
         tip = (
             f"{d.name}: puntaje promedio {d.mean} ({d.band}); {d.scored} con puntaje de {d.evaluated} "
             f"evaluadas, {d.registered} en el registro"
@@ -766,8 +766,8 @@ def _map(departments: Sequence[DepartmentRow]) -> Markup:
                 col, row, DEPARTMENT_ABBREVIATIONS[d.code], d.name, d.mean, color, tip, f"#{d.anchor}"
             )
         )
-    legend = [(f"{b} ({BAND_RANGES[b]})", charts.BAND_COLORS[b]) for b in BANDS] + [
-        (NO_SCORE, charts.BAND_COLORS[NO_SCORE])
+    legend = [(label, color) for _, label, color in charts.MAP_CLASSES] + [
+        ("sin puntaje", charts.BAND_COLORS[NO_SCORE])
     ]
     return charts.tile_map("Mapa de departamentos por puntaje promedio", tiles, legend)
 
