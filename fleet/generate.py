@@ -421,6 +421,10 @@ def build_documents(
         }
         if lstyle == "download":
             plan["hard_cases"].append("uninformative_label")
+            if dtype in ("pdf", "xlsx", "docx") and p["kind"] != "none" and rng.random() < 0.35:
+                # "Descargar" -> doc0042.pdf: only the heading names the numeral, only the text the period
+                doc["filename"] = f"doc{start_id + len(docs):04d}.{ext}"
+                plan["hard_cases"].append("period_in_document_text")
         if n == 20:
             doc["nog"] = [_nog(rng) for _ in range(rng.randint(1, 4))]
             if nog_variant == "label":
@@ -607,12 +611,25 @@ def _layout(rng: random.Random, p: dict[str, Any], as_of: dt.date) -> None:
     depth = rng.choices((1, 2, 3), (0.35, 0.45, 0.2))[0]
     if platform == "laip_standard":
         depth = min(depth, 2)
-    labels = [rng.choice(LEVEL1_LABELS), rng.choice(LEVEL2_LABELS), rng.choice(FINAL_LABELS)]
+    level1 = rng.choice(LEVEL1_LABELS)
+    labels = [level1, rng.choice([x for x in LEVEL2_LABELS if x != level1]), rng.choice(FINAL_LABELS)]
     chain_labels = labels[:1] + labels[1 : depth - 1] + [labels[2]] if depth > 1 else [labels[2]]
     pages: list[dict[str, Any]] = []
     ids = iter(rng.sample(range(30, 999), 80))
 
+    used: set[str] = {"/"}
+
     def path_for(kind: str, text: str, n: int | None = None) -> str:
+        path = _raw_path(kind, text, n)
+        base, k = path, 2
+        while path in used:  # two sections with the same label get distinct addresses
+            stem, dot, ext = base.rpartition(".") if platform == "static" else (base, "", "")
+            path = f"{stem}-{k}{dot}{ext}"
+            k += 1
+        used.add(path)
+        return path
+
+    def _raw_path(kind: str, text: str, n: int | None = None) -> str:
         if platform == "wordpress":
             return f"/?page_id={next(ids)}"
         if platform == "joomla":

@@ -118,6 +118,14 @@ def test_statuses_follow_the_legal_reading(full_fleet) -> None:  # type: ignore[
                 assert live == [], (p["ine_code"], key)
 
 
+def test_document_urls_are_unique_per_portal(full_fleet) -> None:  # type: ignore[no-untyped-def]
+    _spec, truth = full_fleet
+    for p in truth["portals"]:
+        urls = [d["url"] for d in p["documents"]]
+        assert len(urls) == len(set(urls)), p["ine_code"]
+        assert len(p["pages"]) == len(set(p["pages"]))
+
+
 def test_hard_cases_are_planted(full_fleet) -> None:  # type: ignore[no-untyped-def]
     _spec, truth = full_fleet
     found = makeup(truth)["hard_cases"]
@@ -142,6 +150,7 @@ def test_hard_cases_are_planted(full_fleet) -> None:  # type: ignore[no-untyped-
         "only_404_documents",
         "huge_document",
         "content_evidence",
+        "period_in_document_text",
     ):
         assert found.get(name, 0) >= 1, name
     for p in truth["portals"]:
