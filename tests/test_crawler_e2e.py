@@ -296,3 +296,35 @@ def _incident_kinds(store: Any) -> dict[str, set[str]]:
         ):
             out.setdefault(key, set()).add(kind)
     return out
+
+
+@pytest.mark.browser
+def test_javascript_portal_is_rendered_with_chromium(store: Any) -> None:
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Debian's Chromium is not installed")
+    script = (
+        "document.getElementById('app').innerHTML = \"<h1>Portal de Transparencia</h1>"
+        "<h2>Numeral 8: Ejecución presupuestaria</h2>"
+        "<a href='/docs/ejecucion-agosto-2026.pdf'>Ejecución agosto 2026</a>\";"
+    )
+    site = helpers.Site(
+        files={
+            "/": (
+                HTML,
+                b"<!DOCTYPE html><html><head><title>Portal</title><script src='/app.js' defer></script></head>"
+                b"<body><div id='app'></div></body></html>",
+            ),
+            "/app.js": ("application/javascript; charset=utf-8", script.encode()),
+            "/docs/ejecucion-agosto-2026.pdf": ("application/pdf", helpers.make_pdf(["Agosto 2026"])),
+        }
+    )
+    with helpers.SiteServer([site]):
+        summary = crawl_municipalities(
+            store, [muni("0401", site.base + "/")], allow_private=True, settings=FAST
+        )
+    pc = _portals(store, summary.run_id)[0]
+    assert pc.outcome == "complete" and pc.rendered_with_browser and pc.platform_observed == "javascript"
+    with store.session() as s:
+        doc = s.scalar(select(Document).where(Document.portal_crawl_id == pc.id))
+    assert doc is not None and doc.fetched and "2026-08" in doc.dates
+    assert "Numeral 8: Ejecución presupuestaria" in doc.trail
