@@ -75,6 +75,7 @@ class ReportSummary:
     export_rows: int
     pdfs: int
     pdf_failures: tuple[str, ...]
+    pdfs_kept: int
     seconds: float
     seconds_pdf: float
     has_previous: bool = False
@@ -90,6 +91,7 @@ class ReportSummary:
     def describe(self) -> str:
         pdf = (
             f", {self.pdfs} PDF en {self.seconds_pdf:.1f} s"
+            + (f" ({self.pdfs_kept} sin cambios)" if self.pdfs_kept else "")
             + (f" ({len(self.pdf_failures)} fallidos)" if self.pdf_failures else "")
             if self.pdfs or self.pdf_failures
             else ", sin PDF"
@@ -295,14 +297,14 @@ def build_reports(
             f"Sitio escrito en {out_dir} ({pages} páginas, {len(archived)} copias de evidencia) en {html_seconds:.1f} s"
         )
 
-    pdfs, failures, pdf_seconds = 0, (), 0.0
+    pdfs, failures, pdf_seconds, kept = 0, (), 0.0, 0
     if pdf and checklist_pages:
         if console is not None:
             console.print(f"Generando {len(checklist_pages)} PDF de listas de verificación…")
         t0 = time.perf_counter()
         outcome = render_pdfs(out_dir, sorted(checklist_pages), workers=pdf_workers)
         pdf_seconds = time.perf_counter() - t0
-        pdfs, failures = outcome.written, outcome.failed
+        pdfs, failures, kept = outcome.written, outcome.failed, outcome.kept
         if console is not None:
             for line in failures[:10]:
                 console.print(f"PDF no generado: {line}", markup=False)
@@ -318,6 +320,7 @@ def build_reports(
         export_rows=len(tables.findings),
         pdfs=pdfs,
         pdf_failures=failures,
+        pdfs_kept=kept,
         seconds=time.perf_counter() - started,
         seconds_pdf=pdf_seconds,
         has_previous=index_view.changes.has_previous,

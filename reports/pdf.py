@@ -7,6 +7,8 @@ read files inside the site's folder: nothing is fetched from the network.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -18,8 +20,9 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class PdfResult:
-    written: int
+    written: int  # PDFs now up to date (rendered + kept)
     failed: tuple[str, ...]  # "municipio/0101.html: reason"
+    kept: int = 0  # unchanged since the last build, not rendered again
 
 
 def _fetcher_for(root: Path) -> Any:
@@ -60,21 +63,51 @@ def _render_batch(args: tuple[str, list[str]]) -> tuple[int, list[str]]:
     return written, failed
 
 
+MANIFEST = "municipio/pdf-fuentes.json"
+
+
+def _digest(path: Path, css: bytes) -> str:
+    return hashlib.sha256(css + b"\0" + path.read_bytes()).hexdigest()
+
+
 def render_pdfs(root: Path, pages: Sequence[str], workers: int | None = None) -> PdfResult:
-    """Render ``root/<page>.html`` to ``root/<page>.pdf`` for each page, with ``workers`` processes."""
+    """Render ``root/<page>.html`` to ``root/<page>.pdf`` for each page, with ``workers`` processes.
+
+    A PDF whose HTML and stylesheet are unchanged since it was made (recorded in ``MANIFEST``) is kept:
+    re-running ``vigia report`` on the same run re-renders nothing.
+    """
     if not pages:
-        return PdfResult(0, ())
-    n = max(1, min(workers or os.cpu_count() or 1, len(pages)))
-    batches = [list(pages[i::n]) for i in range(n)]
-    if n == 1:
-        written, failed = _render_batch((str(root), batches[0]))
-        return PdfResult(written, tuple(failed))
-    total = 0
-    errors: list[str] = []
-    # fork: the workers start at once and need no importable __main__ (spawn re-runs the caller's script)
-    method = "fork" if "fork" in get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(max_workers=n, mp_context=get_context(method)) as pool:
-        for written, failed in pool.map(_render_batch, [(str(root), b) for b in batches]):
-            total += written
-            errors.extend(failed)
-    return PdfResult(total, tuple(sorted(errors)))
+        return PdfResult(0, (), 0)
+    css_path = root / "static" / "vigia.css"
+    css = css_path.read_bytes() if css_path.exists() else b""
+    manifest_path = root / MANIFEST
+    try:
+        manifest: dict[str, str] = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict):
+            manifest = {}
+    except (OSError, ValueError):
+        manifest = {}
+    digests = {rel: _digest(root / rel, css) for rel in pages}
+    todo = [
+        rel
+        for rel in pages
+        if manifest.get(rel) != digests[rel] or not (root / rel).with_suffix(".pdf").exists()
+    ]
+    kept = len(pages) - len(todo)
+    written, errors = 0, []
+    if todo:
+        n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+        batches = [list(todo[i::n]) for i in range(n)]
+        if n == 1:
+            written, errors = _render_batch((str(root), batches[0]))
+        else:
+            # fork: workers start at once and need no importable __main__ (spawn re-runs the caller's script)
+            method = "fork" if "fork" in get_all_start_methods() else "spawn"
+            with ProcessPoolExecutor(max_workers=n, mp_context=get_context(method)) as pool:
+                for count, failed in pool.map(_render_batch, [(str(root), b) for b in batches]):
+                    written += count
+                    errors.extend(failed)
+    failed_pages = {line.split(":", 1)[0] for line in errors}
+    manifest = {rel: digests[rel] for rel in sorted(pages) if rel not in failed_pages}
+    manifest_path.write_text(json.dumps(manifest, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+    return PdfResult(written + kept, tuple(sorted(errors)), kept)

@@ -292,17 +292,25 @@ def test_cli_report_without_evaluations(tmp_path: Path) -> None:
 
 
 def test_pdf_of_a_checklist(scenario, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
     from pypdf import PdfReader
 
     from reports.pdf import render_pdfs
 
-    _, site, _, _ = scenario
+    site = tmp_path / "site"
+    shutil.copytree(scenario[1], site)
     result = render_pdfs(site, ["municipio/0301.html"], workers=1)
-    assert result.written == 1 and not result.failed
-    reader = PdfReader(site / "municipio/0301.pdf")
+    assert result.written == 1 and result.kept == 0 and not result.failed
+    pdf = site / "municipio/0301.pdf"
+    reader = PdfReader(pdf)
     assert len(reader.pages) >= 2
     text = reader.pages[0].extract_text()
     assert "Antigua Guatemala" in text and "Deficiente" in text
+    # unchanged HTML and stylesheet: the PDF is kept, not rendered again
+    before = pdf.stat().st_mtime_ns
+    again = render_pdfs(site, ["municipio/0301.html"], workers=1)
+    assert again.written == 1 and again.kept == 1 and pdf.stat().st_mtime_ns == before
 
 
 def test_synthetic_generator_small(tmp_path: Path) -> None:
