@@ -366,6 +366,21 @@ def _label(style: str, n: int, p: dict[str, Any], title: str) -> str:
     return f"Numeral {n} - {pl.capitalize()}"
 
 
+def doc_label(portal: dict[str, Any], style: str, n: int, p: dict[str, Any], title: str) -> str:
+    """A document's link text; on portals that group a numeral's documents under year sub-headings,
+    monthly and quarterly documents are labelled without the year ("Septiembre", "Julio a septiembre")."""
+    if portal.get("year_groups") and p["kind"] in ("month", "quarter"):
+        return p["period_label"].rsplit(" ", 1)[0].capitalize()
+    return _label(style, n, p, title)
+
+
+def group_of(portal: dict[str, Any], doc: dict[str, Any]) -> str:
+    """The year sub-heading a document is listed under ("" when the portal does not group by year)."""
+    if portal.get("year_groups") and doc.get("period_kind") in ("month", "quarter"):
+        return str(doc["year"])
+    return ""
+
+
 def _nog(rng: random.Random) -> str:
     return str(rng.randint(10_000_000, 29_999_999))
 
@@ -410,7 +425,7 @@ def build_documents(
             "title": title,
             "host": "portal",
             "filename": _filename(style, n, p, ext, seq),
-            "label": _label(lstyle, n, p, title),
+            "label": doc_label(portal, lstyle, n, p, title),
             "period": p["period"],
             "period_kind": p["kind"],
             "period_label": p["period_label"],
@@ -419,7 +434,9 @@ def build_documents(
             "status": 404 if plan["mode"] == "docs404" else 200,
             "nog": [],
         }
-        if lstyle == "download":
+        if portal["year_groups"] and p["kind"] in ("month", "quarter"):
+            plan["hard_cases"].append("year_subheadings")
+        elif lstyle == "download":
             plan["hard_cases"].append("uninformative_label")
             if dtype in ("pdf", "xlsx", "docx") and p["kind"] != "none" and rng.random() < 0.35:
                 # "Descargar" -> doc0042.pdf: only the heading names the numeral, only the text the period
@@ -503,6 +520,8 @@ def build_portal(
         "heading_style": rng.randrange(5),
         "scanner": rng.random() < 0.12,
         "uses_drive": rng.random() < 0.2,
+        "year_groups": platform not in ("static",)
+        and random.Random(f"years:{seed}:{muni.ine_code}").random() < 0.2,
         "mayor": _person(rng),
         "uip_officer": _person(rng),
         "address": f"{rng.randint(1, 8)}a. avenida {rng.randint(1, 12)}-{rng.randint(10, 80)}, zona 1, "
@@ -760,6 +779,8 @@ def _layout(rng: random.Random, p: dict[str, Any], as_of: dt.date) -> None:
             d = docs_by_id[did]
             d["page"] = page_path
             d["trail"] = [*(page["trail"] if page else []), _heading(p["heading_style"], int(n))]
+            if group_of(p, d):
+                d["trail"].append(group_of(p, d))
             d["url_path"] = _doc_path(p, d)
     p["pages"] = pages
     p["hard_cases"] = hard_portal

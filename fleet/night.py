@@ -17,7 +17,7 @@ from typing import Any
 
 from fleet import catalog
 from fleet.documents import publication_date
-from fleet.generate import _doc_path, _filename, _heading, _label, _period_month
+from fleet.generate import _doc_path, _filename, _heading, _period_month, doc_label, group_of
 from fleet.model import FAILURES
 
 
@@ -40,7 +40,7 @@ def _publish_month(portal: dict[str, Any], n: str, year: int, month: int, as_of:
         year=year,
         month=month,
         filename=_filename(portal["naming"], int(n), period, ext, 0),
-        label=_label(portal["label_style"], int(n), period, template["title"]),
+        label=doc_label(portal, portal["label_style"], int(n), period, template["title"]),
         status=200,
     )
     if doc["nog"]:
@@ -50,7 +50,9 @@ def _publish_month(portal: dict[str, Any], n: str, year: int, month: int, as_of:
             doc["label"] = f"NOG {doc['nog'][0]} - Concurso {period['period_label']}"
     doc.pop("published", None)
     doc["published"] = publication_date(doc, as_of).isoformat()
-    doc["trail"] = list(template.get("trail", []))
+    doc["trail"] = [t for t in template.get("trail", []) if t != group_of(portal, template)]
+    if group_of(portal, doc):
+        doc["trail"].append(group_of(portal, doc))
     doc["url_path"] = _doc_path(portal, doc)
     portal["documents"].append(doc)
     plan["doc_ids"].append(doc["id"])

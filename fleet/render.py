@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from fleet import catalog
 from fleet.catalog import MONTHS_ES
 from fleet.documents import huge_pdf_head, publication_date, render_document
+from fleet.generate import _heading, group_of
 from fleet.model import HUGE_FILE_SIZE, PRIVATE_REDIRECT_TARGET, SLOW_PORTAL_SECONDS, SLOW_SECONDS
 
 Block = dict[str, Any]
@@ -182,8 +183,6 @@ def _page_or_404(portal: Portal, key: str, path: str, query: dict[str, list[str]
 
 # =========================================================================================== pages
 def _numeral_heading(portal: Portal, n: int) -> str:
-    from fleet.generate import _heading
-
     return _heading(portal.d["heading_style"], n)
 
 
@@ -204,7 +203,8 @@ def numeral_block(portal: Portal, n: int) -> Block:
         for did in plan.get("doc_ids", []):
             doc = portal.doc_by_id[did]
             date = publication_date(doc, portal.fleet.as_of).strftime("%d/%m/%Y")
-            block["items"].append([_doc_href(portal, doc), doc["label"], date, doc["type"]])
+            group = group_of(portal.d, doc)
+            block["items"].append([_doc_href(portal, doc), doc["label"], date, doc["type"], group])
     elif mode == "legal_text":
         block["x"] = (
             f"Artículo 10, numeral {n}. {catalog.numerals()[n].legal_text}. "
@@ -426,7 +426,7 @@ def _static_table(portal: Portal, numerals: list[int]) -> Block:
     for n in numerals:
         block = numeral_block(portal, n)
         cells: list[Any] = [[] for _ in range(13)]
-        for href, label, _date, _type in block["items"]:
+        for href, label, *_rest in block["items"]:
             did = _doc_for_href(portal, n, href)
             doc = portal.doc_by_id.get(did) if did else None
             if doc and doc["period_kind"] == "month" and doc["year"] == year:
@@ -474,27 +474,40 @@ def _numeral_html(platform: str, block: Block, single: bool = False) -> str:
         inner += f"<p>{escape(block['x'])}</p>"
     for b in block.get("content", []):
         inner += _block_html(platform, b)
-    if block["items"]:
-        if platform == "laip_standard" or single:
-            rows = "".join(
-                f'<tr><td>{escape(label)}</td><td>{escape(date)}</td><td><a href="{escape(href)}" '
-                f'title="{escape(label)}">Descargar</a></td></tr>'
-                if platform == "laip_standard"
-                else f'<tr><td><a href="{escape(href)}">{escape(label)}</a></td><td>{escape(date)}</td></tr>'
-                for href, label, date, _t in block["items"]
-            )
-            head = (
-                "<tr><th>Documento</th><th>Fecha</th><th></th></tr>"
-                if platform == "laip_standard"
-                else ("<tr><th>Documento</th><th>Fecha de publicación</th></tr>")
-            )
-            inner += f'<table class="table table-striped documentos"><thead>{head}</thead><tbody>{rows}</tbody></table>'
-        else:
+    groups: list[tuple[str, list[list[str]]]] = []
+    for item in block["items"]:
+        group = item[4] if len(item) > 4 else ""
+        if not groups or groups[-1][0] != group:
+            groups.append((group, []))
+        groups[-1][1].append(item)
+    if block["items"] and (platform == "laip_standard" or single):
+        rows = ""
+        for group, items in groups:
+            if group:
+                rows += f'<tr class="anio"><th colspan="3">{escape(group)}</th></tr>'
+            for href, label, date, *_ in items:
+                if platform == "laip_standard":
+                    rows += (
+                        f'<tr><td>{escape(label)}</td><td>{escape(date)}</td><td><a href="{escape(href)}" '
+                        f'title="{escape(label)}">Descargar</a></td></tr>'
+                    )
+                else:
+                    rows += f'<tr><td><a href="{escape(href)}">{escape(label)}</a></td><td>{escape(date)}</td></tr>'
+        head = (
+            "<tr><th>Documento</th><th>Fecha</th><th></th></tr>"
+            if platform == "laip_standard"
+            else "<tr><th>Documento</th><th>Fecha de publicación</th></tr>"
+        )
+        inner += f'<table class="table table-striped documentos"><thead>{head}</thead><tbody>{rows}</tbody></table>'
+    elif block["items"]:
+        for group, items in groups:
+            if group:
+                inner += f"<h4>{escape(group)}</h4>"
             inner += (
                 "<ul>"
                 + "".join(
                     f'<li><a href="{escape(href)}" target="_blank">{escape(label)}</a></li>'
-                    for href, label, _d, _t in block["items"]
+                    for href, label, *_ in items
                 )
                 + "</ul>"
             )
@@ -720,11 +733,15 @@ APP_JS = r"""
       w.appendChild(el("summary", null, b.h));
       if (b.x) w.appendChild(el("p", null, b.x));
       (b.content || []).forEach(function (c) { w.appendChild(block(c)); });
-      if (b.items.length) {
-        var ul = el("ul");
-        b.items.forEach(function (i) { var li = el("li"); li.appendChild(link(i[0], i[1])); li.appendChild(el("small", null, " " + i[2])); ul.appendChild(li); });
-        w.appendChild(ul);
-      }
+      var ul = null, group = null;
+      b.items.forEach(function (i) {
+        if (!ul || (i[4] || "") !== group) {
+          group = i[4] || "";
+          if (group) w.appendChild(el("h4", null, group));
+          ul = el("ul"); w.appendChild(ul);
+        }
+        var li = el("li"); li.appendChild(link(i[0], i[1])); li.appendChild(el("small", null, " " + i[2])); ul.appendChild(li);
+      });
       return w;
     }
     if (b.t === "form") {

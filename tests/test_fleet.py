@@ -151,6 +151,7 @@ def test_hard_cases_are_planted(full_fleet) -> None:  # type: ignore[no-untyped-
         "huge_document",
         "content_evidence",
         "period_in_document_text",
+        "year_subheadings",
     ):
         assert found.get(name, 0) >= 1, name
     for p in truth["portals"]:
