@@ -311,7 +311,7 @@ def build_reports(
 
     return ReportSummary(
         run_id=rid,
-        as_of=as_of,
+        as_of=ctx.reference,
         out_dir=out_dir,
         portals=len(data.portals),
         scored=sum(1 for p in data.portals if p.evaluation and p.evaluation.score is not None),

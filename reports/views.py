@@ -420,6 +420,9 @@ class ReportContext:
         for p in self.data.portals:
             self.file_names[p.crawl_id] = checklist_file_name(p)
         self.previous_by_key = {p.portal_key: p for p in self.previous.portals} if self.previous else {}
+        # the reference date the findings were evaluated at (``as_of`` may be "today" on the command line)
+        dates = Counter(p.evaluation.as_of for p in self.data.portals if p.evaluation)
+        self.reference = max(dates, key=lambda d: (dates[d], d)) if dates else self.as_of
 
     @property
     def run_label(self) -> str:
@@ -432,7 +435,7 @@ class ReportContext:
             root=root,
             active=active,
             run_label=self.run_label,
-            as_of_label=fmt.date_es(self.as_of),
+            as_of_label=fmt.date_es(self.reference),
         )
 
     def href(self, portal: PortalRow, root: str = "") -> str:

@@ -110,6 +110,17 @@ def test_deterministic(scenario, tmp_path: Path) -> None:  # type: ignore[no-unt
             assert (other / rel).read_bytes() == path.read_bytes(), rel
 
 
+def test_reference_date_is_the_evaluations(scenario, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`vigia report` defaults --as-of to today; the pages show the date the findings were evaluated at."""
+    store, _, _, _ = scenario
+    summary = build_reports(
+        store, tmp_path / "site", None, dt.date(2026, 12, 3), synthetic.scenario_registry(), pdf=False
+    )
+    assert summary.as_of == AS_OF
+    index = (tmp_path / "site/index.html").read_text(encoding="utf-8")
+    assert "Fecha de referencia: 25 de noviembre de 2026" in index and "diciembre" not in index
+
+
 def test_changes_since_previous_night(scenario) -> None:  # type: ignore[no-untyped-def]
     store, _, _, (first, second) = scenario
     ctx = views.ReportContext(
