@@ -778,7 +778,10 @@ def _layout(rng: random.Random, p: dict[str, Any], as_of: dt.date) -> None:
         for did in plan.get("doc_ids", []):
             d = docs_by_id[did]
             d["page"] = page_path
-            d["trail"] = [*(page["trail"] if page else []), _heading(p["heading_style"], int(n))]
+            heading = _heading(p["heading_style"], int(n))
+            d["trail"] = list(page["trail"]) if page else []
+            if not d["trail"] or d["trail"][-1] != heading:  # a numeral's own page is reached by its heading
+                d["trail"].append(heading)
             if group_of(p, d):
                 d["trail"].append(group_of(p, d))
             d["url_path"] = _doc_path(p, d)

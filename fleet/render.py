@@ -348,7 +348,7 @@ def _page_blocks(portal: Portal, page: dict[str, Any]) -> list[Block]:
     if kind == "numeral_page":
         n = page["numerals"][0]
         blocks.append({"t": "h", "l": 1, "x": page["title"]})
-        blocks.append({"t": "numeral_single", **numeral_block(portal, n)})
+        blocks.append({**numeral_block(portal, n), "t": "numeral_single"})
         return blocks
     if kind == "numeral_list":
         blocks.append({"t": "h", "l": 1, "x": page["title"]})
