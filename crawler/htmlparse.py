@@ -62,7 +62,11 @@ def norm_space(text: str | None) -> str:
 
 def fold(text: str) -> str:
     """Lower-case ASCII folding for matching Spanish labels ("Información" → "informacion")."""
-    return unidecode(text or "").lower()
+    if not text:
+        return ""
+    if text.isascii():
+        return text.lower()
+    return unidecode(text).lower()
 
 
 @dataclass

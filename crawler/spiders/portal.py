@@ -85,6 +85,7 @@ class PortalSpider(scrapy.Spider):
         self.pages_total = 0
         self.finished_total = 0
         self.extraction_cache: dict[str, Extraction] = {}
+        self.known_documents: dict[str, int] | None = None
         self.allow_private = False
         self.retry_backoff = 0.5
         self.active_portals = 40
@@ -699,13 +700,16 @@ class PortalSpider(scrapy.Spider):
             return self.extraction_cache[sha]
         if self.store is None:
             return None
+        if self.known_documents is None:
+            self.known_documents = self._load_known_documents()
+        doc_id = self.known_documents.get(sha)
+        if doc_id is None:
+            return None
         with self.store.session() as s:
             row = s.execute(
                 select(
                     Document.text, Document.dates, Document.page_count, Document.is_scanned, Document.error
-                )
-                .where(Document.sha256 == sha, Document.fetched.is_(True))
-                .limit(1)
+                ).where(Document.id == doc_id)
             ).first()
         if row is None:
             return None
@@ -716,6 +720,26 @@ class PortalSpider(scrapy.Spider):
             ex.error = row.error
         self.extraction_cache[sha] = ex
         return ex
+
+    def _load_known_documents(self) -> dict[str, int]:
+        """sha256 → id of a document already fetched and extracted (one query per run: documents.sha256
+        has no index, so a query per document would scan the table every time)."""
+        assert self.store is not None
+        with self.store.session() as s:
+            rows = s.execute(
+                select(Document.sha256, Document.id).where(
+                    Document.fetched.is_(True), Document.sha256.is_not(None)
+                )
+            ).all()
+        return {sha: doc_id for sha, doc_id in rows}
+
+    def _engine(self) -> Any:
+        """The running engine, or ``None`` outside a crawl (callback tests)."""
+        crawler = getattr(self, "crawler", None)
+        try:
+            return crawler.engine if crawler is not None else None
+        except RuntimeError:
+            return None
 
     def _wordpress_api(self, st: PortalState, response: Response) -> list[Request]:
         try:
@@ -801,10 +825,10 @@ class PortalSpider(scrapy.Spider):
     def _done(self, st: PortalState) -> None:
         st.pending -= 1
         if st.pending <= 0 and not st.finished:
-            if st.deferred and self.crawler is not None and self.crawler.engine is not None:
+            if st.deferred and self._engine() is not None:
                 requests = self._deferred_requests(st)
                 for req in requests:
-                    self.crawler.engine.crawl(req)
+                    self._engine().crawl(req)
                 if requests:
                     return
             self._finish(st)
@@ -838,15 +862,15 @@ class PortalSpider(scrapy.Spider):
         st.pages.clear()
         st.documents.clear()
         st.seen.clear()
-        if open_next and self.crawler is not None and self.crawler.engine is not None:
+        if open_next and self._engine() is not None:
             for req in self._open_next_portal():
-                self.crawler.engine.crawl(req)
+                self._engine().crawl(req)
 
     def on_idle(self, spider: Any = None) -> None:
-        if self.queue and self.crawler is not None and self.crawler.engine is not None:
+        if self.queue and self._engine() is not None:
             requests = self._open_next_portal()
             for req in requests:
-                self.crawler.engine.crawl(req)
+                self._engine().crawl(req)
             if requests:
                 raise DontCloseSpider
         for st in list(self.states.values()):
