@@ -47,7 +47,7 @@ SESSION_PARAMS = re.compile(
 CALENDAR_PARAMS = re.compile(
     r"^(?:month|mes|year|ano|anio|date|fecha|day|dia|week|semana|cal|calendar|calendario|time|ical)$", re.I
 )
-PAGINATION_PARAMS = re.compile(r"^(?:page|pagina|pag|p|paged|start|limitstart|offset|pg)$", re.I)
+PAGINATION_PARAMS = re.compile(r"^(?:page|pagina|pag|paged|start|limitstart|offset|pg)$", re.I)
 CALENDAR_PATH = re.compile(r"/(?:calendar|calendario|agenda|eventos?|events?)/", re.I)
 SHAPE_DIGITS = re.compile(r"\d+")
 MAX_PER_SHAPE = 60
