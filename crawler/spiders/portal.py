@@ -20,6 +20,7 @@ from scrapy.http import Response, TextResponse
 from sqlalchemy import select
 
 from crawler import middlewares
+from crawler.dates import extract_periods
 from crawler.documents import (
     Extraction,
     doc_type_from_content_type,
@@ -682,6 +683,12 @@ class PortalSpider(scrapy.Spider):
         if sha:
             st.blobs[sha] = (len(body), ctype or None)
         extraction = self._known_extraction(sha) if sha else None
+        if "html" in ctype.lower() and doc["doc_type"] not in ("other", "image"):
+            doc["error"] = f"se esperaba {doc['doc_type']} y llegó HTML"
+        elif extraction is None and "html" in ctype.lower() and isinstance(response, TextResponse):
+            # a landing page on a document host (e.g. a procurement record with its NOG): keep its text
+            text = parse_html(response.text, response.url).text[:PAGE_TEXT_LIMIT]
+            extraction = Extraction(text=text or None, dates=extract_periods(text) if text else [])
         if extraction is None:
             extraction = extract(doc["doc_type"], body)
             if sha:
