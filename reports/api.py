@@ -258,11 +258,20 @@ def build_reports(
     render("matrix.html.j2", "matriz.html", views.matrix_view(ctx))
     render("nightly.html.j2", "nocturno.html", views.nightly_view(ctx))
     checklist = env.get_template("checklist.html.j2")
+    checklist_pdf = env.get_template("checklist_pdf.html.j2")
     checklist_pages: list[str] = []
+    pdf_documents: list[tuple[str, str]] = []
     for portal in data.portals:
         view = views.checklist_view(ctx, portal)
         _write(out_dir / view.file_name, checklist.render(view=view, meta=view.meta))
         checklist_pages.append(view.file_name)
+        if pdf:
+            pdf_documents.append(
+                (
+                    view.file_name.removesuffix(".html") + ".pdf",
+                    checklist_pdf.render(view=view, meta=view.meta),
+                )
+            )
         pages += 1
     static = out_dir / "static"
     static.mkdir(exist_ok=True)
@@ -298,11 +307,12 @@ def build_reports(
         )
 
     pdfs, failures, pdf_seconds, kept = 0, (), 0.0, 0
-    if pdf and checklist_pages:
+    if pdf and pdf_documents:
         if console is not None:
             console.print(f"Generando {len(checklist_pages)} PDF de listas de verificación…")
         t0 = time.perf_counter()
-        outcome = render_pdfs(out_dir, sorted(checklist_pages), workers=pdf_workers)
+        pdf_css = resources.files("reports").joinpath("static/pdf.css").read_text(encoding="utf-8")
+        outcome = render_pdfs(out_dir, sorted(pdf_documents), pdf_css, workers=pdf_workers)
         pdf_seconds = time.perf_counter() - t0
         pdfs, failures, kept = outcome.written, outcome.failed, outcome.kept
         if console is not None:

@@ -123,15 +123,7 @@ def test_reference_date_is_the_evaluations(scenario, tmp_path: Path) -> None:  #
 
 def test_changes_since_previous_night(scenario) -> None:  # type: ignore[no-untyped-def]
     store, _, _, (first, second) = scenario
-    ctx = views.ReportContext(
-        data=load_run(store, second, AS_OF),
-        previous=load_run(store, first, AS_OF, with_details=False),
-        history=load_history(store, second, AS_OF),
-        registry=synthetic.scenario_registry(),
-        as_of=AS_OF,
-        pdf=False,
-        archived={},
-    )
+    ctx = _context(store, first, second)
     changes = views.changes_view(ctx)
     assert [c.municipality for c in changes.went_down] == ["Huehuetenango"]
     assert [c.municipality for c in changes.came_back] == ["Cobán"]
@@ -302,25 +294,42 @@ def test_cli_report_without_evaluations(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+def _context(store, first: int, second: int) -> views.ReportContext:  # type: ignore[no-untyped-def]
+    return views.ReportContext(
+        data=load_run(store, second, AS_OF),
+        previous=load_run(store, first, AS_OF, with_details=False),
+        history=load_history(store, second, AS_OF),
+        registry=synthetic.scenario_registry(),
+        as_of=AS_OF,
+        pdf=True,
+        archived={},
+    )
+
+
 def test_pdf_of_a_checklist(scenario, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    import shutil
+    from importlib import resources
 
     from pypdf import PdfReader
 
+    from reports.api import environment
     from reports.pdf import render_pdfs
 
-    site = tmp_path / "site"
-    shutil.copytree(scenario[1], site)
-    result = render_pdfs(site, ["municipio/0301.html"], workers=1)
+    store, _, _, (first, second) = scenario
+    ctx = _context(store, first, second)
+    portal = next(p for p in ctx.data.portals if p.ine_code == "0301")
+    view = views.checklist_view(ctx, portal)
+    html = environment().get_template("checklist_pdf.html.j2").render(view=view, meta=view.meta)
+    css = resources.files("reports").joinpath("static/pdf.css").read_text(encoding="utf-8")
+    result = render_pdfs(tmp_path, [("municipio/0301.pdf", html)], css, workers=1)
     assert result.written == 1 and result.kept == 0 and not result.failed
-    pdf = site / "municipio/0301.pdf"
+    pdf = tmp_path / "municipio/0301.pdf"
     reader = PdfReader(pdf)
     assert len(reader.pages) >= 2
-    text = reader.pages[0].extract_text()
-    assert "Antigua Guatemala" in text and "Deficiente" in text
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "Antigua Guatemala" in text and "Deficiente" in text and "29. Otra información útil" in text
     # unchanged HTML and stylesheet: the PDF is kept, not rendered again
     before = pdf.stat().st_mtime_ns
-    again = render_pdfs(site, ["municipio/0301.html"], workers=1)
+    again = render_pdfs(tmp_path, [("municipio/0301.pdf", html)], css, workers=1)
     assert again.written == 1 and again.kept == 1 and pdf.stat().st_mtime_ns == before
 
 
