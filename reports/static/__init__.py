@@ -1,0 +1,1 @@
+"""The reports' stylesheets (a package so that the wheel carries them)."""
