@@ -105,10 +105,19 @@ def serve_cmd(
     bandwidth_kbps: Annotated[
         float, typer.Option("--bandwidth-kbps", help="Ancho de banda por respuesta (kbit/s; 0 = sin límite).")
     ] = 0.0,
+    portals: Annotated[
+        int | None,
+        typer.Option(
+            "--portals",
+            help="Genera antes la flota en --fleet con N portales (semilla 2026, fecha 2026-11-25, puerto 8377).",
+        ),
+    ] = None,
 ) -> None:
     """Sirve la flota en loopback (un proceso; recarga spec.json al cambiar o con SIGHUP)."""
     from fleet.server import Shaping, serve
 
+    if portals is not None:
+        write_fleet(fleet, load_registry(None), portals)
     if not (fleet / "spec.json").exists():
         raise UserError(
             f"{fleet}/spec.json no existe: genere la flota con `vigia fleet generate --out {fleet}`"
