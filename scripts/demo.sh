@@ -11,7 +11,20 @@ if ! $VIGIA fleet --help >/dev/null 2>&1; then
   exit 0
 fi
 AS_OF=${VIGIA_DEMO_AS_OF:-2026-11-25}
-$VIGIA fleet generate --portals "$PORTALS" --out "$DIR/fleet" --as-of "$AS_OF"
+# the fleet's port: 8377 unless something already listens there
+PORT=$(.venv/bin/python - <<'PY'
+import socket
+for port in [8377, 0]:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.77.1.1", port))
+        except OSError:
+            continue
+        print(s.getsockname()[1])
+        break
+PY
+)
+$VIGIA fleet generate --portals "$PORTALS" --out "$DIR/fleet" --as-of "$AS_OF" --base-port "$PORT"
 rm -f "$DIR/fleet/ready"
 $VIGIA fleet serve --fleet "$DIR/fleet" --ready-file "$DIR/fleet/ready" > "$DIR/fleet-server.log" 2>&1 &
 SERVER=$!
