@@ -293,9 +293,14 @@ def _requiring() -> frozenset[int]:
 def _legal_words() -> dict[int, frozenset[str]]:
     from checks.registry import NUMERAL_RULES
 
-    return {
-        r.numeral: frozenset(words(f"{r.title} {r.legal_text}").split()) | LEGAL_STOP for r in NUMERAL_RULES
-    }
+    # the wording of every numeral (titles, legal text, vocabulary): a table row that only names
+    # other numerals, or quotes the law, is not content
+    every = frozenset(w for r in NUMERAL_RULES for w in words(f"{r.title} {r.legal_text}").split())
+    vocab = frozenset(w for r in NUMERAL_RULES for v in r.vocabulary for w in re.findall(r"[a-z]{3,}", v))
+    extra = frozenset(
+        ["decreto", "ley", "acceso", "concurso", "indice", "util", "informe", "articulo", "numeral"]
+    )
+    return {r.numeral: every | vocab | extra | LEGAL_STOP for r in NUMERAL_RULES}
 
 
 @lru_cache(maxsize=32768)

@@ -20,7 +20,9 @@ Freshness (docs/legal-reading.md, LAIP art. 7 "actualizar … dentro de los trei
 
 A rule with an extra requirement (``requires``: 20 NOG, 26 archive report, 28 socio-linguistic report)
 only counts evidence that shows it; when some documents of the numeral show it, the ones whose text
-cannot be read (scanned, not downloaded) are given the benefit of the doubt.
+cannot be read (scanned, not downloaded) are given the benefit of the doubt; when the requirement can
+only be read inside the documents (numeral 20's NOG) and no document of the numeral can be read at
+all, they are judged on the rest and the reason says the requirement could not be checked.
 
 Evidence with no period readable for a periodic numeral is ``outdated`` (we cannot say it is
 current, and a wrong "Cumple" is the worst defect). Crawl failures are ``unverified``, never
@@ -103,6 +105,7 @@ class NumeralRule:
     doc: str = ""
     requires: str | None = None  # regex over the evidence's context (words), when more than "a document"
     requires_es: str = ""  # what ``requires`` asks for, in Spanish ("el número de operación (NOG)")
+    requirement_inside_documents: bool = False  # True when only the documents' text can show it (NOG)
     report_noun: str = "documento"  # "informe mensual", "presupuesto" … for reasons
     notes: tuple[str, ...] = field(default=())
 
@@ -128,10 +131,21 @@ class NumeralRule:
         analysis = snapshot.analysis
         items = analysis.items.get(self.numeral, ())
         rejected: tuple[Item, ...] = ()
+        unread = False
         if self.requires:
             rx = re.compile(self.requires)
             satisfied = tuple(i for i in items if rx.search(i.context))
-            if satisfied:
+            if (
+                not satisfied
+                and self.requirement_inside_documents
+                and items
+                and not any(i.readable for i in items)
+            ):
+                # every document is a scan (or could not be read): the requirement lives inside them
+                # and nothing contradicts it; judged on the rest, and the reason says so
+                satisfied = items
+                unread = True
+            elif satisfied:
                 # a series that shows the requirement elsewhere: its unreadable documents (scanned
                 # PDFs, files not downloaded) are given the benefit of the doubt
                 satisfied += tuple(i for i in items if not i.readable and i not in satisfied)
@@ -150,7 +164,18 @@ class NumeralRule:
                     "no se puede afirmar que falte.",
                 )
             return self._finding(ABSENT, self._absent_reason(snapshot, rejected))
-        return self._judge(items, as_of)
+        finding = self._judge(items, as_of)
+        if unread:
+            note = f" No se pudo comprobar {self.requires_es}: los documentos están escaneados o no se pudieron leer."
+            finding = Finding(
+                finding.rule,
+                finding.numeral,
+                finding.status,
+                finding.reason + note,
+                finding.evidence,
+                finding.period,
+            )
+        return finding
 
     def _absent_reason(self, snapshot: PortalSnapshot, rejected: tuple[Item, ...]) -> str:
         analysis = snapshot.analysis

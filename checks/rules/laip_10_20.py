@@ -37,6 +37,7 @@ RULE = NumeralRule(
     report_noun="informe mensual",
     requires=r"(?<![a-z])(?:nog|npg)(?![a-z])(?:\s+\S+){0,40}?\s+\d{6,9}(?!\d)|guatecompras|numero de operacion",
     requires_es="el número de operación de Guatecompras (NOG) o enlace a Guatecompras",
+    requirement_inside_documents=True,
     notes=(
         "El numeral exige el número de operación del sistema electrónico (NOG): sin NOG ni enlace a Guatecompras no se da por cumplido.",
     ),
