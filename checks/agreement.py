@@ -35,6 +35,7 @@ class Agreement:
     disagreements: list[dict[str, Any]] = field(default_factory=list)
     missing_portals: list[str] = field(default_factory=list)
     failed_with_absent: list[str] = field(default_factory=list)
+    outcome_mismatch: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # code: (expected, got)
 
     @property
     def agreement(self) -> float:
@@ -74,6 +75,7 @@ class Agreement:
             "disagreements": self.disagreements,
             "missing_portals": self.missing_portals,
             "failed_with_absent": self.failed_with_absent,
+            "outcome_mismatch": {k: list(v) for k, v in sorted(self.outcome_mismatch.items())},
         }
 
 
@@ -102,6 +104,9 @@ def compare(
             if evaluation is None:
                 result.missing_portals.append(code)
                 continue
+            expected_outcome = entry.get("expected_outcome")
+            if expected_outcome and expected_outcome != pc.outcome:
+                result.outcome_mismatch[code] = (str(expected_outcome), pc.outcome)
             found = {
                 f.numeral: f
                 for f in session.scalars(select(Finding).where(Finding.evaluation_id == evaluation.id))
@@ -147,6 +152,13 @@ def report_text(result: Agreement, limit: int = 50) -> str:
         "Matriz de confusión (filas: verdad; columnas: hallado):",
         result.matrix_text(),
     ]
+    if result.outcome_mismatch:
+        in_mismatch = sum(1 for d in result.disagreements if d["ine_code"] in result.outcome_mismatch)
+        lines.append(
+            f"\nPortales cuyo rastreo no terminó como se esperaba: {len(result.outcome_mismatch)} "
+            f"({in_mismatch} de los {len(result.disagreements)} desacuerdos vienen de ellos): "
+            + ", ".join(f"{c} {e}→{g}" for c, (e, g) in sorted(result.outcome_mismatch.items())[:20])
+        )
     if result.failed_with_absent:
         lines.append(
             f"\nPortales con rastreo fallido y algún «absent»: {', '.join(result.failed_with_absent)}"
