@@ -34,6 +34,20 @@ DOWNLOAD_TIMEOUT = 20
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_EXCEPTIONS = [
+    "scrapy.exceptions.CannotResolveHostError",
+    "scrapy.exceptions.DownloadConnectionRefusedError",
+    "scrapy.exceptions.DownloadFailedError",
+    "scrapy.exceptions.DownloadTimeoutError",
+    "scrapy.exceptions.ResponseDataLossError",
+    "twisted.internet.error.ConnectionDone",
+    "twisted.internet.error.ConnectError",
+    "twisted.internet.error.ConnectionLost",
+    OSError,
+    "scrapy.core.downloader.handlers.http11.TunnelError",
+    # a browser navigation that times out on a busy machine deserves the same retries
+    "playwright._impl._errors.TimeoutError",
+]
 REDIRECT_MAX_TIMES = 8
 DEPTH_LIMIT = 12  # back-stop; the spider applies its own discovery/section depth limits
 DEPTH_PRIORITY = 0

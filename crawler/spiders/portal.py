@@ -233,7 +233,9 @@ class PortalSpider(scrapy.Spider):
             "download_maxsize": self.document_maxsize if kind == "document" else self.page_maxsize,
             "depth": depth,
         }
-        if kind != "document" and st.use_browser:
+        # the home page is always fetched statically first (robots, login walls, redirects and network
+        # errors are classified the same way for every portal); it is re-rendered when the portal needs it
+        if kind not in ("document", "home") and st.use_browser:
             self._browser_meta(meta)
         if kind == "document":
             priority = PRIORITY_DOCUMENT
@@ -923,6 +925,13 @@ def classify_failure(exc: BaseException) -> tuple[str, str]:
         return "dns_error", f"no se pudo resolver el dominio ({text})"
     if isinstance(exc, DownloadCancelledError):
         return "size_cap", f"descarga cancelada por tamaño ({text})"
+    upper = text.upper()
+    if "ERR_CONNECTION_REFUSED" in upper:
+        return "connection_refused", "conexión rechazada (navegador)"
+    if "ERR_NAME_NOT_RESOLVED" in upper:
+        return "dns_error", f"no se pudo resolver el dominio ({text})"
+    if "ERR_TOO_MANY_REDIRECTS" in upper:
+        return "redirect_loop", "demasiadas redirecciones (bucle)"
     if "timeout" in text.lower() or "timed out" in text.lower():
         return "timeout", f"tiempo de espera agotado ({text})"
     return "connection_refused", f"{name}: {text}"
