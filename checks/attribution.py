@@ -351,6 +351,7 @@ def is_uip_page(page: PageSnap | None) -> bool:
     return bool(_UIP_PAGE.search(topic)) and not _TRANSPARENCY.search(topic)
 
 
+@lru_cache(maxsize=65536)
 def looks_like_document(url: str) -> str | None:
     """The document type of a link that is not an HTML page (by extension or document host)."""
     try:
@@ -472,7 +473,10 @@ def table_segments(block: Block) -> list[tuple[int, str]]:
     Link labels are blanked first (documents are attributed by their own labels): what remains is
     what the page itself says in each row. Row markers must increase ("2." … "3." … "14.").
     """
-    t = norm(block.text or "")
+    raw = block.text or ""
+    if len(raw) < 40 or len(_MARK.findall(norm(raw))) < 2:
+        return []
+    t = norm(raw)
     for link in block.links:
         for part in {norm(link.label), *(norm(x) for x in link.label.split("·"))}:
             if len(part) >= 3:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from checks.text import norm, strip_non_period_numbers
@@ -203,8 +204,15 @@ def _quarter_months(kind: str, n: int) -> tuple[int, int] | None:
 
 def find_periods(text: str) -> list[PartialPeriod]:
     """Every period named in ``text`` (numeral labels, decree numbers and money ignored)."""
-    if not text:
-        return []
+    return list(_find_periods(text)) if text else []
+
+
+@lru_cache(maxsize=65536)
+def _find_periods(text: str) -> tuple[PartialPeriod, ...]:
+    return tuple(_scan_periods(text))
+
+
+def _scan_periods(text: str) -> list[PartialPeriod]:
     t = strip_non_period_numbers(text)
     out: list[PartialPeriod] = []
     for m in list(_RANGE.finditer(t)):

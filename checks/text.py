@@ -42,6 +42,7 @@ def words(text: str) -> str:
     return _NON_ALNUM.sub(" ", norm(text)).strip()
 
 
+@lru_cache(maxsize=65536)
 def file_name(url: str) -> str:
     """The last path segment of a URL, decoded, without its extension (``NUMERAL-2-FEBRERO``)."""
     try:
@@ -56,6 +57,7 @@ def file_name(url: str) -> str:
     return name
 
 
+@lru_cache(maxsize=65536)
 def url_host(url: str) -> str:
     try:
         return (urlsplit(url).hostname or "").lower()
@@ -92,6 +94,7 @@ _ART_INCISO = re.compile(r"(?<![a-z])art(?:iculo|\.)?\s*10\s*[,.]?\s*(?:inciso|l
 _LEADING = re.compile(r"^\s*(?:\(\s*)?(\d{1,2})\s*(?:\.\s*-|\.|\)|-|–|—|:)\s*(?=[a-z(\"'])")
 
 
+@lru_cache(maxsize=65536)
 def explicit_numerals(text: str) -> tuple[int, ...]:
     """Article-10 numerals named explicitly in ``text`` (in order of appearance, 1–29 only)."""
     if not text:
