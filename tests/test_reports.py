@@ -358,3 +358,30 @@ def test_same_site_from_postgresql(scenario, postgres_server: str, tmp_path: Pat
         assert (tmp_path / "site" / rel).read_text(encoding="utf-8") == (site / rel).read_text(
             encoding="utf-8"
         ), rel
+
+
+def test_build_with_pdf_hands_every_checklist_to_the_renderer(
+    scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The wiring of pdf=True (WeasyPrint itself is exercised in test_pdf_of_a_checklist)."""
+    import reports.api as api
+    from reports.pdf import PdfResult
+
+    seen: list[tuple[str, str]] = []
+
+    def fake(root: Path, documents, css: str, workers=None):  # type: ignore[no-untyped-def]
+        seen.extend(documents)
+        assert "@page" in css
+        return PdfResult(len(documents), (), 0)
+
+    monkeypatch.setattr(api, "render_pdfs", fake)
+    store = scenario[0]
+    summary = build_reports(store, tmp_path / "site", None, AS_OF, synthetic.scenario_registry(), pdf=True)
+    assert summary.pdfs == 7 and "7 PDF" in summary.describe()
+    assert sorted(rel for rel, _ in seen) == sorted(
+        f"municipio/{p.name[:4]}.pdf" for p in (tmp_path / "site/municipio").glob("*.html")
+    )
+    flores = dict(seen)["municipio/1701.pdf"]
+    assert "<script>" not in flores and "&lt;script&gt;alert(1)&lt;/script&gt;" in flores
+    page = (tmp_path / "site/municipio/0108.html").read_text(encoding="utf-8")
+    assert 'href="0108.pdf"' in page
