@@ -16,6 +16,7 @@ Layout of ``out_dir``::
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import time
 from collections.abc import Sequence
@@ -200,6 +201,22 @@ def _start_background(
     return pool, pool.submit(_background, blobs, out_dir, jobs, tables)
 
 
+_CHECKLIST_FILE = re.compile(r"^(\d{4}|portal-\d+)\.(html|pdf)$")
+
+
+def _remove_stale_checklists(out_dir: Path, current: set[str]) -> int:
+    """Delete checklist pages/PDFs of an earlier build for portals not in this run (only our own names)."""
+    removed = 0
+    folder = out_dir / "municipio"
+    if not folder.is_dir():
+        return 0
+    for path in sorted(folder.iterdir()):
+        if _CHECKLIST_FILE.match(path.name) and path.is_file() and f"municipio/{path.stem}" not in current:
+            path.unlink()
+            removed += 1
+    return removed
+
+
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -274,6 +291,7 @@ def build_reports(
                 )
             )
         pages += 1
+    _remove_stale_checklists(out_dir, {name.removesuffix(".html") for name in checklist_pages})
     static = out_dir / "static"
     static.mkdir(exist_ok=True)
     with resources.as_file(resources.files("reports").joinpath("static/vigia.css")) as css:

@@ -103,11 +103,18 @@ def test_summary_and_layout(scenario) -> None:  # type: ignore[no-untyped-def]
 def test_deterministic(scenario, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     store, site, _, _ = scenario
     other = tmp_path / "again"
+    (other / "municipio").mkdir(parents=True)
+    (other / "municipio/9999.html").write_text("página de una corrida anterior")
+    (other / "municipio/9999.pdf").write_text("pdf viejo")
+    (other / "municipio/notas.txt").write_text("de otra persona")
     build_reports(store, other, None, AS_OF, synthetic.scenario_registry(), pdf=False)
     for path in sorted(site.rglob("*")):
         if path.is_file() and path.suffix in (".html", ".csv", ".json", ".css"):
             rel = path.relative_to(site)
             assert (other / rel).read_bytes() == path.read_bytes(), rel
+    # checklists of portals not in this run are removed; files that are not ours are left alone
+    assert not (other / "municipio/9999.html").exists() and not (other / "municipio/9999.pdf").exists()
+    assert (other / "municipio/notas.txt").exists()
 
 
 def test_reference_date_is_the_evaluations(scenario, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
