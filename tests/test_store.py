@@ -113,3 +113,17 @@ def test_blob_store_is_content_addressed(tmp_path: Path, sqlite_url: str) -> Non
     b = store.blobs.put(b"same bytes")
     assert a == b and store.blobs.get(a) == b"same bytes"
     assert len(list((tmp_path / "data" / "blobs").rglob("*.gz"))) == 1
+
+
+def test_migrations_match_the_models(db_url: str, tmp_path: Path) -> None:
+    """Alembic's head is exactly the models' schema (no model change without its migration)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from vigia.store.models import Base
+
+    store = open_store(db_url, tmp_path / "data")
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    store.close()
+    assert diff == []

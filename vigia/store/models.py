@@ -147,7 +147,10 @@ class Document(Base):
     """A document linked from the portal (PDF, XLSX, DOCX, … or a link to another host)."""
 
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("portal_crawl_id", "url", name="uq_document_portal_url"),)
+    __table_args__ = (
+        UniqueConstraint("portal_crawl_id", "url", name="uq_document_portal_url"),
+        Index("ix_documents_sha256", "sha256"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     portal_crawl_id: Mapped[int] = mapped_column(
