@@ -68,17 +68,17 @@ class Row:
 
 
 def _tree_rss_mb(root: int) -> float:
-    """Resident memory of a process and all its descendants, from /proc (MB)."""
+    """Proportional resident memory (PSS) of a process and all its descendants, from /proc (MB).
+
+    PSS splits shared pages between the processes that share them, so a browser's many processes are not
+    counted several times over."""
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
-            fields = stat[stat.rindex(")") + 2 :].split()
-            parents[int(entry.name)] = int(fields[1])
-            rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
         except (OSError, ValueError, IndexError):
             continue
     tree, frontier = {root}, [root]
@@ -88,12 +88,21 @@ def _tree_rss_mb(root: int) -> float:
             if ppid == parent and pid not in tree:
                 tree.add(pid)
                 frontier.append(pid)
-    return sum(rss.get(pid, 0) for pid in tree) / 1024**2
+    total_kb = 0
+    for pid in tree:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total_kb += int(line.split()[1])
+                    break
+        except (OSError, ValueError):
+            continue
+    return total_kb / 1024
 
 
 def run_rss(cmd: list[str], env: dict[str, str] | None = None) -> Measure:
     """Run one command in a child process: wall time, CPU time of it and its descendants (``os.wait4``),
-    and the peak of the summed resident memory of its process tree (sampled every 0.25 s)."""
+    and the peak of the summed proportional memory (PSS) of its process tree (sampled every 0.25 s)."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
@@ -123,7 +132,7 @@ def run_rss(cmd: list[str], env: dict[str, str] | None = None) -> Measure:
     return Measure(
         wall_s=wall,
         cpu_s=ru.ru_utime + ru.ru_stime,
-        max_rss_mb=max(peak[0], ru.ru_maxrss / 1024.0),
+        max_rss_mb=peak[0] or ru.ru_maxrss / 1024.0,
         stdout=out,
     )
 
