@@ -290,6 +290,7 @@ def main() -> None:
         "--latency", default="200-800", help="latencia por solicitud para la cota de cortesía (ms)"
     )
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--pdf", action="store_true", help="mide también los PDF de cada municipalidad")
     parser.add_argument("--keep", action="store_true", help="conserva la carpeta de trabajo")
     args = parser.parse_args()
     lo, hi = (int(x) for x in args.latency.split("-"))
@@ -426,24 +427,25 @@ def main() -> None:
             rows.append(Row("evaluación (vigia check), flota", round(check.wall_s, 2), "s"))
             rows.append(Row("reportes HTML+exportaciones (vigia report)", round(report.wall_s, 2), "s"))
             rows.append(Row("evaluación + reportes", round(total, 2), "s", target="≤ 20 s", ok=total <= 20))
-            report_pdf = run_rss(
-                [
-                    *VIGIA,
-                    "report",
-                    "--db",
-                    f"sqlite:///{db1}",
-                    "--data-dir",
-                    str(data1),
-                    "--as-of",
-                    AS_OF,
-                    "--registry",
-                    str(fleet / "registry.csv"),
-                    "--out",
-                    str(work / "site-pdf"),
-                    "--pdf",
-                ]
-            )
-            rows.append(Row("reportes con PDF por municipalidad", round(report_pdf.wall_s, 2), "s"))
+            if args.pdf:
+                report_pdf = run_rss(
+                    [
+                        *VIGIA,
+                        "report",
+                        "--db",
+                        f"sqlite:///{db1}",
+                        "--data-dir",
+                        str(data1),
+                        "--as-of",
+                        AS_OF,
+                        "--registry",
+                        str(fleet / "registry.csv"),
+                        "--out",
+                        str(work / "site-pdf"),
+                        "--pdf",
+                    ]
+                )
+                rows.append(Row("reportes con PDF por municipalidad", round(report_pdf.wall_s, 2), "s"))
 
         # 4. Next night with the fleet's changes (a restarted server serves the changed spec).
         run_rss([*VIGIA, "fleet", "next-night", "--fleet", str(fleet)])
@@ -510,9 +512,19 @@ def main() -> None:
 
         # 6. Scale: cost against the number of portals.
         if not args.skip_scale:
-            scale = []
-            with FleetServer(fleet):
-                for n in sorted({max(1, args.portals // 4), max(1, args.portals // 2), args.portals}):
+            # the full size is night 1 (same generation, same settings); smaller sizes are fresh crawls of the
+            # first N portals of an identical, unchanged fleet
+            scale = [
+                {
+                    "portals": args.portals,
+                    "wall_s": night1.wall_s,
+                    "cpu_s": night1.cpu_s,
+                    "rss_mb": night1.max_rss_mb,
+                    "responses": f1["pages"] + f1["documents_fetched"],
+                }
+            ]
+            with FleetServer(fleet_b):
+                for n in sorted({max(1, args.portals // 4), max(1, args.portals // 2)} - {args.portals}):
                     dbn, datan = work / f"scale{n}.db", work / f"scale{n}"
                     mn = run_rss(
                         crawl_cmd(fleet, dbn, datan, THROUGHPUT_SETTINGS, registry_codes(fleet, n)), env
@@ -527,6 +539,7 @@ def main() -> None:
                             "responses": fn["pages"] + fn["documents_fetched"],
                         }
                     )
+            scale.sort(key=lambda item: item["portals"])
             figures["scale"] = scale
             first, last = scale[0], scale[-1]
             growth = (last["cpu_s"] / first["cpu_s"]) / (last["portals"] / first["portals"])
