@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import queue
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -225,6 +227,65 @@ def _record_without_portal(store: Store, run_id: int, rows: list[Municipality]) 
             )
 
 
+def crawl_processes(portals: int, settings: dict[str, Any] | None = None) -> int:
+    """How many child crawl processes share the portals: ``VIGIA_CRAWL_PROCESSES`` (default: the number
+    of cores), never more than the cores, and at most 2 for a small run (< 40 portals) or one per portal."""
+    from crawler import settings as defaults
+
+    wanted = (settings or {}).get("VIGIA_CRAWL_PROCESSES", defaults.VIGIA_CRAWL_PROCESSES)
+    try:
+        n = int(wanted or 0)
+    except (TypeError, ValueError):
+        n = 0
+    cores = os.cpu_count() or 1
+    if n <= 0:
+        n = cores
+    n = min(n, cores, max(1, portals))
+    if portals < 40:
+        n = min(n, 2)
+    return max(1, n)
+
+
+def _declared_browser(spec: dict[str, Any]) -> bool:
+    return spec.get("render") == "browser" or (
+        spec.get("platform") == "javascript" and spec.get("render") != "static"
+    )
+
+
+def shard_specs(specs: list[dict[str, Any]], n: int) -> list[list[dict[str, Any]]]:
+    """Share the portals among ``n`` processes: portals declared to need the browser all go to the first
+    (so usually only one Chromium runs), the others are dealt to the smallest share in registry order
+    (platforms and failure modes mixed evenly)."""
+    if n <= 1:
+        return [list(specs)]
+    shards: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    for spec in specs:
+        if _declared_browser(spec):
+            shards[0].append(spec)
+    for spec in specs:
+        if not _declared_browser(spec):
+            min(shards, key=len).append(spec)
+    order = {id(spec): i for i, spec in enumerate(specs)}
+    return [sorted(shard, key=lambda spec: order[id(spec)]) for shard in shards if shard]
+
+
+def _shard_settings(settings: dict[str, Any] | None, n: int, k: int) -> dict[str, Any]:
+    """Per-process overrides: a document host shared by portals of several processes gets its per-host
+    ceiling divided among them (politeness holds over the whole run); processes after the first open
+    fewer browser pages."""
+    from crawler import settings as defaults
+
+    out = dict(settings or {})
+    if n <= 1:
+        return out
+    per_host = int(out.get("CONCURRENT_REQUESTS_PER_DOMAIN", defaults.CONCURRENT_REQUESTS_PER_DOMAIN))
+    out.setdefault("VIGIA_SHARED_HOST_CONCURRENCY", max(1, per_host // n))
+    if k > 0:  # the first process has the portals declared to need the browser; the others rarely do
+        pages = int(out.get("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", defaults.PLAYWRIGHT_MAX_PAGES_PER_CONTEXT))
+        out["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] = max(1, pages // n)
+    return out
+
+
 def _run_child(
     store: Store,
     run_id: int,
@@ -235,60 +296,94 @@ def _run_child(
     total: int,
     already: int,
 ) -> dict[str, Any]:
+    """Run the crawl in child processes (``crawl_processes``), each with its share of the portals, all
+    writing to the same store; one progress bar for all; return the children's summed figures."""
     if not specs:
         return {}
     db_url, data_dir = _store_location(store)
     logs = Path(data_dir) / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    log_file = logs / f"crawl-{run_id}.log"
-    job = {
-        "run_id": run_id,
-        "db_url": db_url,
-        "data_dir": data_dir,
-        "allow_private": allow_private,
-        "portals": specs,
-        "settings": settings or {},
-        "log_file": str(log_file),
-    }
-    fd, job_path = tempfile.mkstemp(prefix=f"vigia-crawl-{run_id}-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(job, fh)
+    shards = shard_specs(specs, crawl_processes(len(specs), settings))
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "crawler.run", job_path],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=str(ROOT),
-    )
-    done_event: dict[str, Any] = {}
-    pages = errors = 0
-    progress = None
-    task = None
-    if console is not None:
-        progress = Progress(
-            TextColumn("[bold]Rastreo {task.fields[run]}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("portales · {task.fields[pages]} páginas · {task.fields[errors]} con problemas"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        )
-        progress.start()
-        task = progress.add_task(
-            "crawl", total=total, completed=total - len(specs), run=run_id, pages=0, errors=0
-        )
-    try:
+    events: queue.Queue[tuple[int, dict[str, Any] | None]] = queue.Queue()
+    procs: list[subprocess.Popen[str]] = []
+    job_paths: list[str] = []
+    stderrs: list[list[str]] = []
+    threads: list[threading.Thread] = []
+
+    def pump(k: int, proc: subprocess.Popen[str]) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             try:
                 event = json.loads(line)
             except ValueError:
+                continue
+            if isinstance(event, dict):
+                events.put((k, event))
+        events.put((k, None))
+
+    def drain(k: int, proc: subprocess.Popen[str]) -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            stderrs[k].append(line)
+            del stderrs[k][:-50]
+
+    done_events: list[dict[str, Any]] = []
+    pages = errors = 0
+    progress = None
+    task = None
+    try:
+        for k, shard in enumerate(shards):
+            name = f"crawl-{run_id}.log" if len(shards) == 1 else f"crawl-{run_id}-{k + 1}.log"
+            job = {
+                "run_id": run_id,
+                "db_url": db_url,
+                "data_dir": data_dir,
+                "allow_private": allow_private,
+                "portals": shard,
+                "settings": _shard_settings(settings, len(shards), k),
+                "log_file": str(logs / name),
+            }
+            fd, job_path = tempfile.mkstemp(prefix=f"vigia-crawl-{run_id}-{k + 1}-", suffix=".json")
+            job_paths.append(job_path)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(job, fh)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "crawler.run", job_path],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+                cwd=str(ROOT),
+            )
+            procs.append(proc)
+            stderrs.append([])
+            for target in (pump, drain):
+                t = threading.Thread(target=target, args=(k, proc), daemon=True)
+                t.start()
+                threads.append(t)
+        if console is not None:
+            progress = Progress(
+                TextColumn("[bold]Rastreo {task.fields[run]}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("portales · {task.fields[pages]} páginas · {task.fields[errors]} con problemas"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=False,
+            )
+            progress.start()
+            task = progress.add_task(
+                "crawl", total=total, completed=total - len(specs), run=run_id, pages=0, errors=0
+            )
+        open_streams = len(procs)
+        while open_streams:
+            _k, event = events.get()
+            if event is None:
+                open_streams -= 1
                 continue
             if event.get("event") == "portal":
                 pages += int(event.get("pages") or 0)
@@ -297,23 +392,33 @@ def _run_child(
                 if progress is not None and task is not None:
                     progress.update(task, advance=1, pages=pages, errors=errors)
             elif event.get("event") == "done":
-                done_event = event
-        _, stderr = proc.communicate()
-    except KeyboardInterrupt:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+                done_events.append(event)
+        for proc in procs:
+            proc.wait()
+        for t in threads:
+            t.join(timeout=5)
+    except BaseException:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         raise
     finally:
         if progress is not None:
             progress.stop()
-        Path(job_path).unlink(missing_ok=True)
+        for job_path in job_paths:
+            Path(job_path).unlink(missing_ok=True)
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        last = (stderr or "").strip().splitlines()[-1:] or ["sin detalle"]
-        raise UserError(f"el proceso de rastreo terminó con código {proc.returncode}: {last[0][:300]}")
+    for k, proc in enumerate(procs):
+        if proc.returncode != 0:
+            last = "".join(stderrs[k]).strip().splitlines()[-1:] or ["sin detalle"]
+            raise UserError(f"el proceso de rastreo terminó con código {proc.returncode}: {last[0][:300]}")
+    done_event = _merge_done(done_events)
+    done_event["processes"] = len(procs)
     done_event["child_cpu_seconds"] = (cpu_after.ru_utime - cpu_before.ru_utime) + (
         cpu_after.ru_stime - cpu_before.ru_stime
     )
@@ -326,3 +431,17 @@ def _run_child(
                 "at": dt.datetime.now(dt.UTC).isoformat(),
             }
     return done_event
+
+
+def _merge_done(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The children's ``done`` lines as one: counts and CPU summed, wall time the longest."""
+    if len(events) == 1:
+        return dict(events[0])
+    merged: dict[str, Any] = {"event": "done"}
+    for key in ("cpu_seconds", "wire_requests", "wire_bytes", "pages", "finished"):
+        merged[key] = round(sum(float(e.get(key) or 0) for e in events), 3)
+        if key != "cpu_seconds":
+            merged[key] = int(merged[key])
+    merged["seconds"] = max((float(e.get("seconds") or 0) for e in events), default=0.0)
+    merged["shards"] = events
+    return merged

@@ -9,6 +9,7 @@ import io
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from crawler.dates import extract_periods
@@ -132,6 +133,45 @@ def _decode(body: bytes) -> str:
 
 
 def _pdf(body: bytes) -> Extraction:
+    """PDFium (``pypdfium2``, C) when installed: ~4× less CPU than pypdf on the same text; pypdf otherwise
+    or when PDFium cannot open the file."""
+    try:
+        import pypdfium2
+    except ImportError:
+        return _pdf_pypdf(body)
+    try:
+        return _pdf_pdfium(pypdfium2, body)
+    except Exception:  # noqa: BLE001 - let pypdf (more lenient with broken files) have a go
+        return _pdf_pypdf(body)
+
+
+def _pdf_pdfium(pdfium: Any, body: bytes) -> Extraction:
+    pdf = pdfium.PdfDocument(body)
+    try:
+        pages = len(pdf)
+        parts: list[str] = []
+        size = 0
+        for i in range(min(pages, MAX_PDF_PAGES)):
+            if size > TEXT_LIMIT:
+                break
+            page = pdf[i]
+            textpage = page.get_textpage()
+            try:
+                text = textpage.get_text_range() or ""
+            finally:
+                textpage.close()
+                page.close()
+            text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufffe", "")
+            parts.append(text)
+            size += len(text)
+    finally:
+        pdf.close()
+    text = "\n".join(parts).strip()
+    scanned = pages > 0 and len(re.sub(r"\s+", "", text)) < 20
+    return Extraction(text=text or None, page_count=pages, is_scanned=scanned)
+
+
+def _pdf_pypdf(body: bytes) -> Extraction:
     from pypdf import PdfReader
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -191,7 +231,57 @@ def _xlsx(body: bytes) -> Extraction:
     return Extraction(text="\n".join(parts), dates=sorted(dates), page_count=len(wb.sheetnames))
 
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
 def _docx(body: bytes) -> Extraction:
+    """Body paragraphs, then table rows (cells joined by " | "), read straight from ``word/document.xml``
+    with lxml (python-docx builds a whole object model for the same text); python-docx if that fails."""
+    try:
+        return _docx_lxml(body)
+    except Exception:  # noqa: BLE001
+        return _docx_python_docx(body)
+
+
+def _docx_text(el: Any) -> str:
+    out: list[str] = []
+    for node in el.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr"):
+        if node.tag == f"{_W}t":
+            out.append(node.text or "")
+        elif node.tag == f"{_W}tab":
+            out.append("\t")
+        else:
+            out.append("\n")
+    return "".join(out)
+
+
+def _docx_lxml(body: bytes) -> Extraction:
+    import zipfile
+
+    from lxml import etree
+
+    with zipfile.ZipFile(io.BytesIO(body)) as zf:
+        xml = zf.read("word/document.xml")
+    root = etree.fromstring(
+        xml, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    )
+    bodies = root.findall(f"{_W}body")
+    if len(bodies) != 1:
+        raise ValueError("documento sin cuerpo")
+    parts = [t for p in bodies[0].iterchildren(f"{_W}p") if (t := _docx_text(p)).strip()]
+    for table in bodies[0].iterchildren(f"{_W}tbl"):
+        for row in table.iterchildren(f"{_W}tr"):
+            cells = []
+            for cell in row.iterchildren(f"{_W}tc"):
+                text = "\n".join(_docx_text(p) for p in cell.iterchildren(f"{_W}p")).strip()
+                if text:
+                    cells.append(text)
+            if cells:
+                parts.append(" | ".join(cells))
+    return Extraction(text="\n".join(parts))
+
+
+def _docx_python_docx(body: bytes) -> Extraction:
     import docx
 
     document = docx.Document(io.BytesIO(body))

@@ -84,6 +84,12 @@ class GuardMiddleware(_CrawlerBound):
                 else:
                     raise OutOfScope(f"{request.url} está fuera de los hosts del portal")
             request.meta.setdefault("download_slot", netloc)
+            shared = getattr(spider, "shared_host_concurrency", 0)
+            if shared and kind == "document" and netloc not in state.page_hosts:
+                # a document host other processes of the run may also use: its share of the ceiling
+                slots = self.crawler.engine.downloader.per_slot_settings
+                if netloc not in slots:
+                    slots[netloc] = {"concurrency": shared}
         if not request.meta.get("playwright") and request.meta.get("vigia_kind") != "document":
             # pages are always revalidated; documents follow HTTP freshness (heuristic: a tenth of the
             # time since Last-Modified), so an old, unchanged PDF is not asked for again every night

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+
 from vigia.config import USER_AGENT as VIGIA_USER_AGENT
 
 BOT_NAME = "vigia"
@@ -67,7 +69,7 @@ DOWNLOADER_MIDDLEWARES = {
 # Incremental nights: real conditional requests (ETag / If-Modified-Since) through the HTTP cache.
 HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
-HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
+HTTPCACHE_STORAGE = "crawler.cache.FastFilesystemCacheStorage"
 HTTPCACHE_IGNORE_RESPONSE_CACHE_CONTROLS = ["no-cache", "no-store"]
 HTTPCACHE_IGNORE_HTTP_CODES = [401, 403, 404, 407, 408, 410, 429, 500, 502, 503, 504, 522, 524]
 HTTPCACHE_GZIP = True
@@ -112,3 +114,9 @@ VIGIA_PAGE_MAXSIZE = 5 * 1024 * 1024
 VIGIA_ALLOW_PRIVATE = False
 #: portals crawled at the same time (each finished portal lets the next one in)
 VIGIA_ACTIVE_PORTALS = 40
+#: child crawl processes sharing a run's portals (one per core; never more than the cores, at most 2 for
+#: a run of < 40 portals; 0 = one per core)
+VIGIA_CRAWL_PROCESSES = os.cpu_count() or 1
+#: per-host ceiling, in each process, of a document host shared by portals of several processes
+#: (set by crawler.api: CONCURRENT_REQUESTS_PER_DOMAIN divided by the processes; 0 = no override)
+VIGIA_SHARED_HOST_CONCURRENCY = 0

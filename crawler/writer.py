@@ -75,14 +75,31 @@ def write_portal(store: Store, run_id: int, st: PortalState) -> tuple[int, str]:
             s.add_all(Document(portal_crawl_id=pc.id, **_doc_columns(doc)) for doc in st.documents.values())
         s.add_all(Incident(portal_crawl_id=pc.id, **inc) for inc in st.incidents)
         if st.blobs:
-            known = set(s.scalars(select(Blob.sha256).where(Blob.sha256.in_(list(st.blobs)))).all())
-            s.add_all(
-                Blob(sha256=sha, size=size, content_type=(ctype or "")[:128] or None)
-                for sha, (size, ctype) in st.blobs.items()
-                if sha not in known
-            )
+            _add_blobs(s, st.blobs)
         pc_id = pc.id
     return pc_id, outcome
+
+
+def _add_blobs(s: Any, blobs: dict[str, tuple[int, str | None]]) -> None:
+    """Index rows of the portal's blobs; another crawl process may add the same blob at the same time,
+    so an existing row is skipped by the database itself where it can (SQLite, PostgreSQL)."""
+    rows = [
+        {"sha256": sha, "size": size, "content_type": (ctype or "")[:128] or None, "first_seen": utcnow()}
+        for sha, (size, ctype) in blobs.items()
+    ]
+    dialect = s.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        for i in range(0, len(rows), 500):
+            s.execute(
+                insert(Blob).values(rows[i : i + 500]).on_conflict_do_nothing(index_elements=["sha256"])
+            )
+        return
+    known = set(s.scalars(select(Blob.sha256).where(Blob.sha256.in_(list(blobs)))).all())
+    s.add_all(Blob(**row) for row in rows if row["sha256"] not in known)
 
 
 _DOC_COLUMNS = {

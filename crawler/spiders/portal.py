@@ -20,6 +20,7 @@ from scrapy.http import Response, TextResponse
 from sqlalchemy import select
 
 from crawler import middlewares
+from crawler.cache import put_blob
 from crawler.dates import extract_periods
 from crawler.documents import (
     Extraction,
@@ -90,6 +91,8 @@ class PortalSpider(scrapy.Spider):
         self.allow_private = False
         self.retry_backoff = 0.5
         self.active_portals = 40
+        self.shared_host_concurrency = 0
+        self.blobs_written: set[str] = set()
         self.queue: list[dict[str, Any]] = []
 
     @classmethod
@@ -107,6 +110,7 @@ class PortalSpider(scrapy.Spider):
         spider.page_maxsize = s.getint("VIGIA_PAGE_MAXSIZE", 5 * 1024 * 1024)
         spider.browser_enabled = s.getbool("VIGIA_BROWSER_ENABLED", True)
         spider.active_portals = s.getint("VIGIA_ACTIVE_PORTALS", 40)
+        spider.shared_host_concurrency = s.getint("VIGIA_SHARED_HOST_CONCURRENCY", 0)
         middlewares.BROWSER_ALLOW_PRIVATE[0] = spider.allow_private
         crawler.signals.connect(spider.on_headers_received, signal=signals.headers_received)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
@@ -384,7 +388,7 @@ class PortalSpider(scrapy.Spider):
         if rendered:
             st.rendered_with_browser = True
         body = response.body
-        sha = self.store.blobs.put(body) if self.store is not None else None
+        sha = put_blob(self.store.blobs, body, self.blobs_written) if self.store is not None else None
         if sha:
             st.blobs[sha] = (len(body), ctype or None)
         trail = list(meta.get("vigia_trail") or [])
@@ -680,7 +684,7 @@ class PortalSpider(scrapy.Spider):
         doc["size"] = len(body)
         if doc["doc_type"] == "other":
             doc["doc_type"] = doc_type_from_content_type(ctype) or "other"
-        sha = self.store.blobs.put(body) if self.store is not None else None
+        sha = put_blob(self.store.blobs, body, self.blobs_written) if self.store is not None else None
         doc["sha256"] = sha
         if sha:
             st.blobs[sha] = (len(body), ctype or None)
