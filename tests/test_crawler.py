@@ -331,3 +331,47 @@ def test_outcomes_never_report_a_failure_as_complete() -> None:
     st.section_failure = None
     st.failures = 1
     assert st.outcome()[0] == "partial"
+
+
+def test_docx_and_pdf_fast_paths_match_the_libraries() -> None:
+    from crawler import documents
+
+    docx_body = helpers.make_docx(["Ejecución presupuestaria agosto de 2026", "Otro párrafo"])
+    fast = documents._docx_lxml(docx_body)
+    slow = documents._docx_python_docx(docx_body)
+    assert fast.text == slow.text and "agosto de 2026" in (fast.text or "")
+    pdf_body = helpers.make_pdf(["Informe del mes", "de octubre de 2026"])
+    reference = documents._pdf_pypdf(pdf_body)
+    result = documents._pdf(pdf_body)  # PDFium when installed, pypdf otherwise
+    assert " ".join((result.text or "").split()) == " ".join((reference.text or "").split())
+    assert (result.page_count, result.is_scanned) == (reference.page_count, reference.is_scanned)
+    assert extract("pdf", b"%PDF-1.4 not really").error is not None
+    scanned = documents._pdf(helpers.make_scanned_pdf())
+    assert scanned.is_scanned is True and not scanned.text
+
+
+def test_portals_are_shared_among_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler import api
+
+    monkeypatch.setattr(api.os, "cpu_count", lambda: 2)
+    specs = [
+        {"key": f"{i:04d}", "platform": "javascript" if i % 7 == 0 else "unknown", "render": "auto"}
+        for i in range(100)
+    ]
+    assert api.crawl_processes(100) == 2
+    assert api.crawl_processes(1) == 1
+    assert api.crawl_processes(100, {"VIGIA_CRAWL_PROCESSES": 1}) == 1
+    assert api.crawl_processes(100, {"VIGIA_CRAWL_PROCESSES": 8}) == 2
+    shards = api.shard_specs(specs, 2)
+    keys = [s["key"] for shard in shards for s in shard]
+    assert sorted(keys) == [s["key"] for s in specs]  # every portal once
+    assert all(s["platform"] != "javascript" for s in shards[1])  # one browser process
+    assert abs(len(shards[0]) - len(shards[1])) <= 1
+    assert [s["key"] for s in shards[0]] == sorted(s["key"] for s in shards[0])  # registry order kept
+    first, second = (api._shard_settings({}, 2, k) for k in (0, 1))
+    assert first["VIGIA_SHARED_HOST_CONCURRENCY"] == 1 and second["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] == 2
+    assert api._shard_settings({}, 1, 0) == {}
+    merged = api._merge_done(
+        [{"seconds": 3, "cpu_seconds": 1.5, "pages": 2}, {"seconds": 5, "cpu_seconds": 2}]
+    )
+    assert merged["seconds"] == 5 and merged["cpu_seconds"] == 3.5 and merged["pages"] == 2
