@@ -19,6 +19,8 @@ SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "head", "iframe",
 HEADING_LEVELS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 #: Accordion/tab titles behave like headings below h6 (WordPress/Elementor/Bootstrap accordions).
 ACCORDION_LEVEL = 7
+#: a table row with one spanning cell (a year, a group) heads the rows below it
+TABLE_GROUP_LEVEL = 8
 ACCORDION_CLASS = re.compile(
     r"accordion-(?:header|button|title|toggle)|panel-title|card-header|elementor-tab-title|"
     r"toggle-title|collapsible-header|tab-title|vc_tta-title|su-spoiler-title",
@@ -257,11 +259,18 @@ class _Builder:
         self.parts = []
         self.block_links = []
 
-    def heading(self, level: int, text: str) -> None:
+    def heading(self, level: int, text: str, parent: Any = None) -> None:
+        """Push a heading; a heading inside an open accordion (e.g. an ``<h4>2026</h4>`` in the numeral's
+        panel) nests below the accordion's title instead of replacing it."""
         if not text:
             return
         self._flush()
-        while self.stack and self.stack[-1][0] >= level:
+        floor = 0
+        for container, depth in reversed(self.containers):
+            if container is not parent:  # a sibling title in the same container replaces the previous one
+                floor = depth
+                break
+        while len(self.stack) > floor and self.stack[-1][0] >= level:
             self.stack.pop()
         self.stack.append((level, text[:300]))
 
@@ -289,9 +298,12 @@ class _Builder:
                     if not href or href.startswith("#"):
                         level = ACCORDION_LEVEL
                 if level is not None:
-                    self.heading(level, norm_space(el.text_content()))
+                    self.heading(level, norm_space(el.text_content()), el.getparent())
                     if level == ACCORDION_LEVEL and el.getparent() is not None and self.stack:
                         self.containers.append((el.getparent(), len(self.stack)))
+                    walker.skip_subtree()
+                    continue
+                if tag == "tr" and self._group_row(el):
                     walker.skip_subtree()
                     continue
                 if tag == "a":
@@ -309,6 +321,28 @@ class _Builder:
                     self.parts.append("\n")
                 if el.tail and el is not start:
                     self.parts.append(el.tail)
+
+    def _group_row(self, row: Any) -> bool:
+        """A table row with one cell spanning the columns and no link (``<tr><th colspan=3>2025</th></tr>``)
+        heads the rows below it, down to the next such row or the end of the table."""
+        cells = [c for c in row if isinstance(c.tag, str) and c.tag in ("td", "th")]
+        if len(cells) != 1 or next(cells[0].iter("a"), None) is not None:
+            return False
+        try:
+            span = int(cells[0].get("colspan") or 1)
+        except ValueError:
+            span = 1
+        if span < 2:
+            return False
+        table = row.getparent()
+        while table is not None and table.tag != "table":
+            table = table.getparent()
+        text = norm_space(cells[0].text_content())
+        if table is None or not text:
+            return False
+        self.heading(TABLE_GROUP_LEVEL, text, table)
+        self.containers.append((table, len(self.stack)))
+        return True
 
     def _close_container(self, el: Any) -> None:
         depth = None
