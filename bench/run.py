@@ -315,7 +315,7 @@ def main() -> None:
                 AS_OF,
             ]
         )
-        rows.append(Row("flota: generación", round(m.wall_s, 2), "s", target="< 30 s", ok=m.wall_s < 30))
+        add(rows, Row("flota: generación", round(m.wall_s, 2), "s", target="< 30 s", ok=m.wall_s < 30))
 
         # 1. Throughput: full pipeline vs plain Scrapy on the same URLs, no injected latency.
         db1, data1 = work / "night1.db", work / "data1"
@@ -331,7 +331,8 @@ def main() -> None:
             b = json.loads(base.stdout.strip().splitlines()[-1])
             pipe_rps = len(urls) / night1.wall_s
             base_rps = b["pages"] / base.wall_s
-            rows.append(
+            add(
+                rows,
                 Row(
                     "rastreo completo: respuestas/s (páginas + documentos)",
                     round(pipe_rps, 1),
@@ -345,27 +346,29 @@ def main() -> None:
                         "pipeline_wall_s": night1.wall_s,
                         "baseline_wall_s": base.wall_s,
                     },
-                )
+                ),
             )
             pipe_cpu = 1000 * night1.cpu_s / max(1, len(urls))
             base_cpu = 1000 * base.cpu_s / max(1, b["pages"])
-            rows.append(
+            add(
+                rows,
                 Row(
                     "rastreo completo: CPU por respuesta",
                     round(pipe_cpu, 2),
                     "ms",
                     round(base_cpu, 2),
                     round(pipe_cpu / base_cpu, 2),
-                )
+                ),
             )
-            rows.append(
+            add(
+                rows,
                 Row(
                     "memoria pico, rastreo de la flota",
                     round(night1.max_rss_mb, 1),
                     "MB",
                     target="≤ 1536 MB",
                     ok=night1.max_rss_mb <= 1536,
-                )
+                ),
             )
 
             # 2. Second night, nothing changed (same store, same HTTP cache).
@@ -373,7 +376,8 @@ def main() -> None:
             f2 = store_figures(db1)
             figures["night2"] = f2
             ratio = f2["bytes"] / max(1, f1["bytes"])
-            rows.append(
+            add(
+                rows,
                 Row(
                     "segunda noche sin cambios: bytes",
                     f2["bytes"],
@@ -388,7 +392,7 @@ def main() -> None:
                         "not_modified": f2["not_modified"],
                         "wall_s": night2.wall_s,
                     },
-                )
+                ),
             )
 
             # 3. Checks and reports for the whole fleet.
@@ -424,9 +428,9 @@ def main() -> None:
                 ]
             )
             total = check.wall_s + report.wall_s
-            rows.append(Row("evaluación (vigia check), flota", round(check.wall_s, 2), "s"))
-            rows.append(Row("reportes HTML+exportaciones (vigia report)", round(report.wall_s, 2), "s"))
-            rows.append(Row("evaluación + reportes", round(total, 2), "s", target="≤ 20 s", ok=total <= 20))
+            add(rows, Row("evaluación (vigia check), flota", round(check.wall_s, 2), "s"))
+            add(rows, Row("reportes HTML+exportaciones (vigia report)", round(report.wall_s, 2), "s"))
+            add(rows, Row("evaluación + reportes", round(total, 2), "s", target="≤ 20 s", ok=total <= 20))
             if args.pdf:
                 report_pdf = run_rss(
                     [
@@ -445,7 +449,7 @@ def main() -> None:
                         "--pdf",
                     ]
                 )
-                rows.append(Row("reportes con PDF por municipalidad", round(report_pdf.wall_s, 2), "s"))
+                add(rows, Row("reportes con PDF por municipalidad", round(report_pdf.wall_s, 2), "s"))
 
         # 4. Next night with the fleet's changes (a restarted server serves the changed spec).
         run_rss([*VIGIA, "fleet", "next-night", "--fleet", str(fleet)])
@@ -454,7 +458,8 @@ def main() -> None:
             f3 = store_figures(db1)
             figures["night_changes"] = f3
             r3 = f3["bytes"] / max(1, f1["bytes"])
-            rows.append(
+            add(
+                rows,
                 Row(
                     "noche siguiente con cambios: bytes",
                     f3["bytes"],
@@ -462,7 +467,7 @@ def main() -> None:
                     f1["bytes"],
                     round(r3, 4),
                     extra={"requests": f3["requests"], "wall_s": night3.wall_s},
-                )
+                ),
             )
 
         # 5. Wall time against the politeness lower bound, with injected per-host latency.
@@ -491,7 +496,8 @@ def main() -> None:
         bound_global = fp["requests"] * mean_latency / limits["global"]
         bound = max(bound_portal, bound_global)
         rp = polite.wall_s / bound
-        rows.append(
+        add(
+            rows,
             Row(
                 "rastreo cortés con latencia: tiempo total",
                 round(polite.wall_s, 1),
@@ -507,7 +513,7 @@ def main() -> None:
                     "latency_ms": [lo, hi],
                     "requests": fp["requests"],
                 },
-            )
+            ),
         )
 
         # 6. Scale: cost against the number of portals.
@@ -544,7 +550,8 @@ def main() -> None:
             first, last = scale[0], scale[-1]
             growth = (last["cpu_s"] / first["cpu_s"]) / (last["portals"] / first["portals"])
             for s in scale:
-                rows.append(
+                add(
+                    rows,
                     Row(
                         f"escala: {s['portals']} portales",
                         round(s["wall_s"], 1),
@@ -554,16 +561,17 @@ def main() -> None:
                             "rss_mb": s["rss_mb"],
                             "cpu_ms_per_portal": 1000 * s["cpu_s"] / s["portals"],
                         },
-                    )
+                    ),
                 )
-            rows.append(
+            add(
+                rows,
                 Row(
                     "escala: crecimiento del CPU (1 = lineal)",
                     round(growth, 3),
                     "",
                     target="≤ 1.1",
                     ok=growth <= 1.1,
-                )
+                ),
             )
     finally:
         if not args.keep:
@@ -583,6 +591,13 @@ def main() -> None:
     path = out_dir / f"bench-{stamp}.json"
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     print(f"\nresultados: {path.relative_to(ROOT)}")
+
+
+def add(rows: list[Row], row: Row) -> None:
+    """Keep a figure and print it at once (a long benchmark shows its figures as it goes)."""
+    rows.append(row)
+    ratio = "" if row.ratio is None else f" (razón {row.ratio:.3f} frente a {row.baseline})"
+    print(f"· {row.name}: {row.value} {row.unit}{ratio}", flush=True)
 
 
 def print_table(rows: list[Row]) -> None:
