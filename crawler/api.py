@@ -35,6 +35,18 @@ from vigia.store.models import CrawlRun, Incident, PortalCrawl, utcnow
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _die_with_parent() -> None:
+    """In the crawl child: receive SIGTERM when the parent dies (Linux ``PR_SET_PDEATHSIG``), so a killed
+    ``vigia crawl`` never leaves crawls running behind it; finished portals are already stored."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+
+
 @dataclass
 class CrawlSummary:
     run_id: int
@@ -358,6 +370,7 @@ def _run_child(
                 text=True,
                 env=env,
                 cwd=str(ROOT),
+                preexec_fn=_die_with_parent,
             )
             procs.append(proc)
             stderrs.append([])
