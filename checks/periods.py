@@ -16,21 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from checks.text import norm, strip_non_period_numbers
-
-MONTHS_ES = (
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-)
+from vigia.spanish import MONTHS_ES
 
 _MONTH_WORDS: dict[str, int] = {}
 for _i, _name in enumerate(MONTHS_ES, start=1):

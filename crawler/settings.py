@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 
+from vigia.browser import CHROMIUM_ARGS, CHROMIUM_PATH
 from vigia.config import USER_AGENT as VIGIA_USER_AGENT
 
 BOT_NAME = "vigia"
@@ -80,21 +81,7 @@ DOWNLOAD_HANDLERS = {
     "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
-PLAYWRIGHT_LAUNCH_OPTIONS = {
-    "executable_path": "/usr/bin/chromium",
-    "headless": True,
-    "args": [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-    ],
-}
+PLAYWRIGHT_LAUNCH_OPTIONS = {"executable_path": CHROMIUM_PATH, "headless": True, "args": list(CHROMIUM_ARGS)}
 PLAYWRIGHT_MAX_CONTEXTS = 1
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20000

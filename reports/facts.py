@@ -56,20 +56,6 @@ PERIODICITY_LABELS: dict[str, str] = {
     "not_applicable": "no aplica a municipalidades",
 }
 
-MONTHS_ES: tuple[str, ...] = (
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-)
 
 #: A tile-grid cartogram of the 22 departments: (column, row), north at the top. Tiles keep each
 #: department's neighbours roughly where they are; areas are equal on purpose (no geodata offline).

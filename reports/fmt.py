@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from urllib.parse import urlsplit
 
-from reports.facts import MONTHS_ES
+from vigia.spanish import MONTHS_ES
 
 #: Guatemala keeps Central Standard Time all year (UTC−6, no daylight saving).
 GUATEMALA = dt.timezone(dt.timedelta(hours=-6), "hora de Guatemala")

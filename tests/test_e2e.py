@@ -6,14 +6,13 @@ from __future__ import annotations
 import csv
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fleet_helpers import fleet_server, free_port
 from sqlalchemy import select
 
 from vigia.store import open_store
@@ -37,12 +36,6 @@ def vigia(*args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     work = tmp_path_factory.mktemp("e2e")
@@ -59,7 +52,7 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
         "--as-of",
         AS_OF,
         "--base-port",
-        str(_closed_port()),
+        str(free_port()),
     )
     assert result.returncode == 0, result.stderr
     # one more municipality whose portal is down (nothing listens there)
@@ -67,40 +60,15 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
     taken = {r["ine_code"] for r in rows}
     with (ROOT / "municipalities.csv").open(encoding="utf-8") as fh:
         extra = next(r for r in csv.DictReader(fh) if r["ine_code"] not in taken)
-    extra.update(portal_url=f"http://127.0.0.1:{_closed_port()}/", alt_urls="", platform="unknown")
+    extra.update(portal_url=f"http://127.0.0.1:{free_port()}/", alt_urls="", platform="unknown")
     with (fleet / "registry.csv").open("a", encoding="utf-8", newline="") as fh:
         csv.DictWriter(fh, fieldnames=list(rows[0].keys()), lineterminator="\n").writerow(extra)
-    ready = work / "ready"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vigia.cli",
-            "fleet",
-            "serve",
-            "--fleet",
-            str(fleet),
-            "--ready-file",
-            str(ready),
-        ],
-        cwd=ROOT,
-        env=ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.time() + 60
-        while not ready.exists():
-            assert server.poll() is None and time.time() < deadline, "fleet server did not start"
-            time.sleep(0.1)
+    with fleet_server(fleet, timeout=60):
         db = f"sqlite:///{work / 'vigia.db'}"
         common = ["--registry", str(fleet / "registry.csv"), "--db", db, "--data-dir", str(work / "data")]
         result = vigia("nightly", *common, "--out", str(work / "site"), "--as-of", AS_OF, "--no-pdf")
         assert result.returncode == 0, result.stdout + result.stderr
         yield {"work": work, "fleet": fleet, "db": db, "common": common, "down": extra, "nightly": result}
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def _findings(db: str, data: Path) -> dict[str, list[tuple[object, ...]]]:

@@ -9,18 +9,10 @@ from pathlib import Path
 import pytest
 from fleet_helpers import fetch, fleet_server, make_fleet
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from vigia.browser import CHROMIUM_ARGS, CHROMIUM_PATH
+
+CHROMIUM = CHROMIUM_PATH
+FLAGS = list(CHROMIUM_ARGS)
 
 pytestmark = [
     pytest.mark.browser,

@@ -8,20 +8,11 @@ import pytest
 
 from reports import synthetic
 from reports.api import build_reports
+from vigia.browser import CHROMIUM_ARGS, CHROMIUM_PATH
 from vigia.store import open_store
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+CHROMIUM = CHROMIUM_PATH
+FLAGS = list(CHROMIUM_ARGS)
 
 pytestmark = [
     pytest.mark.browser,
