@@ -6,6 +6,7 @@ The only part of ``checks`` that touches the database. Rules see the snapshot an
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, insert, select
@@ -137,47 +138,114 @@ def build_snapshot(session: Session, portal_crawl: PortalCrawl) -> PortalSnapsho
     )
 
 
-def store_result(session: Session, portal_crawl_id: int, as_of: dt.date, result: Result) -> int:
-    """Replace the evaluation with the same portal crawl / as_of / rules version; return its id."""
-    old_ids = session.scalars(
-        select(Evaluation.id).where(
-            Evaluation.portal_crawl_id == portal_crawl_id,
-            Evaluation.as_of == as_of,
-            Evaluation.rules_version == RULES_VERSION,
-        )
-    ).all()
-    if old_ids:
-        session.execute(delete(Finding).where(Finding.evaluation_id.in_(old_ids)))
-        session.execute(delete(Evaluation).where(Evaluation.id.in_(old_ids)))
-        session.flush()
-    evaluation = Evaluation(
+def finding_rows(result: Result) -> list[dict[str, Any]]:
+    """The ``findings`` rows of one result, in rule order (``evaluation_id`` is added when stored)."""
+    return [
+        {
+            "position": position,
+            "rule": f.rule,
+            "numeral": f.numeral,
+            "status": f.status,
+            "reason": f.reason,
+            "period": f.period,
+            "evidence": [e.as_dict() for e in f.evidence],
+            "details": dict(f.details),
+        }
+        for position, f in enumerate(result.findings)
+    ]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One portal crawl evaluated and ready to store (what a worker process hands back)."""
+
+    portal_crawl_id: int
+    score: float | None
+    band: str | None
+    no_score_reason: str | None
+    rows: list[dict[str, Any]]
+    numeral_statuses: tuple[str, ...]
+
+
+def prepare(portal_crawl_id: int, result: Result) -> Prepared:
+    return Prepared(
         portal_crawl_id=portal_crawl_id,
-        as_of=as_of,
-        rules_version=RULES_VERSION,
         score=result.score,
         band=result.band,
         no_score_reason=result.no_score_reason,
+        rows=finding_rows(result),
+        numeral_statuses=tuple(f.status for f in result.findings if f.numeral is not None),
     )
-    session.add(evaluation)
-    session.flush()
-    session.execute(
-        insert(Finding),
-        [
-            {
-                "evaluation_id": evaluation.id,
-                "position": position,
-                "rule": f.rule,
-                "numeral": f.numeral,
-                "status": f.status,
-                "reason": f.reason,
-                "period": f.period,
-                "evidence": [e.as_dict() for e in f.evidence],
-                "details": dict(f.details),
-            }
-            for position, f in enumerate(result.findings)
-        ],
-    )
-    return evaluation.id
+
+
+def evaluate_portal(session: Session, portal_crawl_id: int, as_of: dt.date) -> Prepared:
+    """Snapshot and evaluate one portal crawl (reads only)."""
+    portal = session.get(PortalCrawl, portal_crawl_id)
+    if portal is None:
+        raise ValueError(f"no portal crawl {portal_crawl_id}")
+    return prepare(portal_crawl_id, evaluate_snapshot(build_snapshot(session, portal), as_of))
+
+
+def existing_evaluations(
+    session: Session, portal_crawl_ids: list[int], as_of: dt.date
+) -> dict[int, list[int]]:
+    """Evaluation ids with the same as_of and rules version, by portal crawl (to be replaced)."""
+    out: dict[int, list[int]] = {}
+    for chunk_start in range(0, len(portal_crawl_ids), 500):
+        chunk = portal_crawl_ids[chunk_start : chunk_start + 500]
+        for eid, pc_id in session.execute(
+            select(Evaluation.id, Evaluation.portal_crawl_id)
+            .where(
+                Evaluation.portal_crawl_id.in_(chunk),
+                Evaluation.as_of == as_of,
+                Evaluation.rules_version == RULES_VERSION,
+            )
+            .order_by(Evaluation.id)
+        ):
+            out.setdefault(pc_id, []).append(eid)
+    return out
+
+
+def store_prepared(
+    session: Session, as_of: dt.date, batch: list[Prepared], old: dict[int, list[int]] | None = None
+) -> list[int]:
+    """Replace the evaluations of a batch of portal crawls (same as_of / rules version); return their ids.
+
+    ``old`` maps portal crawl id to the evaluation ids to replace; when None they are looked up.
+    """
+    pc_ids = [p.portal_crawl_id for p in batch]
+    if old is None:
+        old = existing_evaluations(session, pc_ids, as_of)
+    old_ids = [eid for pc_id in pc_ids for eid in old.get(pc_id, ())]
+    if old_ids:
+        session.execute(delete(Finding.__table__).where(Finding.__table__.c.evaluation_id.in_(old_ids)))
+        session.execute(delete(Evaluation.__table__).where(Evaluation.__table__.c.id.in_(old_ids)))
+    evaluations = Evaluation.__table__
+    ids: list[int] = []
+    rows: list[dict[str, Any]] = []
+    for p in batch:
+        inserted = session.execute(
+            insert(evaluations).values(
+                portal_crawl_id=p.portal_crawl_id,
+                as_of=as_of,
+                rules_version=RULES_VERSION,
+                score=p.score,
+                band=p.band,
+                no_score_reason=p.no_score_reason,
+            )
+        )
+        eid = inserted.inserted_primary_key[0]
+        ids.append(eid)
+        for row in p.rows:
+            rows.append({"evaluation_id": eid, **row})
+    if rows:
+        session.execute(insert(Finding.__table__), rows)
+    return ids
+
+
+def store_result(session: Session, portal_crawl_id: int, as_of: dt.date, result: Result) -> int:
+    """Replace the evaluation with the same portal crawl / as_of / rules version; return its id."""
+    return store_prepared(session, as_of, [prepare(portal_crawl_id, result)])[0]
 
 
 def evaluate_in_session(session: Session, portal_crawl: PortalCrawl, as_of: dt.date) -> tuple[int, Result]:
