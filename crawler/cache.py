@@ -30,28 +30,13 @@ class FastFilesystemCacheStorage(FilesystemCacheStorage):
 
 
 def put_blob(blobs: Any, data: bytes, written: set[str]) -> str:
-    """``vigia.store.blobs.BlobStore.put`` at gzip level 1 (same file name and format, so ``get`` reads it),
+    """``vigia.store.blobs.BlobStore.put`` at gzip level 1 (same layout and formats, so ``get`` reads it),
     hashing the body once and skipping the disk check for a body this process already stored."""
-    import hashlib
-    import os
-    import tempfile
+    from vigia.store.blobs import sha256_hex
 
-    digest = hashlib.sha256(data).hexdigest()
+    digest = sha256_hex(data)
     if digest in written:
         return digest
-    path = blobs.path_for(digest)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with (
-                os.fdopen(fd, "wb") as raw,
-                gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=COMPRESS_LEVEL, mtime=0) as gz,
-            ):
-                gz.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    blobs.put(data, COMPRESS_LEVEL, digest=digest)
     written.add(digest)
     return digest

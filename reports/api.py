@@ -16,6 +16,7 @@ Layout of ``out_dir``::
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 import time
@@ -156,27 +157,30 @@ def _plan_evidence(store: Store, run_id: int, data: Any) -> tuple[dict[str, str]
     if not first_url:
         return {}, []
     infos = load_blob_info(store, run_id, list(first_url))
+    has = store.blobs.has
     archived: dict[str, str] = {}
     for sha in sorted(first_url):
-        if store.blobs.has(sha):
+        if has(sha):
             archived[sha] = f"evidencia/{sha}.{archive_extension(infos.get(sha), first_url[sha])}"
     return archived, sorted(archived.items())
 
 
 def _copy_evidence(blobs: BlobStore, out_dir: Path, jobs: Sequence[tuple[str, str]]) -> list[str]:
-    """Copy raw bodies out of the blob store (skipping copies already there); returns failures."""
+    """Put raw bodies from the blob store into the site (hard links where possible, see
+    :meth:`BlobStore.materialize`), skipping copies already there; returns failures."""
     failures: list[str] = []
     if jobs:
         (out_dir / "evidencia").mkdir(parents=True, exist_ok=True)
+    root = os.fspath(out_dir)
+    exists = os.path.exists
     for sha, rel in jobs:
-        target = out_dir / rel
-        if target.exists():
+        target = f"{root}/{rel}"
+        if exists(target):
             continue
         try:
-            body = blobs.get(sha)
-            tmp = target.with_name(target.name + ".tmp")
-            tmp.write_bytes(body)
-            tmp.replace(target)
+            blobs.materialize(sha, target)
+        except FileExistsError:
+            continue
         except (OSError, EOFError) as exc:
             failures.append(f"{rel}: {exc}")
     return failures

@@ -370,24 +370,37 @@ def load_history(store: Store, up_to_run: int, as_of: dt.date) -> list[NightPoin
 
 
 def load_blob_info(store: Store, run_id: int, digests: Sequence[str]) -> dict[str, BlobInfo]:
-    """Content type (from the blob index) and document type (from the run's documents) per digest."""
+    """Content type (from the blob index, else from the run's documents) and document type (from the
+    run's documents) per digest.
+
+    One query reads the run's documents with their blob rows; only digests no document of the run
+    has (pages) are looked up in the blob index, in chunks.
+    """
     wanted = sorted(set(digests))
+    wanted_set = set(wanted)
     content_types: dict[str, str | None] = {}
     doc_types: dict[str, str | None] = {}
     with store.session() as session:
-        for chunk in _chunks(wanted):
+        for sha, dtype, doc_ctype, blob_ctype in session.execute(
+            select(Document.sha256, Document.doc_type, Document.content_type, Blob.content_type)
+            .join(PortalCrawl, Document.portal_crawl_id == PortalCrawl.id)
+            .outerjoin(Blob, Blob.sha256 == Document.sha256)
+            .where(PortalCrawl.run_id == run_id, Document.sha256.is_not(None))
+            .order_by(Document.id)
+        ):
+            if sha not in wanted_set:
+                continue
+            if sha not in doc_types:
+                content_types[sha] = blob_ctype
+            doc_types[sha] = dtype
+            if not content_types.get(sha):
+                content_types[sha] = doc_ctype
+        missing = [sha for sha in wanted if sha not in doc_types]
+        for chunk in _chunks(missing):
             for sha, ctype in session.execute(
                 select(Blob.sha256, Blob.content_type).where(Blob.sha256.in_(chunk))
             ):
                 content_types[sha] = ctype
-            for sha, dtype, ctype in session.execute(
-                select(Document.sha256, Document.doc_type, Document.content_type)
-                .join(PortalCrawl, Document.portal_crawl_id == PortalCrawl.id)
-                .where(PortalCrawl.run_id == run_id, Document.sha256.in_(chunk))
-            ):
-                doc_types[sha] = dtype
-                if not content_types.get(sha):
-                    content_types[sha] = ctype
     return {
         sha: BlobInfo(sha256=sha, content_type=content_types.get(sha), doc_type=doc_types.get(sha))
         for sha in wanted
