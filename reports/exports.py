@@ -214,6 +214,10 @@ def prepare(data: RunData, archived: dict[str, str], file_names: dict[int, str])
     )
 
 
+#: ``json.dumps(value, ensure_ascii=False)``, without building an encoder for every record.
+_JSON_RECORD = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _json_text(document: dict[str, Any]) -> str:
     """Valid JSON with one record per line: diffable, and written by the C encoder (no ``indent``)."""
     items = list(document.items())
@@ -223,10 +227,10 @@ def _json_text(document: dict[str, Any]) -> str:
         name = json.dumps(key)
         if isinstance(value, list) and value:
             lines.append(f" {name}: [")
-            lines.append(",\n".join("  " + json.dumps(v, ensure_ascii=False) for v in value))
+            lines.append(",\n".join(["  " + _JSON_RECORD(v) for v in value]))
             lines.append(f" ]{comma}")
         else:
-            lines.append(f" {name}: {json.dumps(value, ensure_ascii=False)}{comma}")
+            lines.append(f" {name}: {_JSON_RECORD(value)}{comma}")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -237,8 +241,8 @@ def write_csv_json(tables: ExportTables, out_dir: Path, vigia_version: str) -> t
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(FIELDS)
-    for row in tables.findings:
-        writer.writerow(["" if v is None else _cell(v) for v in _flat(row)])
+    cell = _cell
+    writer.writerows(["" if v is None else cell(v) for v in _flat(row)] for row in tables.findings)
     csv_path = folder / "hallazgos.csv"
     csv_path.write_text("\ufeff" + buffer.getvalue(), encoding="utf-8", newline="")
 

@@ -12,6 +12,12 @@ from vigia.spanish import MONTHS_ES
 GUATEMALA = dt.timezone(dt.timedelta(hours=-6), "hora de Guatemala")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _UNSAFE_CELL_START = ("=", "+", "-", "@", "\t", "\r")
+#: An http(s) URL of printable ASCII with a plain host (and port): no control character, no space, no
+#: bracket or userinfo in the host. ``urlsplit`` accepts such a URL as is, so :func:`safe_href` returns it
+#: unchanged without the general path (most evidence links look like this).
+_PLAIN_HTTP_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:[/?#][\x21-\x7e]*)?")
+_MONTH_PERIOD = re.compile(r"(\d{4})-(\d{2})")
+_QUARTER_PERIOD = re.compile(r"(\d{4})-[QqTt]([1-4])")
 
 
 def safe_href(url: str | None) -> str | None:
@@ -22,6 +28,8 @@ def safe_href(url: str | None) -> str | None:
     """
     if not url:
         return None
+    if _PLAIN_HTTP_URL.fullmatch(url):
+        return url
     cleaned = _CONTROL.sub("", url).strip()
     if not cleaned:
         return None
@@ -36,7 +44,10 @@ def safe_href(url: str | None) -> str | None:
 
 def clean_text(value: str | None, limit: int | None = None) -> str:
     """Text from crawled pages, without control characters, optionally shortened."""
-    text = " ".join(_CONTROL.sub(" ", value or "").split())
+    text = value or ""
+    # printable text (no control character, no whitespace but " ") with single inner spaces is already clean
+    if not (text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "):
+        text = " ".join(_CONTROL.sub(" ", text).split())
     if limit and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
@@ -115,10 +126,10 @@ def period(value: str | None) -> str:
     """A period code (``2026-08``, ``2026``, ``2026-Q3``) in words; anything else is shown as is."""
     if not value:
         return "—"
-    m = re.fullmatch(r"(\d{4})-(\d{2})", value)
+    m = _MONTH_PERIOD.fullmatch(value)
     if m and 1 <= int(m.group(2)) <= 12:
         return f"{MONTHS_ES[int(m.group(2)) - 1]} {m.group(1)}"
-    m = re.fullmatch(r"(\d{4})-[QqTt]([1-4])", value)
+    m = _QUARTER_PERIOD.fullmatch(value)
     if m:
         return f"{m.group(2)}.º trimestre {m.group(1)}"
     return clean_text(value, 60)

@@ -131,6 +131,8 @@ class BlobInfo:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:
+        return value
     return "" if value is None else str(value)
 
 
@@ -139,17 +141,18 @@ def _evidence(raw: Any) -> tuple[EvidenceItem, ...]:
     if not isinstance(raw, list):
         return ()
     items: list[EvidenceItem] = []
+    text = _text
     for entry in raw:
         if not isinstance(entry, dict):
             continue
-        url = _text(entry.get("url")).strip()
-        sha = entry.get("sha256")
+        get = entry.get
+        sha = get("sha256")
         items.append(
             EvidenceItem(
-                url=url,
-                label=_text(entry.get("label")).strip(),
-                period=_text(entry.get("period")).strip() or None,
-                page_url=_text(entry.get("page_url")).strip() or None,
+                url=text(get("url")).strip(),
+                label=text(get("label")).strip(),
+                period=text(get("period")).strip() or None,
+                page_url=text(get("page_url")).strip() or None,
                 sha256=sha if isinstance(sha, str) and len(sha) == 64 and sha.isalnum() else None,
             )
         )

@@ -420,6 +420,9 @@ class ReportContext:
         for p in self.data.portals:
             self.file_names[p.crawl_id] = checklist_file_name(p)
         self.previous_by_key = {p.portal_key: p for p in self.previous.portals} if self.previous else {}
+        self.history_by_key: dict[str, list[NightPoint]] = defaultdict(list)
+        for point in self.history:
+            self.history_by_key[point.portal_key].append(point)
         # the reference date the findings were evaluated at (``as_of`` may be "today" on the command line)
         dates = Counter(p.evaluation.as_of for p in self.data.portals if p.evaluation)
         self.reference = max(dates, key=lambda d: (dates[d], d)) if dates else self.as_of
@@ -501,14 +504,16 @@ def pdh_view(ine_code: str | None) -> PdhView:
 
 
 def _evidence_view(item: EvidenceItem, ctx: ReportContext, root: str) -> EvidenceView:
-    archived = ctx.archived.get(item.sha256 or "")
+    archived = ctx.archived.get(item.sha256 or "") if item.sha256 else None
+    clean_text, safe_href = fmt.clean_text, fmt.safe_href
+    url = item.url
     return EvidenceView(
-        label=fmt.clean_text(item.label, 200) or fmt.clean_text(item.url, 120) or "(sin título)",
-        live_href=fmt.safe_href(item.url),
-        live_text=fmt.clean_text(item.url, 90),
+        label=clean_text(item.label, 200) or clean_text(url, 120) or "(sin título)",
+        live_href=safe_href(url),
+        live_text=clean_text(url, 90),
         archived_href=root + archived if archived else None,
         period=fmt.period(item.period) if item.period else "",
-        page_href=fmt.safe_href(item.page_url),
+        page_href=safe_href(item.page_url),
     )
 
 
@@ -569,7 +574,7 @@ def _rule_row(
 
 
 def _history(ctx: ReportContext, portal: PortalRow) -> tuple[tuple[HistoryPoint, ...], Markup | None]:
-    points = [p for p in ctx.history if p.portal_key == portal.portal_key]
+    points = ctx.history_by_key.get(portal.portal_key, [])
     rows = tuple(
         HistoryPoint(
             night=fmt.date_es(p.night),
