@@ -264,21 +264,59 @@ def _declared_browser(spec: dict[str, Any]) -> bool:
     )
 
 
-def shard_specs(specs: list[dict[str, Any]], n: int) -> list[list[dict[str, Any]]]:
-    """Share the portals among ``n`` processes: portals declared to need the browser all go to the first
-    (so usually only one Chromium runs), the others are dealt to the smallest share in registry order
-    (platforms and failure modes mixed evenly)."""
+def previous_durations(store: Store, keys: list[str], run_id: int | None = None) -> dict[str, float]:
+    """Seconds each portal's newest finished crawl (outside run ``run_id``) took, by portal key."""
+    out: dict[str, float] = {}
+    with store.session() as s:
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            rows = s.execute(
+                select(PortalCrawl.portal_key, PortalCrawl.started_at, PortalCrawl.finished_at)
+                .where(
+                    PortalCrawl.portal_key.in_(chunk),
+                    PortalCrawl.finished_at.is_not(None),
+                    PortalCrawl.run_id != (run_id if run_id is not None else -1),
+                )
+                .order_by(PortalCrawl.id)
+            )
+            for key, started, finished in rows:
+                out[key] = max(0.0, (finished - started).total_seconds())
+    return out
+
+
+def shard_specs(
+    specs: list[dict[str, Any]], n: int, cost: dict[str, float] | None = None
+) -> list[list[dict[str, Any]]]:
+    """Share the portals among ``n`` processes and order each share.
+
+    Portals declared to need the browser all go to the first process (so usually only one Chromium
+    runs). Without ``cost`` (a first night) the others are dealt to the smallest share in registry order
+    (platforms and failure modes mixed evenly). With ``cost`` (seconds each portal took last time), the
+    slowest portals start first and each goes to the share with the least expected work (longest
+    processing time first), so a slow or dead portal does not start last and hold the night open."""
+    order = {id(spec): i for i, spec in enumerate(specs)}
+    known = [v for v in (cost or {}).values()]
+    default = sorted(known)[len(known) // 2] if known else 0.0
+
+    def expected(spec: dict[str, Any]) -> float:
+        return (cost or {}).get(spec.get("key", ""), default)
+
+    ranked = sorted(specs, key=lambda spec: (-expected(spec), order[id(spec)])) if known else list(specs)
     if n <= 1:
-        return [list(specs)]
+        return [ranked]
     shards: list[list[dict[str, Any]]] = [[] for _ in range(n)]
-    for spec in specs:
+    loads = [0.0] * n
+    for spec in ranked:
         if _declared_browser(spec):
             shards[0].append(spec)
-    for spec in specs:
+            loads[0] += expected(spec)
+    for spec in ranked:
         if not _declared_browser(spec):
-            min(shards, key=len).append(spec)
-    order = {id(spec): i for i, spec in enumerate(specs)}
-    return [sorted(shard, key=lambda spec: order[id(spec)]) for shard in shards if shard]
+            k = min(range(n), key=lambda i: (loads[i], len(shards[i]), i) if known else (len(shards[i]), i))
+            shards[k].append(spec)
+            loads[k] += expected(spec)
+    rank = {id(spec): i for i, spec in enumerate(ranked)}
+    return [sorted(shard, key=lambda spec: rank[id(spec)]) for shard in shards if shard]
 
 
 def _shard_settings(settings: dict[str, Any] | None, n: int, k: int) -> dict[str, Any]:
@@ -315,7 +353,8 @@ def _run_child(
     db_url, data_dir = _store_location(store)
     logs = Path(data_dir) / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    shards = shard_specs(specs, crawl_processes(len(specs), settings))
+    cost = previous_durations(store, [spec["key"] for spec in specs], run_id)
+    shards = shard_specs(specs, crawl_processes(len(specs), settings), cost)
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")

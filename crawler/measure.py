@@ -168,7 +168,7 @@ def plain_baseline(urls: list[str], work: Path) -> dict[str, Any]:
     return result
 
 
-def _run_plain(urls_file: str) -> None:
+def _run_plain(urls_file: str, overrides: dict[str, Any] | None = None) -> None:
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
 
@@ -183,6 +183,8 @@ def _run_plain(urls_file: str) -> None:
     settings.set("HTTPCACHE_ENABLED", False, priority="cmdline")
     settings.set("ROBOTSTXT_OBEY", False, priority="cmdline")
     settings.set("TWISTED_DNS_RESOLVER", "scrapy.resolver.CachingThreadedResolver", priority="cmdline")
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
     process = CrawlerProcess(settings, install_root_handler=False)
     crawler = process.create_crawler(PlainSpider)
     process.crawl(crawler, urls=urls)
@@ -218,8 +220,15 @@ def main() -> int:
     ap.add_argument("--plain-urls", default=None)
     ap.add_argument("--set", action="append", default=[], help="ajuste de Scrapy CLAVE=VALOR")
     args = ap.parse_args()
+    overrides: dict[str, Any] = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        try:
+            overrides[key] = json.loads(value)
+        except ValueError:
+            overrides[key] = value
     if args.plain_urls:
-        _run_plain(args.plain_urls)
+        _run_plain(args.plain_urls, overrides)
         return 0
     if not args.fleet or not args.work:
         ap.error("--fleet y --work son obligatorios")
@@ -239,13 +248,6 @@ def main() -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     store = open_store(f"sqlite:///{args.work / 'vigia.db'}", args.work / "data")
     result: dict[str, Any] = {"portals": len(rows)}
-    overrides: dict[str, Any] = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        try:
-            overrides[key] = json.loads(value)
-        except ValueError:
-            overrides[key] = value
     nights = []
     for night in range(1, args.nights + 1):
         summary = crawl_municipalities(store, rows, allow_private=True, kind="crawl", settings=overrides)

@@ -90,6 +90,12 @@ class GuardMiddleware(_CrawlerBound):
                 slots = self.crawler.engine.downloader.per_slot_settings
                 if netloc not in slots:
                     slots[netloc] = {"concurrency": shared}
+        if request.meta.get("dont_obey_robotstxt") and parts.path == "/robots.txt":
+            # robots.txt is tiny: a host that does not send it in a short time will not send the home page
+            # either, and the home request carries the full time-out and retries (a dead host costs one
+            # full home time-out, not three robots.txt time-outs first)
+            request.meta.setdefault("download_timeout", spider.robots_timeout)
+            request.meta.setdefault("max_retry_times", spider.robots_retries)
         if not request.meta.get("playwright") and request.meta.get("vigia_kind") != "document":
             # pages are always revalidated; documents follow HTTP freshness (heuristic: a tenth of the
             # time since Last-Modified), so an old, unchanged PDF is not asked for again every night

@@ -138,6 +138,8 @@ class PortalState:
     trap_incidents: int = 0
     #: entry points kept for the end (e.g. WordPress API pages), used only if the menus missed them
     deferred: list[tuple[str, str, str]] = field(default_factory=list)
+    #: sha256 → extraction of the documents of this portal's previous crawl (loaded when first needed)
+    previous_extractions: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ scope
     def in_scope(self, netloc: str, document: bool = False) -> bool:

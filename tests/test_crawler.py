@@ -350,6 +350,26 @@ def test_docx_and_pdf_fast_paths_match_the_libraries() -> None:
     assert scanned.is_scanned is True and not scanned.text
 
 
+def test_slow_portals_of_last_night_start_first_and_shares_balance_their_time() -> None:
+    from crawler import api
+
+    specs = [{"key": f"{i:04d}", "platform": "unknown", "render": "auto"} for i in range(8)]
+    # 0003 timed out last night (130 s); 0006 was slow; 0007 is new (no history: the median is assumed)
+    cost = {"0000": 10.0, "0001": 12.0, "0002": 8.0, "0003": 130.0, "0004": 9.0, "0005": 11.0, "0006": 60.0}
+    shards = api.shard_specs(specs, 2, cost)
+    assert sorted(s["key"] for shard in shards for s in shard) == [s["key"] for s in specs]
+    firsts = {shard[0]["key"] for shard in shards}
+    assert firsts == {"0003", "0006"}  # the two slowest open the night, one per process
+    loads = [sum(cost.get(s["key"], 11.0) for s in shard) for shard in shards]
+    assert max(loads) - min(loads) <= 130.0 - 60.0  # the dead portal's share gets the fewest others
+    for shard in shards:  # slowest first inside each share
+        times = [cost.get(s["key"], 11.0) for s in shard]
+        assert times == sorted(times, reverse=True)
+    # one process: the same longest-first order; no history: registry order
+    assert [s["key"] for s in api.shard_specs(specs, 1, cost)[0]][:2] == ["0003", "0006"]
+    assert [s["key"] for s in api.shard_specs(specs, 1)[0]] == [s["key"] for s in specs]
+
+
 def test_portals_are_shared_among_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     from crawler import api
 

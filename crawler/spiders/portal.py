@@ -17,7 +17,7 @@ import scrapy
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest, StopDownload
 from scrapy.http import Response, TextResponse
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crawler import middlewares
 from crawler.cache import put_blob
@@ -36,7 +36,7 @@ from crawler.safety import AddressRefused
 from crawler.spiders.platforms import strategy_for
 from crawler.state import FAILURE_KINDS, PortalState, canonical_url, url_shape, utcnow
 from crawler.writer import write_portal
-from vigia.store.models import Document
+from vigia.store.models import Document, PortalCrawl
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,8 @@ class PortalSpider(scrapy.Spider):
         self.retry_backoff = 0.5
         self.active_portals = 40
         self.shared_host_concurrency = 0
+        self.robots_timeout = 10.0
+        self.robots_retries = 1
         self.blobs_written: set[str] = set()
         self.queue: list[dict[str, Any]] = []
 
@@ -111,6 +113,8 @@ class PortalSpider(scrapy.Spider):
         spider.browser_enabled = s.getbool("VIGIA_BROWSER_ENABLED", True)
         spider.active_portals = s.getint("VIGIA_ACTIVE_PORTALS", 40)
         spider.shared_host_concurrency = s.getint("VIGIA_SHARED_HOST_CONCURRENCY", 0)
+        spider.robots_timeout = s.getfloat("VIGIA_ROBOTS_TIMEOUT", 10.0)
+        spider.robots_retries = s.getint("VIGIA_ROBOTS_RETRIES", 1)
         middlewares.BROWSER_ALLOW_PRIVATE[0] = spider.allow_private
         crawler.signals.connect(spider.on_headers_received, signal=signals.headers_received)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
@@ -688,7 +692,7 @@ class PortalSpider(scrapy.Spider):
         doc["sha256"] = sha
         if sha:
             st.blobs[sha] = (len(body), ctype or None)
-        extraction = self._known_extraction(sha) if sha else None
+        extraction = self._known_extraction(sha, st) if sha else None
         if "html" in ctype.lower() and doc["doc_type"] not in ("other", "image"):
             doc["error"] = f"se esperaba {doc['doc_type']} y llegó HTML"
         elif extraction is None and "html" in ctype.lower() and isinstance(response, TextResponse):
@@ -707,32 +711,52 @@ class PortalSpider(scrapy.Spider):
         doc["page_count"] = extraction.page_count
         doc["is_scanned"] = extraction.is_scanned
 
-    def _known_extraction(self, sha: str) -> Extraction | None:
-        """Unchanged documents are not parsed again: reuse the extraction already in the store."""
+    def _known_extraction(self, sha: str, st: PortalState | None = None) -> Extraction | None:
+        """Unchanged documents are not parsed again: reuse the extraction already in the store.
+
+        The portal's previous crawl is read in one query the first time one of its documents needs it
+        (most unchanged documents of a night are that portal's own); other digests cost a query each."""
         if sha in self.extraction_cache:
             return self.extraction_cache[sha]
         if self.store is None:
             return None
+        if st is not None:
+            if st.previous_extractions is None:
+                st.previous_extractions = self._load_previous_extractions(st.key)
+            ex = st.previous_extractions.get(sha)
+            if ex is not None:
+                self.extraction_cache[sha] = ex
+                return ex
         if self.known_documents is None:
             self.known_documents = self._load_known_documents()
         doc_id = self.known_documents.get(sha)
         if doc_id is None:
             return None
         with self.store.session() as s:
-            row = s.execute(
-                select(
-                    Document.text, Document.dates, Document.page_count, Document.is_scanned, Document.error
-                ).where(Document.id == doc_id)
-            ).first()
+            row = s.execute(select(*_EXTRACTION_COLUMNS).where(Document.id == doc_id)).first()
         if row is None:
             return None
-        ex = Extraction(
-            text=row.text, dates=list(row.dates or []), page_count=row.page_count, is_scanned=row.is_scanned
-        )
-        if row.error and row.error != "size_cap" and not row.error.startswith("HTTP"):
-            ex.error = row.error
+        ex = _extraction_from_row(row)
         self.extraction_cache[sha] = ex
         return ex
+
+    def _load_previous_extractions(self, portal_key: str) -> dict[str, Extraction]:
+        """sha256 → extraction of the documents fetched by the newest earlier crawl of this portal."""
+        assert self.store is not None
+        previous = (
+            select(func.max(PortalCrawl.id))
+            .where(PortalCrawl.portal_key == portal_key, PortalCrawl.run_id != (self.run_id or -1))
+            .scalar_subquery()
+        )
+        with self.store.session() as s:
+            rows = s.execute(
+                select(*_EXTRACTION_COLUMNS).where(
+                    Document.portal_crawl_id == previous,
+                    Document.fetched.is_(True),
+                    Document.sha256.is_not(None),
+                )
+            ).all()
+        return {row.sha256: _extraction_from_row(row) for row in rows}
 
     def _load_known_documents(self) -> dict[str, int]:
         """sha256 → id of a document already fetched and extracted (one query per run: documents.sha256
@@ -875,6 +899,7 @@ class PortalSpider(scrapy.Spider):
         st.pages.clear()
         st.documents.clear()
         st.seen.clear()
+        st.previous_extractions = None
         if open_next and self._engine() is not None:
             for req in self._open_next_portal():
                 self._engine().crawl(req)
@@ -952,3 +977,22 @@ def _content_length(response: Response) -> int | None:
         return int(value) if value else None
     except ValueError:
         return None
+
+
+_EXTRACTION_COLUMNS = (
+    Document.sha256,
+    Document.text,
+    Document.dates,
+    Document.page_count,
+    Document.is_scanned,
+    Document.error,
+)
+
+
+def _extraction_from_row(row: Any) -> Extraction:
+    ex = Extraction(
+        text=row.text, dates=list(row.dates or []), page_count=row.page_count, is_scanned=row.is_scanned
+    )
+    if row.error and row.error != "size_cap" and not row.error.startswith("HTTP"):
+        ex.error = row.error
+    return ex
