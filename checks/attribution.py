@@ -38,6 +38,7 @@ from checks.text import (
     file_name,
     norm,
     url_host,
+    url_path,
     words,
 )
 
@@ -331,7 +332,7 @@ def is_news_page(page: PageSnap | None) -> bool:
         return False
     url = page.final_url or page.url
     try:
-        path = urlsplit(url).path.lower()
+        path = url_path(url).lower()
     except ValueError:
         path = ""
     title = norm(page.title)
@@ -448,6 +449,8 @@ _MARK = re.compile(
     r"|(?:^|(?<=\s))(\d{1,2})\s*(?:[-–]|\.|\))\s+(?=[a-z])"
 )
 
+_ROW_SIGN = re.compile(r"\d\s*[-–.)]\s")
+
 
 def _increasing(marks: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The longest run of markers whose numerals increase (drops "zona 1." inside a row)."""
@@ -474,9 +477,13 @@ def table_segments(block: Block) -> list[tuple[int, str]]:
     what the page itself says in each row. Row markers must increase ("2." … "3." … "14.").
     """
     raw = block.text or ""
-    if len(raw) < 40 or len(_MARK.findall(norm(raw))) < 2:
+    if len(raw) < 40:
         return []
     t = norm(raw)
+    # every _MARK match holds "num" or a digit followed by a row sign and a space: most blocks have
+    # neither, and this is much cheaper to rule out than running _MARK over the whole text
+    if ("num" not in t and _ROW_SIGN.search(t) is None) or len(_MARK.findall(t)) < 2:
+        return []
     for link in block.links:
         for part in {norm(link.label), *(norm(x) for x in link.label.split("·"))}:
             if len(part) >= 3:
@@ -559,7 +566,23 @@ def _pages_by_url(snapshot: PortalSnapshot) -> dict[str, PageSnap]:
     return out
 
 
-def _occurrences(snapshot: PortalSnapshot) -> Iterable[_Occurrence]:
+def _page_flags(snapshot: PortalSnapshot) -> dict[int, tuple[bool, bool]]:
+    """(news, uip) of every page of the snapshot, by ``id(page)`` (computed once per analysis)."""
+    return {id(page): (is_news_page(page), is_uip_page(page)) for page in snapshot.pages}
+
+
+def _flags(page: PageSnap | None, flags: dict[int, tuple[bool, bool]]) -> tuple[bool, bool]:
+    if page is None:
+        return False, False
+    found = flags.get(id(page))
+    return found if found is not None else (is_news_page(page), is_uip_page(page))
+
+
+def _occurrences(
+    snapshot: PortalSnapshot, flags: dict[int, tuple[bool, bool]] | None = None
+) -> Iterable[_Occurrence]:
+    if flags is None:
+        flags = _page_flags(snapshot)
     docs: dict[str, DocumentSnap] = {}
     for doc in snapshot.documents:
         docs.setdefault(doc.url, doc)
@@ -570,7 +593,7 @@ def _occurrences(snapshot: PortalSnapshot) -> Iterable[_Occurrence]:
     for page in snapshot.pages:
         if page.status >= 400:
             continue
-        news, uip = is_news_page(page), is_uip_page(page)
+        news, uip = _flags(page, flags)
         trail = tuple(reversed(page.trail))
         for block in page.blocks:
             headings = tuple(reversed(block.headings))
@@ -612,8 +635,7 @@ def _occurrences(snapshot: PortalSnapshot) -> Iterable[_Occurrence]:
                 tuple(reversed(section)),
                 page,
                 tuple(reversed(page_trail)),
-                is_news_page(page),
-                is_uip_page(page),
+                *_flags(page, flags),
             )
 
 
@@ -622,7 +644,8 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
     broken: dict[int, dict[str, Item]] = {}
     considered: set[str] = set()
     doc_urls = {d.url for d in snapshot.documents} | {d.final_url for d in snapshot.documents if d.final_url}
-    for occ in _occurrences(snapshot):
+    flags = _page_flags(snapshot)
+    for occ in _occurrences(snapshot, flags):
         if occ.news:
             continue
         doc = occ.doc
@@ -663,9 +686,11 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
     not_applicable: dict[int, str] = {}
     empty: dict[int, str] = {}
     for page in snapshot.pages:
-        if page.status >= 400 or is_news_page(page):
+        if page.status >= 400:
             continue
-        uip = is_uip_page(page)
+        news, uip = _flags(page, flags)
+        if news:
+            continue
         for numeral, label_n in _na_documents(page):
             not_applicable.setdefault(numeral, label_n)
         for block in page.blocks:

@@ -6,10 +6,12 @@ The only part of ``checks`` that touches the database. Rules see the snapshot an
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import String, delete, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from checks import RULES_VERSION
@@ -55,73 +57,150 @@ def _mentions(value: Any) -> tuple[Mention, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=16384)
+def _strings_json(raw: str) -> tuple[str, ...]:
+    return _strings(json.loads(raw))
+
+
+@lru_cache(maxsize=4096)
+def _mentions_json(raw: str) -> tuple[Mention, ...]:
+    return _mentions(json.loads(raw))
+
+
+@lru_cache(maxsize=8192)
+def _dates_json(raw: str) -> tuple[Any, ...] | None:
+    """The dates of a JSON list, or None when an item is mutable (then decoded afresh each time)."""
+    value = json.loads(raw)
+    if not isinstance(value, list):
+        return ()
+    if any(isinstance(v, dict | list) for v in value):
+        return None
+    return tuple(value)
+
+
+class _Decoder:
+    """JSON columns as the ORM would decode them. On SQLite the raw text is read instead and the
+    values many rows share (trails, mentions, dates) are decoded once per process."""
+
+    def __init__(self, session: Session) -> None:
+        self.raw = session.get_bind().dialect.name == "sqlite"
+
+    def column(self, column: Any) -> Any:
+        return type_coerce(column, String).label(column.key) if self.raw else column
+
+    def strings(self, value: Any) -> tuple[str, ...]:
+        return _strings_json(value) if self.raw and isinstance(value, str) else _strings(value)
+
+    def mentions(self, value: Any) -> tuple[Mention, ...]:
+        return _mentions_json(value) if self.raw and isinstance(value, str) else _mentions(value)
+
+    def dates(self, value: Any) -> tuple[Any, ...]:
+        if self.raw and isinstance(value, str):
+            found = _dates_json(value)
+            if found is not None:
+                return found
+            value = json.loads(value)
+        return tuple(value) if isinstance(value, list) else ()
+
+    def blocks(self, value: Any) -> tuple[Block, ...]:
+        return _blocks(json.loads(value) if self.raw and isinstance(value, str) else value)
+
+
 def build_snapshot(session: Session, portal_crawl: PortalCrawl) -> PortalSnapshot:
     """The frozen view of one portal crawl that the rules evaluate."""
     pc_id = portal_crawl.id
+    decode = _Decoder(session)
+    connection = session.connection()
+    pages_t, documents_t, incidents_t = Page.__table__.c, Document.__table__.c, Incident.__table__.c
     pages = tuple(
         PageSnap(
-            url=r.url,
-            final_url=r.final_url or r.url,
-            status=r.status or 0,
-            title=r.title or "",
-            trail=_strings(r.trail),
-            blocks=_blocks(r.blocks),
-            text=r.text or "",
+            url=url,
+            final_url=final_url or url,
+            status=status or 0,
+            title=title or "",
+            trail=decode.strings(trail),
+            blocks=decode.blocks(blocks),
+            text=text or "",
         )
-        for r in session.execute(
-            select(Page.url, Page.final_url, Page.status, Page.title, Page.trail, Page.blocks, Page.text)
-            .where(Page.portal_crawl_id == pc_id)
-            .order_by(Page.url)
-        )
+        for url, final_url, status, title, trail, blocks, text in connection.execute(
+            select(
+                pages_t.url,
+                pages_t.final_url,
+                pages_t.status,
+                pages_t.title,
+                decode.column(pages_t.trail),
+                decode.column(pages_t.blocks),
+                pages_t.text,
+            )
+            .where(pages_t.portal_crawl_id == pc_id)
+            .order_by(pages_t.url)
+        ).all()
     )
     documents = tuple(
         DocumentSnap(
-            url=r.url,
-            label=r.label or "",
-            page_url=r.page_url,
-            trail=_strings(r.trail),
-            mentions=_mentions(r.mentions),
-            host=r.host or "",
-            external=bool(r.external),
-            doc_type=r.doc_type or "other",
-            fetched=bool(r.fetched),
-            status=r.status,
-            text=(r.text or "")[:DOC_TEXT_LIMIT],
-            dates=tuple(r.dates) if isinstance(r.dates, list) else (),
-            is_scanned=r.is_scanned,
-            error=r.error,
-            sha256=r.sha256,
-            final_url=r.final_url,
+            url=url,
+            label=label or "",
+            page_url=page_url,
+            trail=decode.strings(trail),
+            mentions=decode.mentions(mentions),
+            host=host or "",
+            external=bool(external),
+            doc_type=doc_type or "other",
+            fetched=bool(fetched),
+            status=status,
+            text=(text or "")[:DOC_TEXT_LIMIT],
+            dates=decode.dates(dates),
+            is_scanned=is_scanned,
+            error=error,
+            sha256=sha256,
+            final_url=final_url,
         )
-        for r in session.execute(
+        for (
+            url,
+            label,
+            page_url,
+            trail,
+            mentions,
+            host,
+            external,
+            doc_type,
+            fetched,
+            status,
+            text,
+            dates,
+            is_scanned,
+            error,
+            sha256,
+            final_url,
+        ) in connection.execute(
             select(
-                Document.url,
-                Document.label,
-                Document.page_url,
-                Document.trail,
-                Document.mentions,
-                Document.host,
-                Document.external,
-                Document.doc_type,
-                Document.fetched,
-                Document.status,
-                Document.text,
-                Document.dates,
-                Document.is_scanned,
-                Document.error,
-                Document.sha256,
-                Document.final_url,
+                documents_t.url,
+                documents_t.label,
+                documents_t.page_url,
+                decode.column(documents_t.trail),
+                decode.column(documents_t.mentions),
+                documents_t.host,
+                documents_t.external,
+                documents_t.doc_type,
+                documents_t.fetched,
+                documents_t.status,
+                documents_t.text,
+                decode.column(documents_t.dates),
+                documents_t.is_scanned,
+                documents_t.error,
+                documents_t.sha256,
+                documents_t.final_url,
             )
-            .where(Document.portal_crawl_id == pc_id)
-            .order_by(Document.url)
-        )
+            .where(documents_t.portal_crawl_id == pc_id)
+            .order_by(documents_t.url)
+        ).all()
     )
     incidents = tuple(
         IncidentSnap(kind=r.kind, url=r.url, message=r.message or "")
-        for r in session.execute(
-            select(Incident.kind, Incident.url, Incident.message)
-            .where(Incident.portal_crawl_id == pc_id)
-            .order_by(Incident.id)
+        for r in connection.execute(
+            select(incidents_t.kind, incidents_t.url, incidents_t.message)
+            .where(incidents_t.portal_crawl_id == pc_id)
+            .order_by(incidents_t.id)
         )
     )
     return PortalSnapshot(
