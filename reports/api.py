@@ -171,14 +171,16 @@ def _copy_evidence(blobs: BlobStore, out_dir: Path, jobs: Sequence[tuple[str, st
     """Put raw bodies from the blob store into the site (hard links where possible, see
     :meth:`BlobStore.materialize`), skipping copies already there; returns failures."""
     failures: list[str] = []
-    if jobs:
-        (out_dir / "evidencia").mkdir(parents=True, exist_ok=True)
+    if not jobs:
+        return failures
+    folder = out_dir / "evidencia"
+    folder.mkdir(parents=True, exist_ok=True)
+    present = set(os.listdir(folder))  # one listing instead of a stat per copy on a rebuild
     root = os.fspath(out_dir)
-    exists = os.path.exists
     for sha, rel in jobs:
-        target = f"{root}/{rel}"
-        if exists(target):
+        if rel.removeprefix("evidencia/") in present:
             continue
+        target = f"{root}/{rel}"
         try:
             blobs.materialize(sha, target)
         except FileExistsError:
