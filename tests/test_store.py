@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from vigia.store import open_store
@@ -127,3 +128,36 @@ def test_migrations_match_the_models(db_url: str, tmp_path: Path) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     store.close()
     assert diff == []
+
+
+def test_a_store_at_the_newest_migration_opens_without_alembic(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The head read from the migration files is Alembic's own; an up-to-date store skips Alembic, an
+    older one is still upgraded by it."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    from vigia.store import db
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(db.MIGRATIONS_DIR))
+    assert db.script_head() == ScriptDirectory.from_config(cfg).get_current_head()
+
+    open_store(sqlite_url, tmp_path / "data").close()  # new database: Alembic creates the schema
+    calls: list[str] = []
+    real_config = db.alembic_config
+    monkeypatch.setattr(db, "alembic_config", lambda engine: calls.append("alembic") or real_config(engine))
+    open_store(sqlite_url, tmp_path / "data").close()
+    assert calls == []
+    store = open_store(sqlite_url, tmp_path / "data")
+    with store.engine.begin() as conn:  # pretend the store predates the newest migration
+        conn.execute(text("UPDATE alembic_version SET version_num='0001'"))
+        conn.execute(text("DROP INDEX IF EXISTS ix_documents_sha256"))
+    store.close()
+    store = open_store(sqlite_url, tmp_path / "data")
+    assert calls == ["alembic"]
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == db.script_head()
+    store.close()
