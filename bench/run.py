@@ -211,6 +211,19 @@ def store_figures(db: Path, run_id: int | None = None) -> dict[str, Any]:
     }
 
 
+def host_requests(db: Path, run_id: int) -> dict[str, int]:
+    """Requests sent to each host during one run (every portal's ``hosts_requested``, summed)."""
+    con = sqlite3.connect(db)
+    try:
+        totals: dict[str, int] = {}
+        for (stats,) in con.execute("SELECT stats FROM portal_crawls WHERE run_id=?", (run_id,)):
+            for host, n in (json.loads(stats or "{}").get("hosts_requested") or {}).items():
+                totals[host] = totals.get(host, 0) + int(n)
+    finally:
+        con.close()
+    return totals or {"": 0}
+
+
 def fetched_urls(db: Path, run_id: int) -> list[str]:
     con = sqlite3.connect(db)
     try:
@@ -327,7 +340,19 @@ def main() -> None:
             urls_file = work / "urls.json"
             urls_file.write_text(json.dumps(urls), encoding="utf-8")
             # plain Scrapy (crawler/spiders/plain.py): the same URLs, the same settings, no processing at all
-            base = run_rss([sys.executable, "-m", "crawler.measure", "--plain-urls", str(urls_file)])
+            # plain Scrapy runs in one process with the pipeline's whole global concurrency (the ceiling)
+            limits = politeness_limits()
+            base = run_rss(
+                [
+                    sys.executable,
+                    "-m",
+                    "crawler.measure",
+                    "--plain-urls",
+                    str(urls_file),
+                    "--set",
+                    f"CONCURRENT_REQUESTS={limits['global']}",
+                ]
+            )
             b = json.loads(base.stdout.strip().splitlines()[-1])
             pipe_rps = len(urls) / night1.wall_s
             base_rps = b["pages"] / base.wall_s
@@ -490,11 +515,14 @@ def main() -> None:
             polite = run_rss(crawl_cmd(fleet_b, db2, data2), env)
         fp = store_figures(db2)
         figures["polite"] = fp
-        limits = politeness_limits()
         mean_latency = (lo + hi) / 2000.0
+        # per-host politeness binds per host: a document host shared by many portals (a Drive-like host)
+        # can carry more requests than any one portal
+        busiest_host, busiest_requests = max(host_requests(db2, fp["run_id"]).items(), key=lambda kv: kv[1])
         bound_portal = fp["max_portal_requests"] * mean_latency / limits["per_host"]
+        bound_host = busiest_requests * mean_latency / limits["per_host"]
         bound_global = fp["requests"] * mean_latency / limits["global"]
-        bound = max(bound_portal, bound_global)
+        bound = max(bound_portal, bound_host, bound_global)
         rp = polite.wall_s / bound
         add(
             rows,
@@ -508,6 +536,9 @@ def main() -> None:
                 rp <= 1.25,
                 {
                     "bound_slowest_portal_s": bound_portal,
+                    "bound_busiest_host_s": bound_host,
+                    "busiest_host": busiest_host,
+                    "busiest_host_requests": busiest_requests,
                     "bound_global_s": bound_global,
                     "limits": limits,
                     "latency_ms": [lo, hi],
@@ -548,7 +579,12 @@ def main() -> None:
             scale.sort(key=lambda item: item["portals"])
             figures["scale"] = scale
             first, last = scale[0], scale[-1]
+            # CPU per portal depends on which portals a size takes (the first N of the registry); CPU per
+            # response (page or document fetched) normalises the mix: > 1 means cost grows faster than work
             growth = (last["cpu_s"] / first["cpu_s"]) / (last["portals"] / first["portals"])
+            growth_work = (last["cpu_s"] / max(1, last["responses"])) / (
+                first["cpu_s"] / max(1, first["responses"])
+            )
             for s in scale:
                 add(
                     rows,
@@ -560,17 +596,27 @@ def main() -> None:
                             "cpu_s": s["cpu_s"],
                             "rss_mb": s["rss_mb"],
                             "cpu_ms_per_portal": 1000 * s["cpu_s"] / s["portals"],
+                            "cpu_ms_per_response": 1000 * s["cpu_s"] / max(1, s["responses"]),
+                            "responses": s["responses"],
                         },
                     ),
                 )
             add(
                 rows,
                 Row(
-                    "escala: crecimiento del CPU (1 = lineal)",
+                    f"escala: CPU por portal, {last['portals']} frente a {first['portals']} (1 = lineal)",
                     round(growth, 3),
                     "",
+                ),
+            )
+            add(
+                rows,
+                Row(
+                    f"escala: CPU por respuesta, {last['portals']} frente a {first['portals']} (1 = lineal)",
+                    round(growth_work, 3),
+                    "",
                     target="≤ 1.1",
-                    ok=growth <= 1.1,
+                    ok=growth_work <= 1.1,
                 ),
             )
     finally:
