@@ -28,6 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 VIGIA = [sys.executable, "-m", "vigia.cli"]
 AS_OF = "2026-11-25"
+SAMPLE_SECONDS = 1.0
 
 # Every crawl here runs with the production settings (crawler/settings.py: AutoThrottle, per-host ceiling,
 # retries, robots.txt); plain Scrapy's baseline runs with the same settings and no processing.
@@ -81,11 +82,13 @@ def _tree_rss_mb(root: int) -> float:
             parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
         except (OSError, ValueError, IndexError):
             continue
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parents.items():
+        children.setdefault(ppid, []).append(pid)
     tree, frontier = {root}, [root]
     while frontier:
-        parent = frontier.pop()
-        for pid, ppid in parents.items():
-            if ppid == parent and pid not in tree:
+        for pid in children.get(frontier.pop(), ()):
+            if pid not in tree:
                 tree.add(pid)
                 frontier.append(pid)
     total_kb = 0
@@ -102,7 +105,8 @@ def _tree_rss_mb(root: int) -> float:
 
 def run_rss(cmd: list[str], env: dict[str, str] | None = None) -> Measure:
     """Run one command in a child process: wall time, CPU time of it and its descendants (``os.wait4``),
-    and the peak of the summed proportional memory (PSS) of its process tree (sampled every 0.25 s)."""
+    and the peak of the summed proportional memory (PSS) of its process tree (sampled every second: reading
+    a browser's memory maps is not free, and the sampler shares the cores with what it measures)."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
@@ -116,7 +120,7 @@ def run_rss(cmd: list[str], env: dict[str, str] | None = None) -> Measure:
     done = threading.Event()
 
     def sample() -> None:
-        while not done.wait(0.25):
+        while not done.wait(SAMPLE_SECONDS):
             peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -138,7 +142,7 @@ def run_rss(cmd: list[str], env: dict[str, str] | None = None) -> Measure:
 
 
 class FleetServer:
-    def __init__(self, fleet_dir: Path, latency_ms: int = 0, jitter_ms: int = 0) -> None:
+    def __init__(self, fleet_dir: Path, latency_ms: float = 0, jitter_ms: float = 0) -> None:
         self.fleet_dir = fleet_dir
         self.latency_ms = latency_ms
         self.jitter_ms = jitter_ms
@@ -511,7 +515,8 @@ def main() -> None:
             ]
         )
         db2, data2 = work / "polite.db", work / "data2"
-        with FleetServer(fleet_b, latency_ms=lo, jitter_ms=hi - lo):
+        # the server adds latency_ms ± jitter_ms (uniform) to every request: centre and half-width of LO-HI
+        with FleetServer(fleet_b, latency_ms=(lo + hi) / 2, jitter_ms=(hi - lo) / 2):
             polite = run_rss(crawl_cmd(fleet_b, db2, data2), env)
         fp = store_figures(db2)
         figures["polite"] = fp

@@ -138,6 +138,10 @@ class PortalState:
     trap_incidents: int = 0
     #: entry points kept for the end (e.g. WordPress API pages), used only if the menus missed them
     deferred: list[tuple[str, str, str]] = field(default_factory=list)
+    #: requests still pending on hosts other than the portal's own (documents on a shared document host)
+    pending_offhost: int = 0
+    #: the portal gave its place in the window of open portals to the next one (only off-host documents left)
+    released: bool = False
     #: sha256 → extraction of the documents of this portal's previous crawl (loaded when first needed)
     previous_extractions: dict[str, Any] | None = None
 

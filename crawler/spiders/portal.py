@@ -254,6 +254,9 @@ class PortalSpider(scrapy.Spider):
         else:
             priority = PRIORITY_DISCOVERY
         st.pending += 1
+        if kind == "document" and netloc_of(url) not in st.page_hosts:
+            meta["vigia_offhost"] = True
+            st.pending_offhost += 1
         callback = self.parse_document if kind == "document" else self.parse_page
         return Request(
             url, callback=callback, errback=self.on_error, meta=meta, priority=priority, dont_filter=True
@@ -289,7 +292,7 @@ class PortalSpider(scrapy.Spider):
             log.exception("error al procesar el documento %s", response.url)
             st.incident("parse_error", response.url, f"{type(exc).__name__}: {exc}"[:500])
         finally:
-            self._done(st)
+            self._done(st, response.meta)
 
     def _status_problem(self, st: PortalState, response: Response, kind: str, root: bool) -> bool:
         status = response.status
@@ -451,8 +454,16 @@ class PortalSpider(scrapy.Spider):
 
     def _rerender(self, st: PortalState, response: Response) -> Request | None:
         meta = dict(response.meta)
-        for key in ("redirect_urls", "redirect_times", "redirect_ttl", "redirect_reasons", "download_slot"):
-            meta.pop(key, None)
+        for key in (
+            "redirect_urls",
+            "redirect_times",
+            "redirect_ttl",
+            "redirect_reasons",
+            "download_slot",
+            "download_latency",
+            "retry_times",
+        ):
+            meta.pop(key, None)  # the browser's request is a new request (Scrapy's MetaCopyDetection)
         self._browser_meta(meta)
         st.pending += 1
         url = meta.get("redirect_urls", [response.request.url])[0] if response.request else response.url
@@ -848,7 +859,7 @@ class PortalSpider(scrapy.Spider):
                 return
             self._failure(st, kind, root, incident, url, message)
         finally:
-            self._done(st)
+            self._done(st, request.meta)
 
     # ------------------------------------------------------------------ finishing
     def on_headers_received(self, headers: Any, body_length: int, request: Request, **kwargs: Any) -> None:
@@ -859,8 +870,22 @@ class PortalSpider(scrapy.Spider):
         if body_length and body_length > cap:
             raise StopDownload(fail=False)
 
-    def _done(self, st: PortalState) -> None:
+    def _done(self, st: PortalState, meta: dict[str, Any] | None = None) -> None:
         st.pending -= 1
+        if meta is not None and meta.get("vigia_offhost"):
+            st.pending_offhost -= 1
+        if (
+            0 < st.pending <= st.pending_offhost
+            and not st.released
+            and not st.finished
+            and not st.deferred
+            and self._engine() is not None
+        ):
+            # only documents on other hosts (often one host shared by many portals) are left: let the next
+            # portal in now, so its pages are crawled while the shared host works through its queue
+            st.released = True
+            for req in self._open_next_portal():
+                self._engine().crawl(req)
         if st.pending <= 0 and not st.finished:
             if st.deferred and self._engine() is not None:
                 requests = self._deferred_requests(st)
@@ -900,7 +925,7 @@ class PortalSpider(scrapy.Spider):
         st.documents.clear()
         st.seen.clear()
         st.previous_extractions = None
-        if open_next and self._engine() is not None:
+        if open_next and not st.released and self._engine() is not None:
             for req in self._open_next_portal():
                 self._engine().crawl(req)
 
