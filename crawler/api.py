@@ -291,7 +291,7 @@ def shard_specs(
 
     Portals declared to need the browser all go to the first process (so usually only one Chromium
     runs). Without ``cost`` (a first night) the others are dealt to the smallest share in registry order
-    (platforms and failure modes mixed evenly). With ``cost`` (seconds each portal took last time), the
+    (platforms and failure modes mixed evenly), after the browser portals (the slowest kind). With ``cost`` (seconds each portal took last time), the
     slowest portals start first and each goes to the share with the least expected work (longest
     processing time first), so a slow or dead portal does not start last and hold the night open."""
     order = {id(spec): i for i, spec in enumerate(specs)}
@@ -301,7 +301,10 @@ def shard_specs(
     def expected(spec: dict[str, Any]) -> float:
         return (cost or {}).get(spec.get("key", ""), default)
 
-    ranked = sorted(specs, key=lambda spec: (-expected(spec), order[id(spec)])) if known else list(specs)
+    if known:
+        ranked = sorted(specs, key=lambda spec: (-expected(spec), order[id(spec)]))
+    else:  # a first night: portals that need the browser are the slowest kind, they open the night
+        ranked = sorted(specs, key=lambda spec: (not _declared_browser(spec), order[id(spec)]))
     if n <= 1:
         return [ranked]
     shards: list[list[dict[str, Any]]] = [[] for _ in range(n)]

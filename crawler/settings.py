@@ -90,7 +90,7 @@ DOWNLOAD_HANDLERS = {
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {"executable_path": CHROMIUM_PATH, "headless": True, "args": list(CHROMIUM_ARGS)}
 PLAYWRIGHT_MAX_CONTEXTS = 1
-PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 8
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20000
 PLAYWRIGHT_ABORT_REQUEST = "crawler.middlewares.abort_browser_request"
 
@@ -107,7 +107,7 @@ VIGIA_DOCUMENT_MAXSIZE = 25 * 1024 * 1024
 VIGIA_PAGE_MAXSIZE = 5 * 1024 * 1024
 VIGIA_ALLOW_PRIVATE = False
 #: portals crawled at the same time (each finished portal lets the next one in)
-VIGIA_ACTIVE_PORTALS = 100
+VIGIA_ACTIVE_PORTALS = 50
 #: child crawl processes sharing a run's portals (one per core; never more than the cores, at most 2 for
 #: a run of < 40 portals; 0 = one per core)
 VIGIA_CRAWL_PROCESSES = os.cpu_count() or 1

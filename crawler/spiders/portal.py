@@ -90,7 +90,7 @@ class PortalSpider(scrapy.Spider):
         self.known_documents: dict[str, int] | None = None
         self.allow_private = False
         self.retry_backoff = 0.5
-        self.active_portals = 100
+        self.active_portals = 50
         self.shared_host_concurrency = 0
         self.robots_timeout = 10.0
         self.robots_retries = 1
@@ -111,7 +111,7 @@ class PortalSpider(scrapy.Spider):
         spider.document_maxsize = s.getint("VIGIA_DOCUMENT_MAXSIZE", 25 * 1024 * 1024)
         spider.page_maxsize = s.getint("VIGIA_PAGE_MAXSIZE", 5 * 1024 * 1024)
         spider.browser_enabled = s.getbool("VIGIA_BROWSER_ENABLED", True)
-        spider.active_portals = s.getint("VIGIA_ACTIVE_PORTALS", 100)
+        spider.active_portals = s.getint("VIGIA_ACTIVE_PORTALS", 50)
         spider.shared_host_concurrency = s.getint("VIGIA_SHARED_HOST_CONCURRENCY", 0)
         spider.robots_timeout = s.getfloat("VIGIA_ROBOTS_TIMEOUT", 10.0)
         spider.robots_retries = s.getint("VIGIA_ROBOTS_RETRIES", 1)
