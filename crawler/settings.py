@@ -90,7 +90,7 @@ DOWNLOAD_HANDLERS = {
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {"executable_path": CHROMIUM_PATH, "headless": True, "args": list(CHROMIUM_ARGS)}
 PLAYWRIGHT_MAX_CONTEXTS = 1
-PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 8
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20000
 PLAYWRIGHT_ABORT_REQUEST = "crawler.middlewares.abort_browser_request"
 
@@ -117,3 +117,5 @@ VIGIA_SHARED_HOST_CONCURRENCY = 0
 #: robots.txt gets a shorter time-out and fewer retries than pages (see GuardMiddleware)
 VIGIA_ROBOTS_TIMEOUT = 10.0
 VIGIA_ROBOTS_RETRIES = 1
+#: a portal whose outstanding requests have not moved for this long is closed with what it has (0 = never)
+VIGIA_PORTAL_STALL_SECONDS = 300.0

@@ -392,9 +392,25 @@ def test_portals_are_shared_among_processes(monkeypatch: pytest.MonkeyPatch) -> 
     assert [s["key"] for s in shards[0]] == [s["key"] for s in browser_first]
     assert [s["key"] for s in shards[1]] == sorted(s["key"] for s in shards[1])
     first, second = (api._shard_settings({}, 2, k) for k in (0, 1))
-    assert first["VIGIA_SHARED_HOST_CONCURRENCY"] == 1 and second["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] == 4
+    assert first["VIGIA_SHARED_HOST_CONCURRENCY"] == 1 and second["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] == 2
     assert api._shard_settings({}, 1, 0) == {}
     merged = api._merge_done(
         [{"seconds": 3, "cpu_seconds": 1.5, "pages": 2}, {"seconds": 5, "cpu_seconds": 2}]
     )
     assert merged["seconds"] == 5 and merged["cpu_seconds"] == 3.5 and merged["pages"] == 2
+
+
+def test_a_portal_that_stops_answering_is_closed_with_a_timeout_and_what_it_has() -> None:
+    """One request that never ends (a stuck browser page) must not hold the night open."""
+    spider, st = _portal_spider()
+    spider.stall_seconds = 300.0
+    quiet = st
+    quiet.pending = 2
+    busy = spider._make_state({"key": "0102", "start_url": "http://127.0.0.1:1/", "municipality": {}})
+    spider.states[busy.key] = busy
+    busy.pending = 1
+    busy.last_activity = quiet.last_activity + 290
+    spider.check_stalled(now=quiet.last_activity + 301)
+    assert quiet.finished and not busy.finished
+    assert any(i["kind"] == "timeout" and "no avanzó en 300 s" in i["message"] for i in quiet.incidents)
+    assert quiet.outcome()[0] != "complete"  # never reported as a complete crawl

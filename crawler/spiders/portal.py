@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -93,6 +94,8 @@ class PortalSpider(scrapy.Spider):
         self.active_portals = 50
         self.shared_host_concurrency = 0
         self.robots_timeout = 10.0
+        self.stall_seconds = 300.0
+        self._watchdog: Any = None
         self.robots_retries = 1
         self.blobs_written: set[str] = set()
         self.queue: list[dict[str, Any]] = []
@@ -114,6 +117,8 @@ class PortalSpider(scrapy.Spider):
         spider.active_portals = s.getint("VIGIA_ACTIVE_PORTALS", 50)
         spider.shared_host_concurrency = s.getint("VIGIA_SHARED_HOST_CONCURRENCY", 0)
         spider.robots_timeout = s.getfloat("VIGIA_ROBOTS_TIMEOUT", 10.0)
+        spider.stall_seconds = s.getfloat("VIGIA_PORTAL_STALL_SECONDS", 300.0)
+        crawler.signals.connect(spider.on_opened, signal=signals.spider_opened)
         spider.robots_retries = s.getint("VIGIA_ROBOTS_RETRIES", 1)
         middlewares.BROWSER_ALLOW_PRIVATE[0] = spider.allow_private
         crawler.signals.connect(spider.on_headers_received, signal=signals.headers_received)
@@ -872,6 +877,7 @@ class PortalSpider(scrapy.Spider):
 
     def _done(self, st: PortalState, meta: dict[str, Any] | None = None) -> None:
         st.pending -= 1
+        st.last_activity = time.monotonic()
         if meta is not None and meta.get("vigia_offhost"):
             st.pending_offhost -= 1
         if (
@@ -929,6 +935,34 @@ class PortalSpider(scrapy.Spider):
             for req in self._open_next_portal():
                 self._engine().crawl(req)
 
+    def on_opened(self, spider: Any = None) -> None:
+        if self.stall_seconds > 0:
+            from twisted.internet import task
+
+            self._watchdog = task.LoopingCall(self.check_stalled)
+            self._watchdog.start(min(30.0, self.stall_seconds / 2), now=False)
+
+    def check_stalled(self, now: float | None = None) -> None:
+        """A portal with requests outstanding but no answer for ``VIGIA_PORTAL_STALL_SECONDS`` (a browser page
+        or a connection that never ends despite the time-outs) is closed with what it has and a ``timeout``
+        incident, so one stuck request cannot hold the night open; when no portal is left, the crawl ends."""
+        now = time.monotonic() if now is None else now
+        for st in list(self.states.values()):
+            if st.finished or now - st.last_activity < self.stall_seconds:
+                continue
+            st.failures += 1
+            st.incident(
+                "timeout",
+                st.start_url,
+                f"el portal no avanzó en {self.stall_seconds:.0f} s con {st.pending} solicitudes pendientes: "
+                "se cerró con lo obtenido",
+            )
+            st.notes.append(f"cerrado por inactividad con {st.pending} solicitudes pendientes")
+            self._finish(st)
+        engine = self._engine()
+        if engine is not None and not self.queue and all(st.finished for st in self.states.values()):
+            engine.close_spider(self, "finished")
+
     def on_idle(self, spider: Any = None) -> None:
         if self.queue and self._engine() is not None:
             requests = self._open_next_portal()
@@ -942,6 +976,8 @@ class PortalSpider(scrapy.Spider):
                 self._finish(st)
 
     def on_closed(self, spider: Any = None, reason: str = "") -> None:
+        if self._watchdog is not None and self._watchdog.running:
+            self._watchdog.stop()
         if reason == "finished":
             self.on_idle()
 
