@@ -117,5 +117,6 @@ VIGIA_SHARED_HOST_CONCURRENCY = 0
 #: robots.txt gets a shorter time-out and fewer retries than pages (see GuardMiddleware)
 VIGIA_ROBOTS_TIMEOUT = 10.0
 VIGIA_ROBOTS_RETRIES = 1
-#: a portal whose outstanding requests have not moved for this long is closed with what it has (0 = never)
+#: when no request of any portal has ended for this long, the open portals are closed with what they have
+#: (a stuck request must not hold the night open; 0 = never)
 VIGIA_PORTAL_STALL_SECONDS = 300.0

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,8 +138,6 @@ class PortalState:
     trap_incidents: int = 0
     #: entry points kept for the end (e.g. WordPress API pages), used only if the menus missed them
     deferred: list[tuple[str, str, str]] = field(default_factory=list)
-    #: when a request of this portal last ended (time.monotonic), for the stall watchdog
-    last_activity: float = field(default_factory=time.monotonic)
     #: requests still pending on hosts other than the portal's own (documents on a shared document host)
     pending_offhost: int = 0
     #: the portal gave its place in the window of open portals to the next one (only off-host documents left)

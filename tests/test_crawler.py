@@ -400,17 +400,18 @@ def test_portals_are_shared_among_processes(monkeypatch: pytest.MonkeyPatch) -> 
     assert merged["seconds"] == 5 and merged["cpu_seconds"] == 3.5 and merged["pages"] == 2
 
 
-def test_a_portal_that_stops_answering_is_closed_with_a_timeout_and_what_it_has() -> None:
-    """One request that never ends (a stuck browser page) must not hold the night open."""
+def test_a_stuck_crawl_closes_its_open_portals_with_a_timeout_but_a_moving_one_does_not() -> None:
+    """One request that never ends (a stuck browser page) must not hold the night open; a portal waiting
+    its turn on a busy shared host while other requests complete is left alone."""
     spider, st = _portal_spider()
     spider.stall_seconds = 300.0
-    quiet = st
-    quiet.pending = 2
-    busy = spider._make_state({"key": "0102", "start_url": "http://127.0.0.1:1/", "municipality": {}})
-    spider.states[busy.key] = busy
-    busy.pending = 1
-    busy.last_activity = quiet.last_activity + 290
-    spider.check_stalled(now=quiet.last_activity + 301)
-    assert quiet.finished and not busy.finished
-    assert any(i["kind"] == "timeout" and "no avanzó en 300 s" in i["message"] for i in quiet.incidents)
-    assert quiet.outcome()[0] != "complete"  # never reported as a complete crawl
+    st.pending = 2
+    other = spider._make_state({"key": "0102", "start_url": "http://127.0.0.1:1/", "municipality": {}})
+    spider.states[other.key] = other
+    other.pending = 1
+    spider.check_stalled(now=spider.last_activity + 299)  # the crawl is still moving: nothing closes
+    assert not st.finished and not other.finished
+    spider.check_stalled(now=spider.last_activity + 301)
+    assert st.finished and other.finished
+    assert any(i["kind"] == "timeout" and "no avanzó en 300 s" in i["message"] for i in st.incidents)
+    assert st.outcome()[0] != "complete"  # never reported as a complete crawl

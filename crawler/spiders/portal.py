@@ -95,6 +95,7 @@ class PortalSpider(scrapy.Spider):
         self.shared_host_concurrency = 0
         self.robots_timeout = 10.0
         self.stall_seconds = 300.0
+        self.last_activity = time.monotonic()
         self._watchdog: Any = None
         self.robots_retries = 1
         self.blobs_written: set[str] = set()
@@ -877,7 +878,7 @@ class PortalSpider(scrapy.Spider):
 
     def _done(self, st: PortalState, meta: dict[str, Any] | None = None) -> None:
         st.pending -= 1
-        st.last_activity = time.monotonic()
+        self.last_activity = time.monotonic()
         if meta is not None and meta.get("vigia_offhost"):
             st.pending_offhost -= 1
         if (
@@ -943,25 +944,32 @@ class PortalSpider(scrapy.Spider):
             self._watchdog.start(min(30.0, self.stall_seconds / 2), now=False)
 
     def check_stalled(self, now: float | None = None) -> None:
-        """A portal with requests outstanding but no answer for ``VIGIA_PORTAL_STALL_SECONDS`` (a browser page
-        or a connection that never ends despite the time-outs) is closed with what it has and a ``timeout``
-        incident, so one stuck request cannot hold the night open; when no portal is left, the crawl ends."""
+        """When no request of any portal has ended for ``VIGIA_PORTAL_STALL_SECONDS`` (a browser page or a
+        connection that never ends despite the time-outs), the open portals are closed with what they have
+        and a ``timeout`` incident, so one stuck request cannot hold the night open. A portal that merely
+        waits its turn on a busy shared host is not touched: the crawl as a whole is still moving."""
         now = time.monotonic() if now is None else now
+        if now - self.last_activity < self.stall_seconds:
+            return
         for st in list(self.states.values()):
-            if st.finished or now - st.last_activity < self.stall_seconds:
+            if st.finished:
                 continue
             st.failures += 1
             st.incident(
                 "timeout",
                 st.start_url,
-                f"el portal no avanzó en {self.stall_seconds:.0f} s con {st.pending} solicitudes pendientes: "
-                "se cerró con lo obtenido",
+                f"el rastreo no avanzó en {self.stall_seconds:.0f} s con {st.pending} solicitudes pendientes "
+                "de este portal: se cerró con lo obtenido",
             )
             st.notes.append(f"cerrado por inactividad con {st.pending} solicitudes pendientes")
-            self._finish(st)
+            self._finish(st, open_next=False)
         engine = self._engine()
-        if engine is not None and not self.queue and all(st.finished for st in self.states.values()):
-            engine.close_spider(self, "finished")
+        if engine is not None:
+            for req in self._open_next_portal():
+                engine.crawl(req)
+            self.last_activity = now
+            if not self.queue and all(st.finished for st in self.states.values()):
+                engine.close_spider(self, "finished")
 
     def on_idle(self, spider: Any = None) -> None:
         if self.queue and self._engine() is not None:
