@@ -228,27 +228,36 @@ def host_requests(db: Path, run_id: int) -> dict[str, int]:
     return totals or {"": 0}
 
 
-def fetched_urls(db: Path, run_id: int) -> list[str]:
+def fetched_graph(db: Path, run_id: int) -> dict[str, Any]:
+    """The links night 1 followed (crawler.measure.link_graph): every page fetched without the browser and
+    every document fetched under the size cap, each hanging from the page it was found on."""
+    from crawler.measure import link_graph
+
     con = sqlite3.connect(db)
     try:
         pages = [
-            r[0]
+            (r[0], r[1], r[2], bool(r[3]))
             for r in con.execute(
-                "SELECT pg.url FROM pages pg JOIN portal_crawls p ON p.id=pg.portal_crawl_id WHERE p.run_id=? AND NOT pg.rendered",
+                "SELECT pg.url, pg.final_url, pg.referer, pg.rendered FROM pages pg "
+                "JOIN portal_crawls p ON p.id=pg.portal_crawl_id WHERE p.run_id=?",
                 (run_id,),
             )
         ]
         docs = [
-            r[0]
+            (r[0], r[1])
             for r in con.execute(
-                "SELECT d.url FROM documents d JOIN portal_crawls p ON p.id=d.portal_crawl_id "
+                "SELECT d.url, d.page_url FROM documents d JOIN portal_crawls p ON p.id=d.portal_crawl_id "
                 "WHERE p.run_id=? AND d.fetched AND (d.size IS NULL OR d.size < 26214400)",
                 (run_id,),
             )
         ]
     finally:
         con.close()
-    return pages + docs
+    return link_graph(pages, docs)
+
+
+def graph_urls(graph: dict[str, Any]) -> list[str]:
+    return list(graph["roots"]) + [url for kids in graph["children"].values() for url in kids]
 
 
 def crawl_cmd(
@@ -307,6 +316,12 @@ def main() -> None:
         "--latency", default="200-800", help="latencia por solicitud para la cota de cortesía (ms)"
     )
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument(
+        "--scale-generated",
+        type=int,
+        default=680,
+        help="también un rastreo de una flota generada de N portales (más que el registro; 0 = no)",
+    )
     parser.add_argument("--pdf", action="store_true", help="mide también los PDF de cada municipalidad")
     parser.add_argument("--keep", action="store_true", help="conserva la carpeta de trabajo")
     args = parser.parse_args()
@@ -340,26 +355,27 @@ def main() -> None:
             night1 = run_rss(crawl_cmd(fleet, db1, data1, THROUGHPUT_SETTINGS), env)
             f1 = store_figures(db1)
             figures["night1"] = f1
-            urls = fetched_urls(db1, f1["run_id"])
-            urls_file = work / "urls.json"
-            urls_file.write_text(json.dumps(urls), encoding="utf-8")
-            # plain Scrapy (crawler/spiders/plain.py): the same URLs, the same settings, no processing at all
-            # plain Scrapy runs in one process with the pipeline's whole global concurrency (the ceiling)
+            graph = fetched_graph(db1, f1["run_id"])
+            urls = graph_urls(graph)
+            # plain Scrapy (crawler/spiders/plain.py), same settings, no processing at all, in one process
+            # with the pipeline's whole global concurrency. The ceiling follows the same links: the home
+            # pages first, each page's recorded links once that page has been fetched. A second run asks
+            # for the whole list from the start (no page to read before its links are known), for reference.
             limits = politeness_limits()
-            base = run_rss(
-                [
-                    sys.executable,
-                    "-m",
-                    "crawler.measure",
-                    "--plain-urls",
-                    str(urls_file),
-                    "--set",
-                    f"CONCURRENT_REQUESTS={limits['global']}",
-                ]
-            )
-            b = json.loads(base.stdout.strip().splitlines()[-1])
+
+            def plain(shape: Any, name: str) -> tuple[Measure, dict[str, Any]]:
+                path = work / name
+                path.write_text(json.dumps(shape), encoding="utf-8")
+                cmd = [sys.executable, "-m", "crawler.measure", "--plain-urls", str(path)]
+                cmd += ["--set", f"CONCURRENT_REQUESTS={limits['global']}"]
+                m = run_rss(cmd)
+                return m, json.loads(m.stdout.strip().splitlines()[-1])
+
+            base, b = plain(graph, "plain-graph.json")
+            flat, fb = plain(urls, "plain-flat.json")
             pipe_rps = len(urls) / night1.wall_s
             base_rps = b["pages"] / base.wall_s
+            flat_rps = fb["pages"] / flat.wall_s
             add(
                 rows,
                 Row(
@@ -373,7 +389,26 @@ def main() -> None:
                     {
                         "responses": len(urls),
                         "pipeline_wall_s": night1.wall_s,
+                        "baseline": "plain Scrapy following night 1's links (crawler.measure.link_graph)",
+                        "baseline_responses": b["pages"],
+                        "baseline_failed": b.get("failed", 0),
                         "baseline_wall_s": base.wall_s,
+                        "baseline_roots": len(graph["roots"]),
+                    },
+                ),
+            )
+            add(
+                rows,
+                Row(
+                    "referencia: Scrapy puro con la lista completa desde el inicio",
+                    round(flat_rps, 1),
+                    "resp/s",
+                    extra={
+                        "responses": fb["pages"],
+                        "failed": fb.get("failed", 0),
+                        "wall_s": flat.wall_s,
+                        "cpu_s": flat.cpu_s,
+                        "ratio_pipeline_to_flat": round(pipe_rps / flat_rps, 3),
                     },
                 ),
             )
@@ -581,6 +616,38 @@ def main() -> None:
                             "responses": fn["pages"] + fn["documents_fetched"],
                         }
                     )
+            if args.scale_generated > args.portals:
+                # beyond the registry: a generated fleet (the registry's municipalities and made-up ones,
+                # fleet/files.py), crawled fresh with the same settings
+                n = args.scale_generated
+                fleet_x = work / f"fleet-{n}"
+                run_rss(
+                    [
+                        *VIGIA,
+                        "fleet",
+                        "generate",
+                        "--portals",
+                        str(n),
+                        "--out",
+                        str(fleet_x),
+                        "--as-of",
+                        AS_OF,
+                    ]
+                )
+                with FleetServer(fleet_x):
+                    dbn, datan = work / f"scale{n}.db", work / f"scale{n}"
+                    mn = run_rss(crawl_cmd(fleet_x, dbn, datan, THROUGHPUT_SETTINGS), env)
+                fn = store_figures(dbn)
+                scale.append(
+                    {
+                        "portals": n,
+                        "wall_s": mn.wall_s,
+                        "cpu_s": mn.cpu_s,
+                        "rss_mb": mn.max_rss_mb,
+                        "responses": fn["pages"] + fn["documents_fetched"],
+                        "generated": True,
+                    }
+                )
             scale.sort(key=lambda item: item["portals"])
             figures["scale"] = scale
             first, last = scale[0], scale[-1]
@@ -594,7 +661,7 @@ def main() -> None:
                 add(
                     rows,
                     Row(
-                        f"escala: {s['portals']} portales",
+                        f"escala: {s['portals']} portales" + (" (generados)" if s.get("generated") else ""),
                         round(s["wall_s"], 1),
                         "s",
                         extra={

@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
 
+from crawler.leases import clear_process, create_table
 from crawler.writer import clear_unfinished, finished_keys
 from vigia import __version__
 from vigia.errors import UserError
@@ -264,6 +265,18 @@ def _declared_browser(spec: dict[str, Any]) -> bool:
     )
 
 
+def _doc_hosts(spec: dict[str, Any]) -> set[str]:
+    return {str(h).strip().lower() for h in spec.get("document_hosts") or [] if str(h).strip()}
+
+
+def _shared_document_hosts(specs: list[dict[str, Any]]) -> set[str]:
+    """Document hosts the registry declares for more than one portal of the run."""
+    seen: Counter[str] = Counter()
+    for spec in specs:
+        seen.update(_doc_hosts(spec))
+    return {host for host, n in seen.items() if n > 1}
+
+
 def previous_durations(store: Store, keys: list[str], run_id: int | None = None) -> dict[str, float]:
     """Seconds each portal's newest finished crawl (outside run ``run_id``) took, by portal key."""
     out: dict[str, float] = {}
@@ -291,10 +304,13 @@ def shard_specs(
 
     Portals declared to need the browser all go to the first process (so usually only one Chromium
     runs). Without ``cost`` (a first night) the others are dealt to the smallest share in registry order
-    (platforms and failure modes mixed evenly), after the browser portals (the slowest kind). With ``cost`` (seconds each portal took last time), the
+    (platforms and failure modes mixed evenly), after the browser portals (the slowest kind), portals
+    with documents on a host declared for several portals first. With ``cost`` (seconds each portal took
+    last time), the
     slowest portals start first and each goes to the share with the least expected work (longest
     processing time first), so a slow or dead portal does not start last and hold the night open."""
     order = {id(spec): i for i, spec in enumerate(specs)}
+    shared = _shared_document_hosts(specs)
     known = [v for v in (cost or {}).values()]
     default = sorted(known)[len(known) // 2] if known else 0.0
 
@@ -303,8 +319,14 @@ def shard_specs(
 
     if known:
         ranked = sorted(specs, key=lambda spec: (-expected(spec), order[id(spec)]))
-    else:  # a first night: portals that need the browser are the slowest kind, they open the night
-        ranked = sorted(specs, key=lambda spec: (not _declared_browser(spec), order[id(spec)]))
+    else:
+        # a first night: portals that need the browser are the slowest kind, they open the night; then
+        # the portals whose documents live on a host shared with other portals (under the per-host
+        # ceiling, that host is the night's bottleneck: it must be busy from the start)
+        ranked = sorted(
+            specs,
+            key=lambda spec: (not _declared_browser(spec), not (_doc_hosts(spec) & shared), order[id(spec)]),
+        )
     if n <= 1:
         return [ranked]
     shards: list[list[dict[str, Any]]] = [[] for _ in range(n)]
@@ -322,17 +344,19 @@ def shard_specs(
     return [sorted(shard, key=lambda spec: rank[id(spec)]) for shard in shards if shard]
 
 
-def _shard_settings(settings: dict[str, Any] | None, n: int, k: int) -> dict[str, Any]:
-    """Per-process overrides: a document host shared by portals of several processes gets its per-host
-    ceiling divided among them (politeness holds over the whole run); processes after the first open
-    fewer browser pages."""
+def _shard_settings(
+    settings: dict[str, Any] | None, n: int, k: int, leases: Path | None = None
+) -> dict[str, Any]:
+    """Per-process overrides: the run's table of per-host leases (a document host shared by portals of
+    several processes keeps one ceiling over the whole run); processes after the first open fewer
+    browser pages."""
     from crawler import settings as defaults
 
     out = dict(settings or {})
     if n <= 1:
         return out
-    per_host = int(out.get("CONCURRENT_REQUESTS_PER_DOMAIN", defaults.CONCURRENT_REQUESTS_PER_DOMAIN))
-    out.setdefault("VIGIA_SHARED_HOST_CONCURRENCY", max(1, per_host // n))
+    if leases is not None:
+        out.setdefault("VIGIA_HOST_LEASES", {"path": str(leases), "index": k, "processes": n})
     if k > 0:  # the first process has the portals declared to need the browser; the others rarely do
         pages = int(out.get("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", defaults.PLAYWRIGHT_MAX_PAGES_PER_CONTEXT))
         out["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] = max(1, pages // n)
@@ -389,6 +413,9 @@ def _run_child(
     pages = errors = 0
     progress = None
     task = None
+    leases = logs / f"crawl-{run_id}.leases" if len(shards) > 1 else None
+    if leases is not None:
+        create_table(leases, len(shards))
     try:
         for k, shard in enumerate(shards):
             name = f"crawl-{run_id}.log" if len(shards) == 1 else f"crawl-{run_id}-{k + 1}.log"
@@ -398,7 +425,7 @@ def _run_child(
                 "data_dir": data_dir,
                 "allow_private": allow_private,
                 "portals": shard,
-                "settings": _shard_settings(settings, len(shards), k),
+                "settings": _shard_settings(settings, len(shards), k, leases),
                 "log_file": str(logs / name),
             }
             fd, job_path = tempfile.mkstemp(prefix=f"vigia-crawl-{run_id}-{k + 1}-", suffix=".json")
@@ -436,9 +463,11 @@ def _run_child(
             )
         open_streams = len(procs)
         while open_streams:
-            _k, event = events.get()
-            if event is None:
+            k, event = events.get()
+            if event is None:  # the child is ending: whatever it still held is free for the others
                 open_streams -= 1
+                if leases is not None:
+                    clear_process(leases, len(shards), k)
                 continue
             if event.get("event") == "portal":
                 pages += int(event.get("pages") or 0)
@@ -467,6 +496,8 @@ def _run_child(
             progress.stop()
         for job_path in job_paths:
             Path(job_path).unlink(missing_ok=True)
+        if leases is not None:
+            leases.unlink(missing_ok=True)
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     for k, proc in enumerate(procs):
         if proc.returncode != 0:

@@ -142,6 +142,68 @@ def compare(store: Any, run_id: int, truth: dict[str, Any]) -> dict[str, Any]:
     return report
 
 
+def link_graph(
+    pages: list[tuple[str, str, str | None, bool]], documents: list[tuple[str, str | None]]
+) -> dict[str, Any]:
+    """The links a pipeline crawl followed, for plain Scrapy to follow the same way.
+
+    ``pages`` are ``(url, final_url, referer, rendered)``, ``documents`` ``(url, page_url)``. A fetched
+    URL's parent is the page it was found on; a page read through the browser is not fetched by plain
+    Scrapy, so its links hang from its own nearest fetched ancestor; a URL with no fetched ancestor (a
+    home page) is a root. Every fetched URL appears once per fetch: the graph holds the same work.
+    """
+    alias: dict[str, str] = {}
+    parent_of_rendered: dict[str, str | None] = {}
+    fetched: set[str] = set()
+    for url, final_url, referer, rendered in pages:
+        alias.setdefault(url, url)
+        alias.setdefault(final_url, url)
+        if rendered:
+            parent_of_rendered.setdefault(url, referer)
+        else:
+            fetched.add(url)
+
+    def resolve(parent: str | None) -> str | None:
+        seen: set[str] = set()
+        while parent is not None and parent not in seen:
+            seen.add(parent)
+            node = alias.get(parent, parent)
+            if node in fetched:
+                return node
+            parent = parent_of_rendered.get(node)
+        return None
+
+    roots: list[str] = []
+    children: dict[str, list[str]] = {}
+
+    def attach(url: str, parent: str | None) -> None:
+        node = resolve(parent)
+        if node is None or node == url:
+            roots.append(url)
+        else:
+            children.setdefault(node, []).append(url)
+
+    for url, _final, referer, rendered in pages:
+        if not rendered:
+            attach(url, referer)
+    for url, page_url in documents:
+        attach(url, page_url)
+    # a cycle of referers (not expected) would leave URLs that no root leads to: they start as roots
+    while True:
+        reached: set[str] = set()
+        stack = list(roots)
+        while stack:
+            node = stack.pop()
+            if node not in reached:
+                reached.add(node)
+                stack.extend(children.get(node, []))
+        stranded = next((node for node in children if node not in reached), None)
+        if stranded is None:
+            break
+        roots.extend(children.pop(stranded))
+    return {"roots": roots, "children": children}
+
+
 def plain_baseline(urls: list[str], work: Path) -> dict[str, Any]:
     path = work / "plain-urls.json"
     path.write_text(json.dumps(urls), encoding="utf-8")
@@ -175,7 +237,7 @@ def _run_plain(urls_file: str, overrides: dict[str, Any] | None = None) -> None:
     from crawler import settings as defaults
     from crawler.spiders.plain import PlainSpider
 
-    urls = json.loads(Path(urls_file).read_text(encoding="utf-8"))
+    work = json.loads(Path(urls_file).read_text(encoding="utf-8"))
     settings = Settings()
     settings.setmodule(defaults, priority="project")
     for key in ("DOWNLOADER_MIDDLEWARES", "DOWNLOAD_HANDLERS"):
@@ -187,7 +249,10 @@ def _run_plain(urls_file: str, overrides: dict[str, Any] | None = None) -> None:
         settings.set(key, value, priority="cmdline")
     process = CrawlerProcess(settings, install_root_handler=False)
     crawler = process.create_crawler(PlainSpider)
-    process.crawl(crawler, urls=urls)
+    if isinstance(work, dict):  # a recorded link graph: follow the same links
+        process.crawl(crawler, graph=work)
+    else:  # a flat list, everything requested from the start
+        process.crawl(crawler, urls=work)
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.monotonic()
     process.start()
@@ -200,6 +265,7 @@ def _run_plain(urls_file: str, overrides: dict[str, Any] | None = None) -> None:
         json.dumps(
             {
                 "pages": fetched,
+                "failed": spider.failed_count if spider else 0,
                 "seconds": round(seconds, 2),
                 "pages_per_second": round(fetched / seconds, 1) if seconds else None,
                 "cpu_seconds": round(cpu, 2),

@@ -84,12 +84,16 @@ class GuardMiddleware(_CrawlerBound):
                 else:
                     raise OutOfScope(f"{request.url} está fuera de los hosts del portal")
             request.meta.setdefault("download_slot", netloc)
-            shared = getattr(spider, "shared_host_concurrency", 0)
-            if shared and kind == "document" and netloc not in state.page_hosts:
-                # a document host other processes of the run may also use: its share of the ceiling
-                slots = self.crawler.engine.downloader.per_slot_settings
-                if netloc not in slots:
-                    slots[netloc] = {"concurrency": shared}
+            if (
+                spider.host_leases
+                and kind == "document"
+                and netloc not in state.page_hosts
+                and netloc not in spider.shared_hosts
+            ):
+                # a document host other processes of the run may also use: its slot follows the run's
+                # leases (crawler/leases.py); it opens with no room until it has its lease
+                spider.shared_hosts.add(netloc)
+                self.crawler.engine.downloader.per_slot_settings.setdefault(netloc, {"concurrency": 0})
         if request.meta.get("dont_obey_robotstxt") and parts.path == "/robots.txt":
             # robots.txt is tiny: a host that does not send it in a short time will not send the home page
             # either, and the home request carries the full time-out and retries (a dead host costs one

@@ -36,10 +36,15 @@ SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 # The spider yields requests, never items: Scrapy's default (100) starts 100 asyncio tasks for every
 # response's output, which measured ≈ 17 % of a crawl process's CPU.
 CONCURRENT_ITEMS = 1
+# The hard ceiling is CONCURRENT_REQUESTS_PER_DOMAIN requests in flight per host, for the whole run
+# (crawler/leases.py). AutoThrottle adds spacing: request starts at least latency / 3 apart, and a slow
+# or failing host (non-200 answers never shorten the delay) is asked less often, up to 10 s apart. A
+# target of 2 (= the ceiling) measured ≈ 1.6 requests in flight on a host answering in 200–800 ms:
+# AutoThrottle lengthens the delay at once after a slow answer but shortens it only by halves.
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.25
 AUTOTHROTTLE_MAX_DELAY = 10.0
-AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 3.0
 DOWNLOAD_TIMEOUT = 20
 RETRY_ENABLED = True
 RETRY_TIMES = 2
@@ -73,6 +78,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.WireMiddleware": 950,
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
 }
+# One per-host ceiling for the whole run when its portals are split among processes (crawler/leases.py).
+EXTENSIONS = {"crawler.leases.SharedHostLimiter": 100}
 
 # Incremental nights: real conditional requests (ETag / If-Modified-Since) through the HTTP cache.
 HTTPCACHE_ENABLED = True
@@ -111,9 +118,10 @@ VIGIA_ACTIVE_PORTALS = 50
 #: child crawl processes sharing a run's portals (one per core; never more than the cores, at most 2 for
 #: a run of < 40 portals; 0 = one per core)
 VIGIA_CRAWL_PROCESSES = os.cpu_count() or 1
-#: per-host ceiling, in each process, of a document host shared by portals of several processes
-#: (set by crawler.api: CONCURRENT_REQUESTS_PER_DOMAIN divided by the processes; 0 = no override)
-VIGIA_SHARED_HOST_CONCURRENCY = 0
+#: the run's shared table of per-host leases (set by crawler.api for each child process:
+#: {"path", "index", "processes"}); a document host used by portals of several processes gets
+#: CONCURRENT_REQUESTS_PER_DOMAIN for the whole run, not for each process (crawler/leases.py)
+VIGIA_HOST_LEASES: dict[str, object] = {}
 #: robots.txt gets a shorter time-out and fewer retries than pages (see GuardMiddleware)
 VIGIA_ROBOTS_TIMEOUT = 10.0
 VIGIA_ROBOTS_RETRIES = 1

@@ -32,7 +32,13 @@ FleetDirOpt = Annotated[Path, typer.Option("--fleet", help="Carpeta de la flota 
 
 @fleet_app.command("generate")
 def generate_cmd(
-    portals: Annotated[int, typer.Option("--portals", help="Número de portales (1 a 340).")] = 340,
+    portals: Annotated[
+        int,
+        typer.Option(
+            "--portals",
+            help="Número de portales: hasta 340 del registro, y más generados (hasta 1220) para medir la escala.",
+        ),
+    ] = 340,
     out: Annotated[Path, typer.Option("--out", help="Carpeta de salida.")] = Path("fleet-out"),
     seed: Annotated[int, typer.Option("--seed", help="Semilla (misma semilla, misma flota).")] = 2026,
     as_of: Annotated[str, typer.Option("--as-of", help="Fecha de referencia AAAA-MM-DD.")] = "2026-11-25",

@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from vigia.errors import UserError
-from vigia.registry import COLUMNS, Municipality, parse_registry
+from vigia.registry import COLUMNS, DEPARTMENTS, Municipality, parse_registry
+
+#: generated municipalities beyond the registry (scale benchmarks): codes 60–99 of each department
+GENERATED_CODES = range(60, 100)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -59,6 +62,34 @@ def registry_csv(spec: dict[str, Any], rows: dict[str, Municipality]) -> str:
     return text
 
 
+def generated_municipalities(registry: list[Municipality], n: int) -> list[Municipality]:
+    """``n`` made-up municipalities after the registry's, for fleets larger than the country (the scale
+    benchmarks: "and later every municipality of a region"): dealt over the departments in turn, with
+    codes 60–99 that no real municipality of Guatemala has, and names that say they are simulated."""
+    if n <= 0:
+        return []
+    taken = {m.ine_code for m in registry}
+    out: list[Municipality] = []
+    for number in GENERATED_CODES:
+        for dep_code, department in sorted(DEPARTMENTS.items()):
+            code = f"{dep_code}{number:02d}"
+            if code in taken:
+                continue
+            out.append(
+                Municipality(
+                    ine_code=code,
+                    department=department,
+                    municipality=f"Municipio simulado {code}",
+                    portal_url=None,
+                    department_code=dep_code,
+                    notes="municipio generado para mediciones de escala; no existe",
+                )
+            )
+            if len(out) == n:
+                return out
+    raise UserError(f"no hay códigos libres para {n} municipios generados")
+
+
 def write_fleet(
     out: Path,
     registry: list[Municipality],
@@ -75,8 +106,13 @@ def write_fleet(
     from fleet.truth import build_truth
 
     rows = [m for m in registry if m.active]
-    if not 1 <= portals <= len(rows):
-        raise UserError(f"--portals debe estar entre 1 y {len(rows)} (municipalidades activas del registro)")
+    most = len(rows) + len(GENERATED_CODES) * len(DEPARTMENTS)
+    if not 1 <= portals <= most:
+        raise UserError(
+            f"--portals debe estar entre 1 y {most} ({len(rows)} municipalidades activas del registro y "
+            "hasta 40 municipios generados por departamento)"
+        )
+    rows += generated_municipalities(rows, portals - len(rows))
     spec = generate_fleet(
         rows, portals, seed=seed, as_of=as_of, base_port=base_port, failures=failures, platforms=platforms
     )

@@ -370,6 +370,26 @@ def test_slow_portals_of_last_night_start_first_and_shares_balance_their_time() 
     assert [s["key"] for s in api.shard_specs(specs, 1)[0]] == [s["key"] for s in specs]
 
 
+def test_first_night_opens_with_portals_on_a_shared_document_host() -> None:
+    """Under the per-host ceiling a file host shared by many portals is the night's bottleneck: on a
+    first night the portals declaring it start right after the browser portals, in both processes."""
+    from crawler import api
+
+    specs = [{"key": f"{i:04d}", "platform": "unknown", "render": "auto"} for i in range(12)]
+    for i in (5, 8, 11):
+        specs[i]["document_hosts"] = ["drive.example.gt"]
+    specs[9]["document_hosts"] = ["solo.example.gt"]  # declared by one portal only: not shared
+    specs[10]["platform"] = "javascript"
+    (only,) = api.shard_specs(specs, 1)
+    assert [s["key"] for s in only][:4] == ["0010", "0005", "0008", "0011"]
+    assert [s["key"] for s in only][4:] == [f"{i:04d}" for i in (0, 1, 2, 3, 4, 6, 7, 9)]
+    first, second = api.shard_specs(specs, 2)
+    assert first[0]["key"] == "0010"
+    shared_first = [s for s in first[1:] if s.get("document_hosts") == ["drive.example.gt"]]
+    assert first[1 : 1 + len(shared_first)] == shared_first
+    assert [s.get("document_hosts") for s in second][:1] == [["drive.example.gt"]]
+
+
 def test_portals_are_shared_among_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     from crawler import api
 
@@ -391,8 +411,9 @@ def test_portals_are_shared_among_processes(monkeypatch: pytest.MonkeyPatch) -> 
     browser_first = sorted(shards[0], key=lambda s: (s["platform"] != "javascript", s["key"]))
     assert [s["key"] for s in shards[0]] == [s["key"] for s in browser_first]
     assert [s["key"] for s in shards[1]] == sorted(s["key"] for s in shards[1])
-    first, second = (api._shard_settings({}, 2, k) for k in (0, 1))
-    assert first["VIGIA_SHARED_HOST_CONCURRENCY"] == 1 and second["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] == 2
+    first, second = (api._shard_settings({}, 2, k, Path("/run/x.leases")) for k in (0, 1))
+    assert first["VIGIA_HOST_LEASES"] == {"path": "/run/x.leases", "index": 0, "processes": 2}
+    assert second["VIGIA_HOST_LEASES"]["index"] == 1 and second["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] == 2
     assert api._shard_settings({}, 1, 0) == {}
     merged = api._merge_done(
         [{"seconds": 3, "cpu_seconds": 1.5, "pages": 2}, {"seconds": 5, "cpu_seconds": 2}]

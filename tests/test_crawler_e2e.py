@@ -328,3 +328,64 @@ def test_javascript_portal_is_rendered_with_chromium(store: Any) -> None:
         doc = s.scalar(select(Document).where(Document.portal_crawl_id == pc.id))
     assert doc is not None and doc.fetched and "2026-08" in doc.dates
     assert "Numeral 8: Ejecución presupuestaria" in doc.trail
+
+
+def test_a_document_host_shared_by_two_processes_keeps_one_ceiling(store: Any) -> None:
+    """Two portals in two crawl processes link documents on one file host: the host never sees more than
+    CONCURRENT_REQUESTS_PER_DOMAIN requests at once over the whole run, and once one portal is done the
+    other portal's process gets the whole ceiling (its slots are not left idle)."""
+    import asyncio
+    import dataclasses
+
+    flight: dict[str, Any] = {"now": 0, "max": 0, "served": 0, "by_origin": {}, "max_by_origin": {}}
+
+    async def slow_pdf(request: web.Request) -> web.Response:
+        origin = request.headers.get("Referer", "").split("/transparencia")[0]
+        by = flight["by_origin"]
+        flight["now"] += 1
+        by[origin] = by.get(origin, 0) + 1
+        flight["max"] = max(flight["max"], flight["now"])
+        flight["max_by_origin"][origin] = max(flight["max_by_origin"].get(origin, 0), by[origin])
+        try:
+            await asyncio.sleep(0.05)
+        finally:
+            flight["now"] -= 1
+            by[origin] -= 1
+        flight["served"] += 1
+        return web.Response(body=helpers.make_pdf(["Informe"]), content_type="application/pdf")
+
+    drive = helpers.Site(handlers={f"/d/{i}.pdf": slow_pdf for i in range(60)})
+    portals = [helpers.Site(files={"/robots.txt": ("text/plain", b"")}) for _ in range(4)]
+    # the first two portals (one in each process) link 50 and 10 documents on the shared host
+    counts = [(0, 50), (50, 10), (60, 0), (60, 0)]
+    with helpers.SiteServer([drive, *portals]):
+        for site, (first, n) in zip(portals, counts, strict=True):
+            links = "".join(
+                f"<li><a href='{drive.base}/d/{i}.pdf'>Informe {i}</a></li>" for i in range(first, first + n)
+            )
+            site.files["/"] = (
+                HTML,
+                _page("Municipalidad", "<a href='/transparencia'>Información pública de oficio</a>"),
+            )
+            site.files["/transparencia"] = (
+                HTML,
+                _page("Información pública de oficio", f"<h1>Artículo 10</h1><ul>{links}</ul>"),
+            )
+        drive_host = drive.base.split("//")[1]
+        rows = [
+            dataclasses.replace(muni(f"01{k:02d}", site.base + "/"), document_hosts=(drive_host,))
+            for k, site in enumerate(portals, start=1)
+        ]
+        # AutoThrottle's delay stays above zero as in production (Scrapy 2.19 with the asyncio reactor
+        # starts a whole slot queue at once when a slot's delay is exactly 0)
+        settings = {**FAST, "AUTOTHROTTLE_START_DELAY": 0.01, "VIGIA_CRAWL_PROCESSES": 2}
+        settings["CONCURRENT_REQUESTS_PER_DOMAIN"] = 2
+        crawl_municipalities(store, rows, allow_private=True, settings=settings)
+        logs = sorted(p.name for p in (Path(store.blobs.root).parent / "logs").iterdir())
+    assert logs == ["crawl-1-1.log", "crawl-1-2.log"]  # two processes, and the lease table is gone
+    assert flight["served"] == 60
+    assert flight["max"] == 2  # the run's ceiling for the host, not one per process
+    assert flight["max_by_origin"][portals[0].base] == 2  # the busy portal's process used the whole ceiling
+    with store.session() as s:
+        docs = s.scalars(select(Document).where(Document.host == drive_host)).all()
+    assert len(docs) == 60 and all(d.fetched for d in docs)

@@ -176,6 +176,25 @@ def test_registry_csv_validates_and_declares_some_platforms(tmp_path: Path) -> N
         assert bool(row.document_hosts) == bool(hosts - {"portal"})
 
 
+def test_fleets_larger_than_the_registry_get_generated_municipalities(registry, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from fleet.files import generated_municipalities, write_fleet
+    from vigia.errors import UserError
+
+    few = [m for m in registry if m.active][:3]
+    spec, truth = write_fleet(tmp_path / "f", few, 8, base_port=9201)
+    rows = load_registry(tmp_path / "f" / "registry.csv")  # the registry loader accepts them
+    assert [r.ine_code for r in rows][:3] == [m.ine_code for m in few]
+    extra = rows[3:]
+    assert len(extra) == 5 and len(truth["portals"]) == 8
+    assert all(r.municipality.startswith("Municipio simulado") and int(r.ine_code[2:]) >= 60 for r in extra)
+    assert len({r.department for r in extra}) == 5  # dealt over the departments
+    assert len({r.portal_url for r in rows}) == 8
+    real = {m.ine_code for m in registry}
+    assert not real & {m.ine_code for m in generated_municipalities(registry, 880)}
+    with pytest.raises(UserError):
+        write_fleet(tmp_path / "g", few, 3 + 881, base_port=9202)
+
+
 def test_documents_are_real_files() -> None:
     from docx import Document
     from openpyxl import load_workbook

@@ -92,7 +92,9 @@ class PortalSpider(scrapy.Spider):
         self.allow_private = False
         self.retry_backoff = 0.5
         self.active_portals = 50
-        self.shared_host_concurrency = 0
+        #: document hosts whose download slots follow the run's leases (crawler/leases.py)
+        self.host_leases = False
+        self.shared_hosts: set[str] = set()
         self.robots_timeout = 10.0
         self.stall_seconds = 300.0
         self.last_activity = time.monotonic()
@@ -116,7 +118,8 @@ class PortalSpider(scrapy.Spider):
         spider.page_maxsize = s.getint("VIGIA_PAGE_MAXSIZE", 5 * 1024 * 1024)
         spider.browser_enabled = s.getbool("VIGIA_BROWSER_ENABLED", True)
         spider.active_portals = s.getint("VIGIA_ACTIVE_PORTALS", 50)
-        spider.shared_host_concurrency = s.getint("VIGIA_SHARED_HOST_CONCURRENCY", 0)
+        leases = s.getdict("VIGIA_HOST_LEASES")
+        spider.host_leases = bool(leases) and int(leases.get("processes", 1)) > 1
         spider.robots_timeout = s.getfloat("VIGIA_ROBOTS_TIMEOUT", 10.0)
         spider.stall_seconds = s.getfloat("VIGIA_PORTAL_STALL_SECONDS", 300.0)
         crawler.signals.connect(spider.on_opened, signal=signals.spider_opened)
