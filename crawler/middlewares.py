@@ -83,7 +83,7 @@ class GuardMiddleware(_CrawlerBound):
                     state.adopt_host(netloc)  # the portal moved: its home redirects to a new host
                 else:
                     raise OutOfScope(f"{request.url} está fuera de los hosts del portal")
-            request.meta.setdefault("download_slot", netloc)
+            request.meta["download_slot"] = netloc  # a redirect to another host is that host's request
             if (
                 spider.host_leases
                 and kind == "document"

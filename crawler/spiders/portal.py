@@ -263,7 +263,10 @@ class PortalSpider(scrapy.Spider):
         else:
             priority = PRIORITY_DISCOVERY
         st.pending += 1
-        if kind == "document" and netloc_of(url) not in st.page_hosts:
+        netloc = netloc_of(url)
+        # the download slot (one per host and port) from the start: the scheduler ranks hosts by it
+        meta["download_slot"] = netloc
+        if kind == "document" and netloc not in st.page_hosts:
             meta["vigia_offhost"] = True
             st.pending_offhost += 1
         callback = self.parse_document if kind == "document" else self.parse_page
@@ -476,6 +479,7 @@ class PortalSpider(scrapy.Spider):
         self._browser_meta(meta)
         st.pending += 1
         url = meta.get("redirect_urls", [response.request.url])[0] if response.request else response.url
+        meta["download_slot"] = netloc_of(url)
         return Request(
             url,
             callback=self.parse_page,

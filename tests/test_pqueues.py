@@ -1,0 +1,74 @@
+"""The scheduler's next request: the host with the most free room first, then the one with the most work
+left (crawler/pqueues.py)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from scrapy import Request
+from scrapy.settings import Settings
+from scrapy.squeues import FifoMemoryQueue
+
+from crawler.pqueues import HostRoomPriorityQueue
+
+
+def _queue(slots: dict[str, Any]) -> HostRoomPriorityQueue:
+    downloader = SimpleNamespace(
+        slots=slots,
+        domain_concurrency=2,
+        per_slot_settings={"drive:80": {"concurrency": 0}},
+        get_slot_key=lambda request: request.meta["download_slot"],
+    )
+    crawler = SimpleNamespace(
+        settings=Settings({"CONCURRENT_REQUESTS_PER_IP": 0}),
+        engine=SimpleNamespace(downloader=downloader),
+        stats=None,
+    )
+    return HostRoomPriorityQueue(crawler, FifoMemoryQueue, "")  # type: ignore[arg-type]
+
+
+def _slot(active: int, concurrency: int = 2) -> Any:
+    return SimpleNamespace(active=set(range(active)), concurrency=concurrency)
+
+
+def _req(host: str, n: int, priority: int = 0) -> Request:
+    return Request(f"http://{host}/{n}", meta={"download_slot": host}, priority=priority)
+
+
+def test_the_shared_host_with_most_work_is_served_before_one_request_in_a_hundred() -> None:
+    slots = {"a:80": _slot(1), "b:80": _slot(1), "drive:80": _slot(1)}
+    q = _queue(slots)
+    for i in range(3):
+        q.push(_req("a:80", i))
+    q.push(_req("b:80", 0))
+    for i in range(20):
+        q.push(_req("drive:80", i))
+    # same free room (one request each in the downloader): the host with the most waiting goes first
+    assert q.pop().meta["download_slot"] == "drive:80"  # type: ignore[union-attr]
+    slots["drive:80"] = _slot(2)  # now full: the others first
+    assert q.pop().meta["download_slot"] == "a:80"  # type: ignore[union-attr]
+    slots["a:80"] = _slot(2)
+    assert q.pop().meta["download_slot"] == "b:80"  # type: ignore[union-attr]
+    assert len(q) == 21
+
+
+def test_a_new_host_counts_its_ceiling_and_a_leased_host_its_whole_ceiling() -> None:
+    q = _queue({"a:80": _slot(1), "drive:80": _slot(1, concurrency=0)})
+    q.push(_req("a:80", 0))
+    q.push(_req("new:80", 0))  # no slot yet: the default ceiling, all free
+    q.push(_req("drive:80", 0))  # leased nothing yet: its request must still reach the downloader
+    q.push(_req("drive:80", 1))
+    order = [q.pop().meta["download_slot"] for _ in range(4)]  # type: ignore[union-attr]
+    assert order[0] == "new:80"
+    assert order[1] == "drive:80"  # the same room as a:80 (one of two), more work waiting
+    assert sorted(order[2:]) == ["a:80", "drive:80"]
+    assert q.pop() is None and len(q) == 0
+
+
+def test_priorities_still_order_requests_within_a_host() -> None:
+    q = _queue({})
+    q.push(_req("a:80", 1, priority=0))
+    q.push(_req("a:80", 2, priority=10))
+    assert q.pop().url.endswith("/2")  # type: ignore[union-attr]
+    assert q.peek().url.endswith("/1")  # type: ignore[union-attr]
