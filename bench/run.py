@@ -229,16 +229,16 @@ def host_requests(db: Path, run_id: int) -> dict[str, int]:
 
 
 def fetched_graph(db: Path, run_id: int) -> dict[str, Any]:
-    """The links night 1 followed (crawler.measure.link_graph): every page fetched without the browser and
-    every document fetched under the size cap, each hanging from the page it was found on."""
+    """The links night 1 followed (crawler.measure.link_graph): every page (read through the browser or
+    not) and every document fetched under the size cap, each hanging from the page it was found on."""
     from crawler.measure import link_graph
 
     con = sqlite3.connect(db)
     try:
         pages = [
-            (r[0], r[1], r[2], bool(r[3]))
+            (r[0], r[1], r[2])
             for r in con.execute(
-                "SELECT pg.url, pg.final_url, pg.referer, pg.rendered FROM pages pg "
+                "SELECT pg.url, pg.final_url, pg.referer FROM pages pg "
                 "JOIN portal_crawls p ON p.id=pg.portal_crawl_id WHERE p.run_id=?",
                 (run_id,),
             )

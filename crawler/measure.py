@@ -143,35 +143,28 @@ def compare(store: Any, run_id: int, truth: dict[str, Any]) -> dict[str, Any]:
 
 
 def link_graph(
-    pages: list[tuple[str, str, str | None, bool]], documents: list[tuple[str, str | None]]
+    pages: list[tuple[str, str, str | None]], documents: list[tuple[str, str | None]]
 ) -> dict[str, Any]:
     """The links a pipeline crawl followed, for plain Scrapy to follow the same way.
 
-    ``pages`` are ``(url, final_url, referer, rendered)``, ``documents`` ``(url, page_url)``. A fetched
-    URL's parent is the page it was found on; a page read through the browser is not fetched by plain
-    Scrapy, so its links hang from its own nearest fetched ancestor; a URL with no fetched ancestor (a
-    home page) is a root. Every fetched URL appears once per fetch: the graph holds the same work.
+    ``pages`` are ``(url, final_url, referer)``, ``documents`` ``(url, page_url)``. A fetched URL's parent
+    is the page it was found on (a referer may be a page's URL after redirects); a URL whose parent was
+    not fetched (a home page) is a root. A page the pipeline read through the browser is fetched as
+    plain HTML by plain Scrapy, and its links follow it the same way. Every fetched URL appears once per
+    fetch: the graph holds the same work.
     """
     alias: dict[str, str] = {}
-    parent_of_rendered: dict[str, str | None] = {}
     fetched: set[str] = set()
-    for url, final_url, referer, rendered in pages:
+    for url, final_url, _referer in pages:
         alias.setdefault(url, url)
         alias.setdefault(final_url, url)
-        if rendered:
-            parent_of_rendered.setdefault(url, referer)
-        else:
-            fetched.add(url)
+        fetched.add(url)
 
     def resolve(parent: str | None) -> str | None:
-        seen: set[str] = set()
-        while parent is not None and parent not in seen:
-            seen.add(parent)
-            node = alias.get(parent, parent)
-            if node in fetched:
-                return node
-            parent = parent_of_rendered.get(node)
-        return None
+        if parent is None:
+            return None
+        node = alias.get(parent, parent)
+        return node if node in fetched else None
 
     roots: list[str] = []
     children: dict[str, list[str]] = {}
@@ -183,9 +176,8 @@ def link_graph(
         else:
             children.setdefault(node, []).append(url)
 
-    for url, _final, referer, rendered in pages:
-        if not rendered:
-            attach(url, referer)
+    for url, _final, referer in pages:
+        attach(url, referer)
     for url, page_url in documents:
         attach(url, page_url)
     # a cycle of referers (not expected) would leave URLs that no root leads to: they start as roots
