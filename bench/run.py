@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VIGIA = [sys.executable, "-m", "vigia.cli"]
 AS_OF = "2026-11-25"
 SAMPLE_SECONDS = 1.0
+THROUGHPUT_SAMPLE_SECONDS = 5.0
 
 # Every crawl here runs with the production settings (crawler/settings.py: AutoThrottle, per-host ceiling,
 # retries, robots.txt); plain Scrapy's baseline runs with the same settings and no processing.
@@ -103,10 +104,12 @@ def _tree_rss_mb(root: int) -> float:
     return total_kb / 1024
 
 
-def run_rss(cmd: list[str], env: dict[str, str] | None = None) -> Measure:
+def run_rss(cmd: list[str], env: dict[str, str] | None = None, sample_s: float = SAMPLE_SECONDS) -> Measure:
     """Run one command in a child process: wall time, CPU time of it and its descendants (``os.wait4``),
-    and the peak of the summed proportional memory (PSS) of its process tree (sampled every second: reading
-    a browser's memory maps is not free, and the sampler shares the cores with what it measures)."""
+    and the peak of the summed proportional memory (PSS) of its process tree, sampled every ``sample_s``
+    seconds. Reading a browser's memory maps is not free (≈ 30 s of system CPU over a 150 s crawl at one
+    sample a second, measured) and the sampler shares the cores with what it measures: the throughput run
+    samples every 5 s."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
@@ -120,7 +123,7 @@ def run_rss(cmd: list[str], env: dict[str, str] | None = None) -> Measure:
     done = threading.Event()
 
     def sample() -> None:
-        while not done.wait(SAMPLE_SECONDS):
+        while not done.wait(sample_s):
             peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -352,7 +355,9 @@ def main() -> None:
         # 1. Throughput: full pipeline vs plain Scrapy on the same URLs, no injected latency.
         db1, data1 = work / "night1.db", work / "data1"
         with FleetServer(fleet):
-            night1 = run_rss(crawl_cmd(fleet, db1, data1, THROUGHPUT_SETTINGS), env)
+            night1 = run_rss(
+                crawl_cmd(fleet, db1, data1, THROUGHPUT_SETTINGS), env, THROUGHPUT_SAMPLE_SECONDS
+            )
             f1 = store_figures(db1)
             figures["night1"] = f1
             graph = fetched_graph(db1, f1["run_id"])
@@ -422,16 +427,6 @@ def main() -> None:
                     "ms",
                     round(base_cpu, 2),
                     round(pipe_cpu / base_cpu, 2),
-                ),
-            )
-            add(
-                rows,
-                Row(
-                    "memoria pico, rastreo de la flota",
-                    round(night1.max_rss_mb, 1),
-                    "MB",
-                    target="≤ 1536 MB",
-                    ok=night1.max_rss_mb <= 1536,
                 ),
             )
 
@@ -584,6 +579,21 @@ def main() -> None:
                     "latency_ms": [lo, hi],
                     "requests": fp["requests"],
                 },
+            ),
+        )
+
+        # Memory: the highest peak of the two first-night crawls of the whole fleet (the throughput run,
+        # sampled every 5 s, and the politeness run, every second, where requests stay open longer)
+        peak = max(night1.max_rss_mb, polite.max_rss_mb)
+        add(
+            rows,
+            Row(
+                "memoria pico, rastreo de la flota",
+                round(peak, 1),
+                "MB",
+                target="≤ 1536 MB",
+                ok=peak <= 1536,
+                extra={"throughput_run_mb": night1.max_rss_mb, "politeness_run_mb": polite.max_rss_mb},
             ),
         )
 

@@ -94,9 +94,11 @@ HTTPCACHE_GZIP = True
 
 # JavaScript portals only: scrapy-playwright with Debian's Chromium, few pages at a time.
 DOWNLOAD_HANDLERS = {
-    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "http": "crawler.handlers.DeadlinePlaywrightHandler",
+    "https": "crawler.handlers.DeadlinePlaywrightHandler",
 }
+#: a browser request still open after this many seconds fails as a time-out (crawler/handlers.py)
+VIGIA_BROWSER_DEADLINE = 240.0
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {"executable_path": CHROMIUM_PATH, "headless": True, "args": list(CHROMIUM_ARGS)}
 PLAYWRIGHT_MAX_CONTEXTS = 1

@@ -436,3 +436,48 @@ def test_a_stuck_crawl_closes_its_open_portals_with_a_timeout_but_a_moving_one_d
     assert st.finished and other.finished
     assert any(i["kind"] == "timeout" and "no avanzó en 300 s" in i["message"] for i in st.incidents)
     assert st.outcome()[0] != "complete"  # never reported as a complete crawl
+
+
+def test_a_process_that_cannot_close_after_the_watchdog_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the stuck request never ends, closing the spider waits for it forever: the process is stopped
+    after a grace period (the portals' evidence is already stored), and the run can end."""
+    from twisted.internet import reactor
+
+    from crawler.spiders import portal
+
+    spider, st = _portal_spider()
+    spider.stall_seconds = 300.0
+    st.pending = 1
+    closed: list[str] = []
+    engine = type(
+        "Engine", (), {"crawl": lambda self, r: None, "close_spider": lambda self, s, why: closed.append(why)}
+    )()
+    monkeypatch.setattr(spider, "_engine", lambda: engine)
+    monkeypatch.setattr(spider, "_finish", lambda state, open_next=True: setattr(state, "finished", True))
+    later: list[tuple[float, Any]] = []
+    monkeypatch.setattr(reactor, "callLater", lambda delay, fn, *a: later.append((delay, fn)), raising=False)
+    spider.check_stalled(now=spider.last_activity + 301)
+    assert closed == ["finished"]
+    assert later and later[0][0] == portal.STOP_GRACE_SECONDS
+    stopped: list[bool] = []
+    monkeypatch.setattr(reactor, "running", True, raising=False)
+    monkeypatch.setattr(reactor, "stop", lambda: stopped.append(True), raising=False)
+    later[0][1]()  # the grace period is over and the process is still up
+    assert stopped == [True]
+
+
+def test_a_browser_request_that_never_ends_fails_as_a_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scrapy.exceptions import DownloadTimeoutError
+    from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+    from crawler.handlers import DeadlinePlaywrightHandler
+
+    async def never(self: Any, request: Request) -> Any:
+        await asyncio.sleep(3600)
+
+    monkeypatch.setattr(ScrapyPlaywrightDownloadHandler, "download_request", never)
+    handler = object.__new__(DeadlinePlaywrightHandler)
+    handler.deadline = 0.05
+    request = Request("http://127.0.0.1:1/", meta={"playwright": True})
+    with pytest.raises(DownloadTimeoutError, match="no terminó"):
+        asyncio.run(handler.download_request(request))

@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 HANDLED_STATUSES = [400, 401, 403, 404, 405, 406, 410, 429, 451, 500, 501, 502, 503, 504, 520, 522, 524]
 PAGE_TEXT_LIMIT = 50_000
 MAX_MENTIONS = 50
+#: after the stall watchdog closed every portal, seconds before a process that cannot close is stopped
+STOP_GRACE_SECONDS = 30.0
 MAX_TRAP_INCIDENTS = 5
 HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "")
 
@@ -276,11 +278,14 @@ class PortalSpider(scrapy.Spider):
 
     @staticmethod
     def _browser_meta(meta: dict[str, Any]) -> None:
-        from scrapy_playwright.page import PageMethod
+        from crawler.handlers import settle_page_methods
 
         meta["playwright"] = True
         meta["dont_cache"] = True
-        meta["playwright_page_methods"] = [PageMethod("wait_for_load_state", "networkidle")]
+        # after the load event, until no fetch/XHR is in flight and the DOM has not changed for 150 ms
+        # (crawler/handlers.py): Playwright's "networkidle" costs 500 ms of silence on every page
+        meta["playwright_page_init_callback"] = "crawler.handlers.install_settle_probe"
+        meta["playwright_page_methods"] = settle_page_methods()
 
     # ------------------------------------------------------------------ callbacks
     def parse_page(self, response: Response) -> list[Request]:
@@ -977,6 +982,18 @@ class PortalSpider(scrapy.Spider):
             self.last_activity = now
             if not self.queue and all(st.finished for st in self.states.values()):
                 engine.close_spider(self, "finished")
+                # closing waits for the downloads in progress: if the stuck one never ends, the process
+                # stops anyway (every portal's evidence is already in the store)
+                from twisted.internet import reactor
+
+                reactor.callLater(STOP_GRACE_SECONDS, self._force_stop)  # type: ignore[attr-defined]
+
+    def _force_stop(self) -> None:
+        from twisted.internet import reactor
+
+        if reactor.running:  # type: ignore[attr-defined]
+            log.warning("el cierre del rastreo no terminó en %s s: se detiene el proceso", STOP_GRACE_SECONDS)
+            reactor.stop()  # type: ignore[attr-defined]
 
     def on_idle(self, spider: Any = None) -> None:
         if self.queue and self._engine() is not None:
