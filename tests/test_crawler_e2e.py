@@ -330,6 +330,54 @@ def test_javascript_portal_is_rendered_with_chromium(store: Any) -> None:
     assert "Numeral 8: Ejecución presupuestaria" in doc.trail
 
 
+def test_a_javascript_page_is_read_after_its_slow_data_request_answers(store: Any) -> None:
+    """The browser waits for the page's own data requests (fetch/XHR) to end before reading it: a portal
+    whose API answers after 700 ms (after the load event, and longer than the 150 ms of DOM silence the
+    wait also asks for) is read with its links."""
+    import asyncio
+
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Debian's Chromium is not installed")
+
+    async def slow_api(request: web.Request) -> web.Response:
+        await asyncio.sleep(0.7)
+        return web.json_response(
+            {
+                "html": "<h2>Numeral 8: Ejecución presupuestaria</h2>"
+                "<a href='/docs/ejecucion-agosto-2026.pdf'>Ejecución agosto 2026</a>"
+            }
+        )
+
+    script = (
+        "fetch('/api/contenido').then(r => r.json())"
+        ".then(d => { document.getElementById('app').innerHTML = '<h1>Portal de Transparencia</h1>' + d.html; });"
+    )
+    site = helpers.Site(
+        files={
+            "/": (
+                HTML,
+                b"<!DOCTYPE html><html><head><title>Portal</title><script src='/app.js' defer></script></head>"
+                b"<body><div id='app'>Cargando...</div></body></html>",
+            ),
+            "/app.js": ("application/javascript; charset=utf-8", script.encode()),
+            "/docs/ejecucion-agosto-2026.pdf": ("application/pdf", helpers.make_pdf(["Agosto 2026"])),
+        },
+        handlers={"/api/contenido": slow_api},
+    )
+    with helpers.SiteServer([site]):
+        summary = crawl_municipalities(
+            store,
+            [muni("0402", site.base + "/", platform="javascript", render="browser")],
+            allow_private=True,
+            settings=FAST,
+        )
+    pc = _portals(store, summary.run_id)[0]
+    assert pc.outcome == "complete" and pc.rendered_with_browser
+    with store.session() as s:
+        doc = s.scalar(select(Document).where(Document.portal_crawl_id == pc.id))
+    assert doc is not None and doc.fetched and "Numeral 8: Ejecución presupuestaria" in doc.trail
+
+
 @pytest.mark.parametrize("processes", [1, 2])
 def test_a_document_host_shared_by_two_processes_keeps_one_ceiling(store: Any, processes: int) -> None:
     """Two portals (in two crawl processes, or one) link documents on one file host: the host never sees
