@@ -297,22 +297,17 @@ def previous_durations(store: Store, keys: list[str], run_id: int | None = None)
     return out
 
 
-#: on a first night, a portal read through the browser counts as this many static portals when the portals
-#: are shared among processes (measured on the fleet: ≈ 1.8 s of a crawl process's time against ≈ 0.6 s)
-FIRST_NIGHT_BROWSER_COST = 3.0
-
-
 def shard_specs(
     specs: list[dict[str, Any]], n: int, cost: dict[str, float] | None = None
 ) -> list[list[dict[str, Any]]]:
     """Share the portals among ``n`` processes and order each share.
 
     Portals declared to need the browser all go to the first process (so usually only one Chromium
-    runs). Without ``cost`` (a first night) the others are dealt in registry order (platforms and failure
-    modes mixed evenly) to the share with the least expected work, a browser portal counting as
-    ``FIRST_NIGHT_BROWSER_COST`` static ones, after the browser portals (the slowest kind), portals with
-    documents on a host declared for several portals first. With ``cost`` (seconds each portal took last
-    time), the slowest portals start first and each goes to the share with the least expected work (longest
+    runs). Without ``cost`` (a first night) the others are dealt to the smallest share in registry order
+    (platforms and failure modes mixed evenly), after the browser portals (the slowest kind), portals
+    with documents on a host declared for several portals first. With ``cost`` (seconds each portal took
+    last time), the
+    slowest portals start first and each goes to the share with the least expected work (longest
     processing time first), so a slow or dead portal does not start last and hold the night open."""
     order = {id(spec): i for i, spec in enumerate(specs)}
     shared = _shared_document_hosts(specs)
@@ -320,8 +315,6 @@ def shard_specs(
     default = sorted(known)[len(known) // 2] if known else 0.0
 
     def expected(spec: dict[str, Any]) -> float:
-        if not known:  # a first night: a portal read through the browser costs about three static ones
-            return FIRST_NIGHT_BROWSER_COST if _declared_browser(spec) else 1.0
         return (cost or {}).get(spec.get("key", ""), default)
 
     if known:
@@ -344,7 +337,7 @@ def shard_specs(
             loads[0] += expected(spec)
     for spec in ranked:
         if not _declared_browser(spec):
-            k = min(range(n), key=lambda i: (loads[i], len(shards[i]), i))
+            k = min(range(n), key=lambda i: (loads[i], len(shards[i]), i) if known else (len(shards[i]), i))
             shards[k].append(spec)
             loads[k] += expected(spec)
     rank = {id(spec): i for i, spec in enumerate(ranked)}

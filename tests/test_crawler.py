@@ -406,10 +406,7 @@ def test_portals_are_shared_among_processes(monkeypatch: pytest.MonkeyPatch) -> 
     keys = [s["key"] for shard in shards for s in shard]
     assert sorted(keys) == [s["key"] for s in specs]  # every portal once
     assert all(s["platform"] != "javascript" for s in shards[1])  # one browser process
-    # balanced by expected work: a browser portal counts as FIRST_NIGHT_BROWSER_COST static ones
-    weight = api.FIRST_NIGHT_BROWSER_COST
-    loads = [sum(weight if s["platform"] == "javascript" else 1.0 for s in shard) for shard in shards]
-    assert abs(loads[0] - loads[1]) <= weight and len(shards[0]) < len(shards[1])
+    assert abs(len(shards[0]) - len(shards[1])) <= 1
     # a first night: the browser portals open it, then registry order
     browser_first = sorted(shards[0], key=lambda s: (s["platform"] != "javascript", s["key"]))
     assert [s["key"] for s in shards[0]] == [s["key"] for s in browser_first]
