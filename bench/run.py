@@ -601,31 +601,24 @@ def main() -> None:
         if not args.skip_scale:
             # the full size is night 1 (same generation, same settings); smaller sizes are fresh crawls of the
             # first N portals of an identical, unchanged fleet
-            scale = [
-                {
-                    "portals": args.portals,
-                    "wall_s": night1.wall_s,
-                    "cpu_s": night1.cpu_s,
-                    "rss_mb": night1.max_rss_mb,
-                    "responses": f1["pages"] + f1["documents_fetched"],
+            def point(n: int, m: Measure, figs: dict[str, Any], **more: Any) -> dict[str, Any]:
+                return {
+                    "portals": n,
+                    "wall_s": m.wall_s,
+                    "cpu_s": m.cpu_s,
+                    "rss_mb": m.max_rss_mb,
+                    "responses": figs["pages"] + figs["documents_fetched"],
+                    **more,
                 }
-            ]
+
+            scale = [point(args.portals, night1, f1)]
             with FleetServer(fleet_b):
                 for n in sorted({max(1, args.portals // 4), max(1, args.portals // 2)} - {args.portals}):
                     dbn, datan = work / f"scale{n}.db", work / f"scale{n}"
                     mn = run_rss(
                         crawl_cmd(fleet, dbn, datan, THROUGHPUT_SETTINGS, registry_codes(fleet, n)), env
                     )
-                    fn = store_figures(dbn)
-                    scale.append(
-                        {
-                            "portals": n,
-                            "wall_s": mn.wall_s,
-                            "cpu_s": mn.cpu_s,
-                            "rss_mb": mn.max_rss_mb,
-                            "responses": fn["pages"] + fn["documents_fetched"],
-                        }
-                    )
+                    scale.append(point(n, mn, store_figures(dbn)))
             if args.scale_generated > args.portals:
                 # beyond the registry: a generated fleet (the registry's municipalities and made-up ones,
                 # fleet/files.py), crawled fresh with the same settings
@@ -647,17 +640,7 @@ def main() -> None:
                 with FleetServer(fleet_x):
                     dbn, datan = work / f"scale{n}.db", work / f"scale{n}"
                     mn = run_rss(crawl_cmd(fleet_x, dbn, datan, THROUGHPUT_SETTINGS), env)
-                fn = store_figures(dbn)
-                scale.append(
-                    {
-                        "portals": n,
-                        "wall_s": mn.wall_s,
-                        "cpu_s": mn.cpu_s,
-                        "rss_mb": mn.max_rss_mb,
-                        "responses": fn["pages"] + fn["documents_fetched"],
-                        "generated": True,
-                    }
-                )
+                scale.append(point(n, mn, store_figures(dbn), generated=True))
             scale.sort(key=lambda item: item["portals"])
             figures["scale"] = scale
             first, last = scale[0], scale[-1]
