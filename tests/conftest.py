@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# the crawler tests' local portals (`import crawler_helpers as helpers`)
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "crawler"))
 
 
 def _free_port() -> int:

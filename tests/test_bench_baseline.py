@@ -3,22 +3,17 @@ discovery: a page's links are requested only after that page has been fetched.""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
+import crawler_helpers as helpers  # tests/fixtures/crawler, on the path from conftest.py
+
 from crawler.measure import link_graph
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).parent / "fixtures" / "crawler"
-_spec = importlib.util.spec_from_file_location("crawler_helpers", FIXTURES / "crawler_helpers.py")
-assert _spec and _spec.loader
-helpers = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("crawler_helpers", helpers)
-_spec.loader.exec_module(helpers)
 
 H = "http://a.test"
 

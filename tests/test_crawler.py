@@ -4,11 +4,10 @@ responses, tiny documents made in the test). No network except nothing at all.""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
+import crawler_helpers as helpers  # tests/fixtures/crawler, on the path from conftest.py
 import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse, TextResponse
@@ -23,11 +22,6 @@ from crawler.spiders.portal import PortalSpider, classify_failure
 from crawler.state import PortalState, canonical_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crawler"
-_spec = importlib.util.spec_from_file_location("crawler_helpers", FIXTURES / "crawler_helpers.py")
-assert _spec and _spec.loader
-helpers = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("crawler_helpers", helpers)
-_spec.loader.exec_module(helpers)
 
 BASE = "https://munisanpedro.gob.gt"
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
+import crawler_helpers as helpers  # tests/fixtures/crawler, on the path from conftest.py
 import pytest
 from aiohttp import web
 from sqlalchemy import select
@@ -17,11 +16,6 @@ from vigia.store import open_store
 from vigia.store.models import CrawlRun, Document, Incident, Page, PortalCrawl
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crawler"
-_spec = importlib.util.spec_from_file_location("crawler_helpers", FIXTURES / "crawler_helpers.py")
-assert _spec and _spec.loader
-helpers = importlib.util.module_from_spec(_spec)
-sys.modules["crawler_helpers"] = helpers
-_spec.loader.exec_module(helpers)
 
 FAST = {"VIGIA_RETRY_BACKOFF": 0.01, "DOWNLOAD_TIMEOUT": 3, "AUTOTHROTTLE_START_DELAY": 0.0}
 HTML = "text/html; charset=utf-8"
