@@ -87,7 +87,7 @@ EXTENSIONS = {"crawler.leases.SharedHostLimiter": 100}
 # Incremental nights: real conditional requests (ETag / If-Modified-Since) through the HTTP cache.
 HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
-HTTPCACHE_STORAGE = "crawler.cache.FastFilesystemCacheStorage"
+HTTPCACHE_STORAGE = "crawler.cache.EvidenceCacheStorage"
 HTTPCACHE_IGNORE_RESPONSE_CACHE_CONTROLS = ["no-cache", "no-store"]
 HTTPCACHE_IGNORE_HTTP_CODES = [401, 403, 404, 407, 408, 410, 429, 500, 502, 503, 504, 522, 524]
 HTTPCACHE_GZIP = True

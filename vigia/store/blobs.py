@@ -65,6 +65,7 @@ class BlobStore:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
         self._root = os.fspath(self.root)
+        self._folders: set[str] = set()  # folders this instance has made (or found) already
 
     def _base(self, digest: str) -> str:
         return f"{self._root}/{digest[:2]}/{digest[2:4]}/{digest}"
@@ -100,7 +101,9 @@ class BlobStore:
         base = self._base(digest)
         path = base if raw else base + ".gz"
         folder = os.path.dirname(path)
-        os.makedirs(folder, exist_ok=True)
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
         try:
             os.fchmod(fd, _MODE)
