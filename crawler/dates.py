@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-from unidecode import unidecode
+from vigia.spanish import fold
 
 MONTHS = {
     "enero": 1,
@@ -50,8 +50,10 @@ _MONTH_ANY = _MONTH_FULL + r"|ene|feb|mar|abr|may|jun|jul|ago|sept|sep|set|oct|n
 _YEAR = r"(20\d{2}|19\d{2})"
 _SEP = r"[\s._/\-,]*(?:de(?:l)?[\s._\-]+)?(?:ano[\s._\-]+)?"
 
+# a day may carry an ordinal mark: "1.º", "1o.", "1ro.", "1er." and "1°" (folded to "1deg")
+_DAY_ORDINAL = r"(?:\.?(?:o|ro|er|deg)\b\.?)?"
 RE_DAY_MONTH_YEAR = re.compile(
-    rf"\b(\d{{1,2}})[\s._\-]*de[\s._\-]+({_MONTH_FULL})[\s._\-,]*(?:de(?:l)?[\s._\-]+)?{_YEAR}\b"
+    rf"\b(\d{{1,2}}){_DAY_ORDINAL}[\s._\-]*de[\s._\-]+({_MONTH_FULL})[\s._\-,]*(?:de(?:l)?[\s._\-]+)?{_YEAR}\b"
 )
 RE_NUMERIC_DMY = re.compile(r"\b(\d{1,2})[/\-.](\d{1,2})[/\-.](20\d{2})\b")
 RE_ISO = re.compile(r"\b(20\d{2})-(\d{2})(?:-(\d{2}))?\b")
@@ -93,7 +95,7 @@ def extract_periods(text: str, *, limit: int = 50000, with_years: bool = True) -
     """Every date or period named in ``text``, de-duplicated and sorted (ISO strings)."""
     if not text:
         return []
-    s = unidecode(text[:limit]).lower()
+    s = fold(text[:limit])
     found: set[str] = set()
     covered: list[tuple[int, int]] = []
 

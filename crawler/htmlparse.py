@@ -13,7 +13,8 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
-from unidecode import unidecode
+
+from vigia.spanish import fold
 
 SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "head", "iframe", "select", "object", "canvas"}
 HEADING_LEVELS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -60,15 +61,6 @@ _BAD_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "whatsapp:", "sms:", 
 
 def norm_space(text: str | None) -> str:
     return _SPACES.sub(" ", text or "").strip()
-
-
-def fold(text: str) -> str:
-    """Lower-case ASCII folding for matching Spanish labels ("Información" → "informacion")."""
-    if not text:
-        return ""
-    if text.isascii():
-        return text.lower()
-    return unidecode(text).lower()
 
 
 @dataclass

@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crawler.htmlparse import fold
+from vigia.spanish import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -53,7 +53,17 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     crawler = process.create_crawler(PortalSpider)
     process.crawl(crawler, portals=job["portals"], run_id=job["run_id"], store=store, progress=emit)
-    process.start()
+    if os.environ.get("VIGIA_CPROFILE"):
+        import cProfile
+
+        cProfile.runctx(
+            "process.start()",
+            globals(),
+            {"process": process},
+            f"{os.environ['VIGIA_CPROFILE']}/{os.getpid()}.prof",
+        )
+    else:
+        process.start()
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     spider = crawler.spider
     if spider is None:

@@ -120,6 +120,8 @@ VIGIA_PAGE_MAXSIZE = 5 * 1024 * 1024
 VIGIA_ALLOW_PRIVATE = False
 #: portals crawled at the same time (each finished portal lets the next one in)
 VIGIA_ACTIVE_PORTALS = 50
+# of which at most this many need the browser (they wait for one of a few browser pages)
+VIGIA_ACTIVE_BROWSER_PORTALS = 12
 #: child crawl processes sharing a run's portals (one per core; never more than the cores, at most 2 for
 #: a run of < 40 portals; 0 = one per core)
 VIGIA_CRAWL_PROCESSES = os.cpu_count() or 1

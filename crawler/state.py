@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from crawler.htmlparse import fold
+from vigia.spanish import fold
 
 INCIDENT_KINDS = (
     "connection_refused",
@@ -142,6 +142,8 @@ class PortalState:
     pending_offhost: int = 0
     #: the portal gave its place in the window of open portals to the next one (only off-host documents left)
     released: bool = False
+    #: the portal counts in the spider's window of open browser portals (``VIGIA_ACTIVE_BROWSER_PORTALS``)
+    holds_browser_place: bool = False
     #: sha256 → extraction of the documents of this portal's previous crawl (loaded when first needed)
     previous_extractions: dict[str, Any] | None = None
 

@@ -122,10 +122,28 @@ def test_ordinary_links_are_not_transparency() -> None:
         ("Presupuesto ejercicio fiscal 2026", ["2026"]),
         ("Fecha: 03/02/2026", ["2026-02-03"]),
         ("NOG 21234567, teléfono 7825-6070", []),
+        ("Ejecución de ENERO\u2013MARZO\u00a02026 (“definitiva”)", ["2026-03"]),
+        ("Publicado el 1.º de diciembre de 2025", ["2025-12-01"]),
+        ("Vigente desde el 1° de enero de 2026; acta del 2o. de febrero de 2026", ["2026-01-01", "2026-02-02"]),
     ],
 )
 def test_periods(text: str, expected: list[str]) -> None:
     assert extract_periods(text) == expected
+
+
+def test_folding_matches_unidecode_on_spanish_text() -> None:
+    from unidecode import unidecode
+
+    from vigia.spanish import fold
+
+    for text in (
+        "Información Pública de Oficio — Artículo 10, numeral 8º",
+        "¿Qué es la LAIP? ¡Sí! Ñandú, pingüino, «Compras» y “Contrataciones” … • 1ª sesión",
+        "Ejecución\u00a0presupuestaria enero\u2013marzo",
+        "Municipalidad de San José Chacayá, Sololá",
+    ):
+        assert fold(text) == unidecode(text).lower()
+    assert fold("INFORMACIÓN") == "informacion" and fold("") == ""
 
 
 def test_document_text_and_dates_from_pdf_xlsx_docx() -> None:
@@ -140,6 +158,53 @@ def test_document_text_and_dates_from_pdf_xlsx_docx() -> None:
     assert scanned.is_scanned is True and not scanned.text
     broken = extract("pdf", b"%PDF-1.4 esto no es un pdf")
     assert broken.error and broken.text is None
+
+
+def _varied_workbook(date1904: bool = False) -> bytes:
+    import datetime as dt
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    wb = Workbook()
+    wb.epoch = dt.datetime(1904, 1, 1) if date1904 else wb.epoch
+    ws = wb.active
+    ws.title = "Ejecución"
+    ws.append(["Renglón", "Descripción", "Monto", "Fecha", "Pagado"])
+    ws.append([11, "Personal permanente", 12500.75, dt.datetime(2026, 9, 30), True])
+    ws.append([None, "Sin renglón", 0, dt.date(2026, 10, 1), False])
+    ws["F3"] = 1.5e-7
+    ws["G2"] = "=C2*2"  # a formula without a cached value: no value, as Excel files saved by openpyxl
+    ws["B5"] = CellRichText("Total ", TextBlock(InlineFont(b=True), "septiembre 2026"))
+    ws["D5"].value = 46000
+    ws["D5"].number_format = "dd/mm/yyyy"
+    ws["E5"].value = 0.5
+    ws["E5"].number_format = "hh:mm"
+    second = wb.create_sheet("Compras & contrataciones <2026>")
+    second.append(["NOG", "Proveedor"])
+    second.append([21234567, "Ferretería “El Éxito”"])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("date1904", [False, True])
+def test_xlsx_read_from_its_xml_as_openpyxl_reads_it(date1904: bool) -> None:
+    from crawler.documents import _xlsx_lxml, _xlsx_openpyxl
+
+    body = _varied_workbook(date1904)
+    fast, reference = _xlsx_lxml(body), _xlsx_openpyxl(body)
+    assert fast.text == reference.text
+    assert fast.dates == reference.dates and fast.page_count == reference.page_count == 2
+    assert "Personal permanente | 12500.75 | 2026-09-30 00:00:00 | True" in fast.text
+    assert "# Compras & contrataciones <2026>" in fast.text
+    assert {"2026-09-30", "2026-10-01"} <= set(fast.dates)
+    # a workbook the fast reader cannot read is still read by openpyxl
+    whole = extract("xlsx", body)
+    assert whole.text and whole.text.startswith("# Ejecución")
+    assert extract("xlsx", b"PK\x03\x04 no es un libro").error
 
 
 def test_document_types_from_urls() -> None:
@@ -382,6 +447,27 @@ def test_first_night_opens_with_portals_on_a_shared_document_host() -> None:
     shared_first = [s for s in first[1:] if s.get("document_hosts") == ["drive.example.gt"]]
     assert first[1 : 1 + len(shared_first)] == shared_first
     assert [s.get("document_hosts") for s in second][:1] == [["drive.example.gt"]]
+
+
+def test_browser_portals_take_only_part_of_the_window_of_open_portals() -> None:
+    """Browser portals wait for one of a few browser pages: at most VIGIA_ACTIVE_BROWSER_PORTALS of them
+    are open at once, and the other places go to portals read without the browser."""
+    spider = _spider(True, VIGIA_ACTIVE_BROWSER_PORTALS=2)
+    specs = [
+        {"key": f"{i:04d}", "start_url": f"http://127.0.0.{i + 1}:9/", "platform": platform, "render": "auto"}
+        for i, platform in enumerate(["javascript"] * 4 + ["unknown"] * 3)
+    ]
+    spider.queue = list(reversed(specs))
+    opened = [spider._open_next_portal()[0].meta["vigia_portal"] for _ in range(4)]
+    assert opened == ["0000", "0001", "0004", "0005"]  # two browser portals, then the next static ones
+    assert spider.browser_open == 2
+    spider._finish(spider.states["0000"], open_next=False)
+    assert spider.browser_open == 1
+    assert spider._open_next_portal()[0].meta["vigia_portal"] == "0002"  # a browser place is free again
+    assert spider._open_next_portal()[0].meta["vigia_portal"] == "0006"
+    # nothing else left: the last browser portal opens even over the limit
+    assert spider._open_next_portal()[0].meta["vigia_portal"] == "0003"
+    assert not spider.queue
 
 
 def test_portals_are_shared_among_processes(monkeypatch: pytest.MonkeyPatch) -> None:

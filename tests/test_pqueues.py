@@ -72,3 +72,27 @@ def test_priorities_still_order_requests_within_a_host() -> None:
     q.push(_req("a:80", 2, priority=10))
     assert q.pop().url.endswith("/2")  # type: ignore[union-attr]
     assert q.peek().url.endswith("/1")  # type: ignore[union-attr]
+
+
+def _browser_req(host: str, n: int) -> Request:
+    return Request(f"http://{host}/js/{n}", meta={"download_slot": host, "playwright": True})
+
+
+def test_browser_requests_wait_for_a_free_page_and_then_go_first() -> None:
+    slots = {"js:80": _slot(0), "a:80": _slot(0)}
+    q = _queue(slots)
+    downloader = q._downloader_interface.downloader
+    downloader.active = {_browser_req("other:80", i) for i in range(4)}  # the 4 browser pages are busy
+    q.push(_req("a:80", 0))
+    q.push(_browser_req("js:80", 0))
+    q.push(_browser_req("js:80", 1))
+    # no page free: the static request goes, the browser ones wait in the scheduler (not the downloader)
+    assert q.pop().meta["download_slot"] == "a:80"  # type: ignore[union-attr]
+    assert q.pop() is None and len(q) == 2
+    downloader.active = {_browser_req("other:80", i) for i in range(3)}  # one page free
+    q.push(_req("a:80", 1))
+    first = q.pop()
+    assert first is not None and first.meta.get("playwright")  # the scarce browser goes first
+    slots["js:80"] = _slot(2)  # its host is now full: the next browser request would wait without a page
+    assert q.pop().meta["download_slot"] == "a:80"  # type: ignore[union-attr]
+    assert q.pop() is None and len(q) == 1

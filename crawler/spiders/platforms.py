@@ -13,7 +13,8 @@ import re
 from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
-from crawler.htmlparse import Link, fold, is_numeral_link, is_transparency_link
+from crawler.htmlparse import Link, is_numeral_link, is_transparency_link
+from vigia.spanish import fold
 
 
 class Strategy:

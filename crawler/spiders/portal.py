@@ -31,12 +31,13 @@ from crawler.documents import (
     is_document_host,
     is_social_host,
 )
-from crawler.htmlparse import Link, detect_platform, fold, looks_script_only, parse_html
+from crawler.htmlparse import Link, detect_platform, looks_script_only, parse_html
 from crawler.middlewares import OutOfScope, netloc_of
 from crawler.safety import AddressRefused
 from crawler.spiders.platforms import strategy_for
 from crawler.state import FAILURE_KINDS, PortalState, canonical_url, url_shape, utcnow
 from crawler.writer import write_portal
+from vigia.spanish import fold
 from vigia.store.models import Document, PortalCrawl
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,9 @@ class PortalSpider(scrapy.Spider):
         self.allow_private = False
         self.retry_backoff = 0.5
         self.active_portals = 50
+        #: at most this many portals that need the browser are open at once (within ``active_portals``)
+        self.active_browser_portals = 12
+        self.browser_open = 0
         #: document hosts whose download slots follow the run's leases (crawler/leases.py)
         self.host_leases = False
         self.shared_hosts: set[str] = set()
@@ -120,6 +124,7 @@ class PortalSpider(scrapy.Spider):
         spider.page_maxsize = s.getint("VIGIA_PAGE_MAXSIZE", 5 * 1024 * 1024)
         spider.browser_enabled = s.getbool("VIGIA_BROWSER_ENABLED", True)
         spider.active_portals = s.getint("VIGIA_ACTIVE_PORTALS", 50)
+        spider.active_browser_portals = s.getint("VIGIA_ACTIVE_BROWSER_PORTALS", 12)
         leases = s.getdict("VIGIA_HOST_LEASES")
         spider.host_leases = bool(leases) and int(leases.get("processes", 1)) > 1
         spider.robots_timeout = s.getfloat("VIGIA_ROBOTS_TIMEOUT", 10.0)
@@ -146,9 +151,7 @@ class PortalSpider(scrapy.Spider):
             st.page_hosts |= portal_hosts(alt)
         st.document_hosts = {h.strip().lower() for h in spec.get("document_hosts") or [] if h.strip()}
         st.strategy = strategy_for(st.platform_declared, spec.get("municipality", {}).get("ine_code"))
-        st.use_browser = (
-            self.browser_enabled and st.render != "static" and (st.render == "browser" or st.strategy.browser)
-        )
+        st.use_browser = self._uses_browser(spec)
         middlewares.BROWSER_ALLOWED_HOSTS.update(st.page_hosts)
         return st
 
@@ -161,11 +164,34 @@ class PortalSpider(scrapy.Spider):
             for req in self._open_next_portal():
                 yield req
 
+    def _uses_browser(self, spec: dict[str, Any]) -> bool:
+        """Whether the portal is read through the browser from its first page (declared so)."""
+        render = spec.get("render") or "auto"
+        if not self.browser_enabled or render == "static":
+            return False
+        if render == "browser":
+            return True
+        code = spec.get("municipality", {}).get("ine_code")
+        return strategy_for(spec.get("platform") or "unknown", code).browser
+
+    def _next_spec(self) -> dict[str, Any]:
+        """The next portal in the queue's order; while ``active_browser_portals`` browser portals are open,
+        the next one that does not need the browser (if any is left). Browser portals wait for one of a
+        few browser pages: a window full of them would leave the process idle."""
+        if self.browser_open >= self.active_browser_portals:
+            for i in range(len(self.queue) - 1, -1, -1):
+                if not self._uses_browser(self.queue[i]):
+                    return self.queue.pop(i)
+        return self.queue.pop()
+
     def _open_next_portal(self) -> list[Request]:
         while self.queue:
-            spec = self.queue.pop()
+            spec = self._next_spec()
             st = self._make_state(spec)
             self.states[st.key] = st
+            if st.use_browser:
+                st.holds_browser_place = True
+                self.browser_open += 1
             out = []
             req = self._request(st, st.start_url, kind="home", depth=0, trail=[], in_section=False)
             if req is not None:
@@ -903,6 +929,7 @@ class PortalSpider(scrapy.Spider):
             # only documents on other hosts (often one host shared by many portals) are left: let the next
             # portal in now, so its pages are crawled while the shared host works through its queue
             st.released = True
+            self._leave_browser_window(st)
             for req in self._open_next_portal():
                 self._engine().crawl(req)
         if st.pending <= 0 and not st.finished:
@@ -914,8 +941,14 @@ class PortalSpider(scrapy.Spider):
                     return
             self._finish(st)
 
+    def _leave_browser_window(self, st: PortalState) -> None:
+        if st.holds_browser_place:
+            st.holds_browser_place = False
+            self.browser_open -= 1
+
     def _finish(self, st: PortalState, open_next: bool = True) -> None:
         st.finished = True
+        self._leave_browser_window(st)
         outcome, reason = st.outcome()
         pc_id = None
         try:
