@@ -124,7 +124,10 @@ def test_ordinary_links_are_not_transparency() -> None:
         ("NOG 21234567, teléfono 7825-6070", []),
         ("Ejecución de ENERO\u2013MARZO\u00a02026 (“definitiva”)", ["2026-03"]),
         ("Publicado el 1.º de diciembre de 2025", ["2025-12-01"]),
-        ("Vigente desde el 1° de enero de 2026; acta del 2o. de febrero de 2026", ["2026-01-01", "2026-02-02"]),
+        (
+            "Vigente desde el 1° de enero de 2026; acta del 2o. de febrero de 2026",
+            ["2026-01-01", "2026-02-02"],
+        ),
     ],
 )
 def test_periods(text: str, expected: list[str]) -> None:
