@@ -204,6 +204,8 @@ def _xlsx(body: bytes) -> Extraction:
     lxml, streaming; openpyxl (≈ 5 times slower on the fleet's workbooks) if that fails."""
     try:
         return _xlsx_lxml(body)
+    except PartTooLarge:
+        raise
     except Exception:  # noqa: BLE001
         return _xlsx_openpyxl(body)
 
@@ -262,6 +264,21 @@ _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
+#: Largest uncompressed XML part read whole from an Office file (a 25 MB ZIP can unpack to many GB).
+MAX_XML_PART = 64 * 1024 * 1024
+
+
+class PartTooLarge(ValueError):
+    """An Office file's XML part unpacks to more than ``MAX_XML_PART`` bytes (no reader tries it again)."""
+
+
+def _read_part(zf: Any, name: str) -> bytes:
+    size = zf.getinfo(name).file_size
+    if size > MAX_XML_PART:
+        raise PartTooLarge(f"{name} ocupa {size} bytes sin comprimir (máximo {MAX_XML_PART})")
+    return zf.read(name)
+
+
 def _xml(data: Any) -> Any:
     from lxml import etree
 
@@ -279,7 +296,7 @@ def _xlsx_date_styles(zf: Any) -> set[int]:
     from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 
     try:
-        root = _xml(zf.read("xl/styles.xml"))
+        root = _xml(_read_part(zf, "xl/styles.xml"))
     except KeyError:
         return set()
     custom = {
@@ -304,17 +321,17 @@ def _xlsx_lxml(body: bytes) -> Extraction:
     from openpyxl.utils.datetime import from_excel
 
     with zipfile.ZipFile(io.BytesIO(body)) as zf:
-        book = _xml(zf.read("xl/workbook.xml"))
+        book = _xml(_read_part(zf, "xl/workbook.xml"))
         targets = {
             r.get("Id"): r.get("Target") or ""
-            for r in _xml(zf.read("xl/_rels/workbook.xml.rels")).iter(f"{_PKG_REL}Relationship")
+            for r in _xml(_read_part(zf, "xl/_rels/workbook.xml.rels")).iter(f"{_PKG_REL}Relationship")
         }
         sheets = [
             (s.get("name") or "", _xlsx_part(targets[s.get(f"{_REL}id")])) for s in book.iter(f"{_SSML}sheet")
         ]
         shared: list[str] = []
         if "xl/sharedStrings.xml" in zf.namelist():
-            for si in _xml(zf.read("xl/sharedStrings.xml")).iterchildren(f"{_SSML}si"):
+            for si in _xml(_read_part(zf, "xl/sharedStrings.xml")).iterchildren(f"{_SSML}si"):
                 # the text runs, without phonetic guides (<rPh>), as Excel shows the cell
                 shared.append(
                     "".join(t.text or "" for t in si.iter(f"{_SSML}t") if t.getparent().tag != f"{_SSML}rPh")
@@ -378,6 +395,8 @@ def _docx(body: bytes) -> Extraction:
     with lxml (python-docx builds a whole object model for the same text); python-docx if that fails."""
     try:
         return _docx_lxml(body)
+    except PartTooLarge:
+        raise
     except Exception:  # noqa: BLE001
         return _docx_python_docx(body)
 
@@ -400,7 +419,7 @@ def _docx_lxml(body: bytes) -> Extraction:
     from lxml import etree
 
     with zipfile.ZipFile(io.BytesIO(body)) as zf:
-        xml = zf.read("word/document.xml")
+        xml = _read_part(zf, "word/document.xml")
     root = etree.fromstring(
         xml, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     )

@@ -210,6 +210,23 @@ def test_xlsx_read_from_its_xml_as_openpyxl_reads_it(date1904: bool) -> None:
     assert extract("xlsx", b"PK\x03\x04 no es un libro").error
 
 
+def test_an_office_file_that_unpacks_to_gigabytes_is_a_parse_error_not_a_memory_blow_up() -> None:
+    import io
+    import zipfile
+
+    from crawler import documents
+
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/workbook.xml", b"<workbook>" + b" " * (documents.MAX_XML_PART + 1) + b"</workbook>")
+        zf.writestr("word/document.xml", b"<document>" + b" " * (documents.MAX_XML_PART + 1) + b"</document>")
+    assert len(bomb.getvalue()) < 1_000_000
+    for doc_type in ("xlsx", "docx"):
+        result = extract(doc_type, bomb.getvalue())
+        assert result.error and result.error.startswith("PartTooLarge") and result.text is None
+
+
 def test_document_types_from_urls() -> None:
     assert doc_type_from_url("https://m.gob.gt/a/NUMERAL-2-FEBRERO.PDF") == "pdf"
     assert doc_type_from_url("https://m.gob.gt/a/b.xlsx?x=1") == "xlsx"
