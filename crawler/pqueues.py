@@ -34,9 +34,9 @@ class HostRoomPriorityQueue(DownloaderAwarePriorityQueue):
     def __init__(self, crawler: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(crawler, *args, **kwargs)
         settings = crawler.settings
-        self.browser_pages = settings.getint("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", 4) * max(
-            1, settings.getint("PLAYWRIGHT_MAX_CONTEXTS", 1)
-        )
+        # as scrapy-playwright reads them: pages per context default to CONCURRENT_REQUESTS
+        pages = settings.getint("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT") or settings.getint("CONCURRENT_REQUESTS")
+        self.browser_pages = pages * max(1, settings.getint("PLAYWRIGHT_MAX_CONTEXTS", 1))
 
     def push(self, request: Request) -> None:
         key = self._downloader_interface.get_slot_key(request)

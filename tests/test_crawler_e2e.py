@@ -292,6 +292,21 @@ def _incident_kinds(store: Any) -> dict[str, set[str]]:
     return out
 
 
+def _script_only_site(script: str, placeholder: str) -> Any:
+    """A portal whose home page is an empty shell filled by ``/app.js``, with one PDF to find."""
+    return helpers.Site(
+        files={
+            "/": (
+                HTML,
+                b"<!DOCTYPE html><html><head><title>Portal</title><script src='/app.js' defer></script></head>"
+                b"<body><div id='app'>" + placeholder.encode() + b"</div></body></html>",
+            ),
+            "/app.js": ("application/javascript; charset=utf-8", script.encode()),
+            "/docs/ejecucion-agosto-2026.pdf": ("application/pdf", helpers.make_pdf(["Agosto 2026"])),
+        }
+    )
+
+
 @pytest.mark.browser
 def test_javascript_portal_is_rendered_with_chromium(store: Any) -> None:
     if not Path("/usr/bin/chromium").exists():
@@ -301,17 +316,7 @@ def test_javascript_portal_is_rendered_with_chromium(store: Any) -> None:
         "<h2>Numeral 8: Ejecución presupuestaria</h2>"
         "<a href='/docs/ejecucion-agosto-2026.pdf'>Ejecución agosto 2026</a>\";"
     )
-    site = helpers.Site(
-        files={
-            "/": (
-                HTML,
-                b"<!DOCTYPE html><html><head><title>Portal</title><script src='/app.js' defer></script></head>"
-                b"<body><div id='app'></div></body></html>",
-            ),
-            "/app.js": ("application/javascript; charset=utf-8", script.encode()),
-            "/docs/ejecucion-agosto-2026.pdf": ("application/pdf", helpers.make_pdf(["Agosto 2026"])),
-        }
-    )
+    site = _script_only_site(script, "")
     with helpers.SiteServer([site]):
         summary = crawl_municipalities(
             store, [muni("0401", site.base + "/")], allow_private=True, settings=FAST
@@ -346,18 +351,8 @@ def test_a_javascript_page_is_read_after_its_slow_data_request_answers(store: An
         "fetch('/api/contenido').then(r => r.json())"
         ".then(d => { document.getElementById('app').innerHTML = '<h1>Portal de Transparencia</h1>' + d.html; });"
     )
-    site = helpers.Site(
-        files={
-            "/": (
-                HTML,
-                b"<!DOCTYPE html><html><head><title>Portal</title><script src='/app.js' defer></script></head>"
-                b"<body><div id='app'>Cargando...</div></body></html>",
-            ),
-            "/app.js": ("application/javascript; charset=utf-8", script.encode()),
-            "/docs/ejecucion-agosto-2026.pdf": ("application/pdf", helpers.make_pdf(["Agosto 2026"])),
-        },
-        handlers={"/api/contenido": slow_api},
-    )
+    site = _script_only_site(script, "Cargando...")
+    site.handlers["/api/contenido"] = slow_api
     with helpers.SiteServer([site]):
         summary = crawl_municipalities(
             store,

@@ -21,7 +21,7 @@ def _queue(slots: dict[str, Any]) -> HostRoomPriorityQueue:
         get_slot_key=lambda request: request.meta["download_slot"],
     )
     crawler = SimpleNamespace(
-        settings=Settings({"CONCURRENT_REQUESTS_PER_IP": 0}),
+        settings=Settings({"CONCURRENT_REQUESTS_PER_IP": 0, "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 4}),
         engine=SimpleNamespace(downloader=downloader),
         stats=None,
     )

@@ -151,7 +151,7 @@ class PortalSpider(scrapy.Spider):
             st.page_hosts |= portal_hosts(alt)
         st.document_hosts = {h.strip().lower() for h in spec.get("document_hosts") or [] if h.strip()}
         st.strategy = strategy_for(st.platform_declared, spec.get("municipality", {}).get("ine_code"))
-        st.use_browser = self._uses_browser(spec)
+        st.use_browser = self._uses_browser(spec, st.strategy)
         middlewares.BROWSER_ALLOWED_HOSTS.update(st.page_hosts)
         return st
 
@@ -164,15 +164,19 @@ class PortalSpider(scrapy.Spider):
             for req in self._open_next_portal():
                 yield req
 
-    def _uses_browser(self, spec: dict[str, Any]) -> bool:
-        """Whether the portal is read through the browser from its first page (declared so)."""
+    def _uses_browser(self, spec: dict[str, Any], strategy: Any = None) -> bool:
+        """Whether the portal is read through the browser from its first page (declared so); ``strategy``
+        when the portal's strategy is already known."""
         render = spec.get("render") or "auto"
         if not self.browser_enabled or render == "static":
             return False
         if render == "browser":
             return True
-        code = spec.get("municipality", {}).get("ine_code")
-        return strategy_for(spec.get("platform") or "unknown", code).browser
+        if strategy is None:
+            strategy = strategy_for(
+                spec.get("platform") or "unknown", spec.get("municipality", {}).get("ine_code")
+            )
+        return bool(strategy.browser)
 
     def _next_spec(self) -> dict[str, Any]:
         """The next portal in the queue's order; while ``active_browser_portals`` browser portals are open,
