@@ -4,4 +4,4 @@
 that stored findings say which reading produced them.
 """
 
-RULES_VERSION = "2026.11.1"
+RULES_VERSION = "2026.12.1"

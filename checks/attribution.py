@@ -37,10 +37,12 @@ from checks.text import (
     explicit_numerals_in_name,
     file_name,
     norm,
+    strip_leading_number,
     url_host,
     url_path,
     words,
 )
+from vigia.spanish import MONTHS_ES
 
 DOC_EXTENSIONS = {
     "pdf": "pdf",
@@ -106,6 +108,63 @@ _LAW = re.compile(
 _NO_MOVEMENT = re.compile(
     r"(?<![a-z])(?:sin movimiento|no (?:se )?(?:realizaron|realizo|hubo|hay|existen|existe|registra|registraron|efectuaron|efectuo|cuenta con|se cuenta con|tiene|maneja|administra|posee)"
     r"|no se generaron|no se genero|ningun(?:a)?)(?![a-z])"
+)
+# A section that gathers whatever did not fit elsewhere: its heading says nothing about its documents.
+_CATCH_ALL = re.compile(
+    r"^(?:[\d.\-) ]*)(?:otros?(?: documentos| archivos)?|documentos?(?: varios| adjuntos)?|archivos?(?: adjuntos)?|descargas?"
+    r"|varios|adjuntos|anexos|recursos|enlaces|publicaciones|biblioteca(?: virtual)?|documentacion|repositorio"
+    r"|informacion general|general)$"
+)
+# A rule about X is not the publication of X (issue class 2): regulations, manuals, forms, laws, templates,
+# guides and policies. Only the numerals that ask for norms (their rule says ``accepts_norms``) take them.
+_NORM = re.compile(
+    r"(?<![a-z])(?:reglamentos?|reglamentacion|manual(?:es)?|normativ[oa]s?|normas?|instructivos?|lineamientos?"
+    r"|formularios?|formatos?|plantillas?|modelos? de|guias?|politicas?|protocolos?|codigo municipal|codigo de etica"
+    r"|leyes|ley (?:de|del|organica|general)|decreto(?: legislativo| numero| no)?|procedimientos? (?:para|de)"
+    r"|disposiciones)(?![a-z])"
+)
+# Site furniture (issue class 6): a link or a text that repeats across this share of the portal's pages.
+FURNITURE_SHARE = 0.5
+FURNITURE_MIN_PAGES = 3
+# Shortcodes a page builder leaks when it fails to render ("[vc_row][vc_column_text]…"): not content.
+_SHORTCODE = re.compile(r"\[/?[a-z][a-z0-9_\-]*(?:\s[^\]]{0,200})?\]", re.I)
+# Words that name no subject: periods, document words and download buttons.
+_GENERIC = frozenset(
+    [
+        "informe",
+        "informes",
+        "listado",
+        "listados",
+        "documento",
+        "documentos",
+        "descargar",
+        "descarga",
+        "ver",
+        "mas",
+        "pdf",
+        "ano",
+        "anos",
+        "mes",
+        "meses",
+        "trimestre",
+        "semestre",
+        "periodo",
+        "correspondiente",
+        "actualizado",
+        "actualizacion",
+        "mensual",
+        "anual",
+        "publicacion",
+        "aqui",
+        "clic",
+        "click",
+        "enlace",
+        "archivo",
+        "archivos",
+        "excel",
+        "word",
+        "fecha",
+    ]
 )
 LEGAL_STOP = frozenset(
     [
@@ -248,6 +307,7 @@ class Item:
     scanned: bool = False
     external: bool = False
     readable: bool = True  # False for a document whose text could not be read (scanned, not downloaded)
+    renumbered: int | None = None  # the portal numbered it so, but its subject is this numeral
 
 
 @dataclass(frozen=True)
@@ -322,9 +382,102 @@ def vocabulary_numerals(text: str) -> tuple[int, ...]:
     return tuple(sorted(n for n, v in best.items() if v == top))
 
 
-def _explicit(text: str, name: bool = False) -> tuple[int, ...]:
+@lru_cache(maxsize=32768)
+def vocabulary_any(text: str) -> frozenset[int]:
+    """Every numeral whose vocabulary ``text`` names (not only the most specific)."""
+    w = words(text)
+    return frozenset(n for n, rx in _vocabularies() if rx.search(w)) if w else frozenset()
+
+
+def _stem(word: str) -> str:
+    return word[:6]
+
+
+_NOT_SUBJECT = frozenset(MONTHS_ES) | _GENERIC | LEGAL_STOP
+
+
+@lru_cache(maxsize=1)
+def _own_stems() -> dict[int, frozenset[str]]:
+    """The subject of every numeral: stems of the words of its title, legal text and vocabulary."""
+    from checks.registry import NUMERAL_RULES
+
+    out = {}
+    for r in NUMERAL_RULES:
+        text = " ".join((r.title, r.legal_text, *(re.sub(r"[^a-z ]+", " ", v) for v in r.vocabulary)))
+        out[r.numeral] = frozenset(
+            _stem(w) for w in words(text).split() if len(w) > 3 and w not in _NOT_SUBJECT
+        )
+    return out
+
+
+def _subject_stems(text: str) -> set[str]:
+    return {_stem(w) for w in words(text).split() if len(w) > 3 and not w.isdigit() and w not in _NOT_SUBJECT}
+
+
+@lru_cache(maxsize=32768)
+def _numbering(found: tuple[int, ...], text: str, strong: bool) -> tuple[tuple[int, ...], int | None]:
+    """Check the portal's own number against the subject of ``text`` (issue classes 3 and 7).
+
+    The subject decides: "12. Inventario" on a portal whose list is shifted by one is numeral 13 (and the
+    finding says so); a numbered list that names no subject of article 10 ("1. Máxima publicidad",
+    "2. Objetivos de la ley") is not article 10 at all, unless the number is spelled as a numeral
+    ("Numeral 2: …"). A text that names no subject ("8. Octubre 2026") keeps its number.
+    """
+    if len(found) != 1:
+        return found, None
+    n = found[0]
+    subject = _subject_stems(text)
+    if not subject or subject & _own_stems().get(n, frozenset()) or n in vocabulary_any(text):
+        return found, None
+    named = vocabulary_numerals(text)
+    if len(named) == 1 and 2 * len(subject & _own_stems().get(named[0], frozenset())) > len(subject):
+        return named, n
+    return (found, None) if strong else ((), None)
+
+
+def _explicit_checked(text: str, name: bool = False) -> tuple[tuple[int, ...], int | None]:
     found = explicit_numerals_in_name(text) if name else explicit_numerals(text)
-    return found if len(found) <= MAX_NUMERALS_PER_PLACE else ()
+    if len(found) > MAX_NUMERALS_PER_PLACE:
+        return (), None
+    if not found:
+        return found, None
+    spaced = text.replace("_", " ").replace("+", " ") if name else text
+    strong = bool(explicit_numerals(strip_leading_number(spaced)))
+    return _numbering(found, spaced, strong)
+
+
+def _explicit(text: str, name: bool = False) -> tuple[int, ...]:
+    return _explicit_checked(text, name)[0]
+
+
+def _heading_subject(headings: tuple[str, ...]) -> tuple[int, ...]:
+    """The numeral named by the nearest heading that names a subject ("Mes de septiembre" names none)."""
+    for heading in reversed(headings):
+        if _catch_all(heading):
+            return ()
+        if _subject_stems(heading):
+            return vocabulary_numerals(heading)
+    return ()
+
+
+def _catch_all(heading: str) -> bool:
+    return bool(_CATCH_ALL.match(words(heading)))
+
+
+def is_norm(label: str) -> bool:
+    """A regulation, manual, form, law, template or guide, not a periodic report (issue class 2): it names
+    no month or quarter (a filled-in form for a month is the month's report)."""
+    t = norm(label)
+    if not _NORM.search(t):
+        return False
+    return not any(p.kind != "year" for p in find_periods(t))
+
+
+@lru_cache(maxsize=1)
+def _norm_numerals() -> frozenset[int]:
+    from checks.registry import NUMERAL_RULES
+
+    return frozenset(r.numeral for r in NUMERAL_RULES if r.accepts_norms)
 
 
 def is_news_page(page: PageSnap | None) -> bool:
@@ -371,8 +524,13 @@ def looks_like_document(url: str) -> str | None:
     return None
 
 
-def _attribute(occ: _Occurrence) -> tuple[tuple[int, ...], str, str]:
-    """(numerals, how, where) for one occurrence; ``()`` when nothing names a numeral."""
+def _attribute(occ: _Occurrence) -> tuple[tuple[int, ...], str, str, int | None]:
+    """(numerals, how, where, renumbered) for one occurrence; ``()`` when nothing names a numeral.
+
+    Vocabulary (issue class 1): a document belongs to the section it stands in, so the nearest heading
+    that names a subject beats the document's own title, unless that section is a catch-all ("Otros",
+    "Documentos", "Descargas"); a document that names a numeral explicitly keeps it.
+    """
     doc = occ.doc
     fname = file_name(doc.url)
     title = occ.page.title if occ.page else ""
@@ -387,24 +545,31 @@ def _attribute(occ: _Occurrence) -> tuple[tuple[int, ...], str, str]:
     if not occ.uip and not sidebar:
         places += [(title, "página", False)] + [(t, "página", False) for t in occ.page_trail]
     for text, where, is_name in places:
-        found = _explicit(text, name=is_name)
+        found, renumbered = _explicit_checked(text, name=is_name)
         if found:
-            return found, "explicit", where
+            return found, "explicit", where, renumbered
     if occ.uip:
-        return (), "", ""
+        return (), "", "", None
     head = doc.text[:300] if doc.text else ""
-    found = _explicit(head)
+    found, renumbered = _explicit_checked(head)
     if found:
-        return found, "explicit", "documento"
+        return found, "explicit", "documento", renumbered
+    if not sidebar:
+        for heading in occ.headings:
+            if _catch_all(heading):
+                break
+            found = vocabulary_numerals(heading)
+            if found:
+                return found, "vocabulary", "encabezado", None
     for text, where, is_name in places:
         found = vocabulary_numerals(text.replace("_", " ").replace("-", " ") if is_name else text)
         if found:
-            return found, "vocabulary", where
+            return found, "vocabulary", where, None
     if doc.text and _TRANSPARENCY.search(norm(" ".join((title, *occ.page_trail, *occ.headings)))):
         found = vocabulary_numerals(doc.text[:TEXT_HEAD])
         if found and len(found) == 1:
-            return found, "vocabulary", "documento"
-    return (), "", ""
+            return found, "vocabulary", "documento", None
+    return (), "", "", None
 
 
 def _period(occ: _Occurrence) -> Period | None:
@@ -435,13 +600,43 @@ def _context(occ: _Occurrence) -> str:
     return words(" ".join(parts)) + " " + norm(doc.url)
 
 
-def _substantive(numeral: int, block: Block) -> bool:
-    """A section with no document counts only with real content, not the legal wording."""
-    text = block.text or ""
+def _content_text(block: Block) -> str:
+    """A section's own text: without its headings (repeated in the body or not), link labels and the
+    shortcodes a page builder leaks (issue class 4: the heading is not the content)."""
+    text = _SHORTCODE.sub(" ", block.text or "")
     for part in (*block.headings, *(link.label for link in block.links)):
         if len(part) >= 3:
             text = text.replace(part, " ")
-    return _substantive_text(numeral, norm(text))
+            if not part.isascii() or part != part.lower():
+                pattern = re.compile(re.escape(" ".join(part.split())).replace(r"\ ", r"\s+"), re.I)
+                text = pattern.sub(" ", text)
+    return " ".join(text.split())
+
+
+def _excerpt(text: str, limit: int = 140) -> str:
+    """The first words of a section's content, for the checklist (never the heading)."""
+    text = " ".join((text or "").split()).strip(" .:;-")
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" .,;:") + "…"
+
+
+_NUM_DATE = re.compile(r"(?<!\d)\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*20\d\d(?!\d)")
+
+
+def _signals(t: str) -> int:
+    return len(PHONE.findall(t)) + len(EMAIL.findall(t)) + len(MONEY.findall(t)) + len(NOG.findall(t))
+
+
+def _tabular(block: Block) -> bool:
+    """Rows of data: several phones, e-mails, amounts, NOG numbers or dates."""
+    t = norm(_content_text(block))
+    return len(t) >= 40 and _signals(t) + len(_NUM_DATE.findall(t)) >= 3
+
+
+def _substantive(numeral: int, block: Block) -> bool:
+    """A section with no document counts only with real content, not the legal wording."""
+    return _substantive_text(numeral, norm(_content_text(block)))
 
 
 _MARK = re.compile(
@@ -512,16 +707,17 @@ def table_segments(block: Block) -> list[tuple[int, str]]:
 
 
 def _substantive_text(numeral: int, t: str) -> bool:
+    t = _SHORTCODE.sub(" ", t)
     if len(t) < 40:
         return False
     legal = _legal_words().get(numeral, LEGAL_STOP)
     all_words = [w for w in words(t).split() if len(w) > 2 and not w.isdigit()]
     novel = [w for w in all_words if w not in legal]
     # dates are not data here: month names in a row are usually the cells of linked documents
-    signals = len(PHONE.findall(t)) + len(EMAIL.findall(t)) + len(MONEY.findall(t)) + len(NOG.findall(t))
-    if signals >= 3 and len(novel) >= 6:
+    if _signals(t) >= 3 and len(set(novel)) >= 6:
         return True
-    return len(novel) >= 25 and len(novel) >= 0.35 * len(all_words)
+    # words repeated over and over (a leaked template, the same sentence twice) are not more substance
+    return len(set(novel)) >= 20 and len(novel) >= 25 and len(novel) >= 0.35 * len(all_words)
 
 
 _SENTENCE_END = re.compile(r"[.;\n]|$")
@@ -639,20 +835,55 @@ def _occurrences(
             )
 
 
+def _block_key(block: Block) -> str:
+    return " ".join(words(block.text or "").split()[:60])
+
+
+def _furniture(snapshot: PortalSnapshot) -> tuple[frozenset[str], frozenset[str]]:
+    """Links and texts that repeat across the portal's pages (issue class 6): header, footer, menus,
+    banners ("Guatecompras"), credits ("Funciona gracias a WordPress"). They are site furniture, not a
+    publication of the page they sit on."""
+    pages = [p for p in snapshot.pages if p.status < 400]
+    if len(pages) < FURNITURE_MIN_PAGES:
+        return frozenset(), frozenset()
+    need = max(FURNITURE_MIN_PAGES, -(-int(FURNITURE_SHARE * 100) * len(pages) // 100))
+    link_pages: dict[str, int] = {}
+    text_pages: dict[str, int] = {}
+    for page in pages:
+        urls = {link.url for block in page.blocks for link in block.links}
+        for url in urls:
+            link_pages[url] = link_pages.get(url, 0) + 1
+        keys = {_block_key(block) for block in page.blocks}
+        for key in keys:
+            if len(key) >= 20:
+                text_pages[key] = text_pages.get(key, 0) + 1
+    links = frozenset(u for u, k in link_pages.items() if k >= need)
+    texts = frozenset(t for t, k in text_pages.items() if k >= need)
+    return links, texts
+
+
 def analyse(snapshot: PortalSnapshot) -> Analysis:
     items: dict[int, dict[tuple[str, str], Item]] = {}
     broken: dict[int, dict[str, Item]] = {}
     considered: set[str] = set()
     doc_urls = {d.url for d in snapshot.documents} | {d.final_url for d in snapshot.documents if d.final_url}
     flags = _page_flags(snapshot)
+    furniture_links, furniture_texts = _furniture(snapshot)
     for occ in _occurrences(snapshot, flags):
         if occ.news:
             continue
         doc = occ.doc
+        if doc.url in furniture_links:
+            continue
         label_n = norm(f"{occ.label} {file_name(doc.url).replace('_', ' ').replace('-', ' ')}")
         if _FORM.search(label_n):
             continue
-        numerals, how, where = _attribute(occ)
+        numerals, how, where, renumbered = _attribute(occ)
+        if numerals and is_norm(label_n):
+            # a rule about X is evidence only for the numerals that ask for norms
+            numerals = tuple(n for n in numerals if n in _norm_numerals()) or tuple(
+                sorted(vocabulary_any(label_n) & _norm_numerals())
+            )
         if not numerals:
             continue
         if _LAW.search(words(label_n)) and where not in ("etiqueta", "archivo"):
@@ -674,6 +905,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
             "scanned": bool(doc.is_scanned),
             "external": doc.external,
             "readable": bool(doc.text and doc.text.strip()),
+            "renumbered": renumbered,
         }
         for n in numerals:
             item = Item(numeral=n, **item_common)  # type: ignore[arg-type]
@@ -694,6 +926,8 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
         for numeral, label_n in _na_documents(page):
             not_applicable.setdefault(numeral, label_n)
         for block in page.blocks:
+            if furniture_texts and _block_key(block) in furniture_texts:
+                continue  # the same footer, banner or menu on every page
             segments = [] if uip else table_segments(block)
             if segments:
                 for n, seg in segments:
@@ -705,7 +939,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                         item = Item(
                             numeral=n,
                             url=page.final_url or page.url,
-                            label=label,
+                            label=f"{label}: {_excerpt(seg)}" if _excerpt(seg) else label,
                             page_url=page.url,
                             period=best_period([seg], (*reversed(block.headings), page.title)),
                             source="content",
@@ -718,16 +952,33 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                 continue
             # a section belongs to a numeral only through its own (nearest) heading: a sidebar
             # "Últimas noticias" nested under "Numeral 13" is not the numeral's content
-            numerals: tuple[int, ...] = _explicit(block.headings[-1]) if block.headings else ()
+            numerals: tuple[int, ...] = ()
+            renumbered: int | None = None
+            if block.headings:
+                numerals, renumbered = _explicit_checked(block.headings[-1])
             own_heading = bool(numerals)
+            how = "explicit"
             if not numerals and not uip and not block.headings and not block.links:
                 for t in (page.title, *reversed(page.trail)):
                     numerals = _explicit(t)
                     if numerals:
                         break
+            has_doc_link = any(link.url in doc_urls or looks_like_document(link.url) for link in block.links)
+            if (
+                not numerals
+                and not uip
+                and block.headings
+                and not has_doc_link
+                and not _catch_all(block.headings[-1])
+                and _tabular(block)
+            ):
+                # data published in the page itself (issue class 5): a table of names and phones, salaries,
+                # or tenders under a heading that names its subject is a publication
+                named = _heading_subject(block.headings)
+                if len(named) == 1:
+                    numerals, own_heading, how = named, True, "vocabulary"
             if not numerals:
                 continue
-            has_doc_link = any(link.url in doc_urls or looks_like_document(link.url) for link in block.links)
             for n in numerals:
                 reason = _na_reason(block)
                 if reason:
@@ -737,18 +988,23 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                     continue
                 if _substantive(n, block) or _no_movement(block):
                     heading = block.headings[-1] if block.headings else page.title
-                    period = best_period([block.text], (*reversed(block.headings), page.title))
+                    # the table's own dates are its period; then the headings above it ("Octubre 2026")
+                    period = best_period(
+                        [_content_text(block), *reversed(block.headings)], (page.title, *reversed(page.trail))
+                    )
+                    excerpt = _excerpt(_content_text(block))
                     item = Item(
                         numeral=n,
                         url=page.final_url or page.url,
-                        label=heading.strip(),
+                        label=f"{heading.strip()}: {excerpt}" if excerpt else heading.strip(),
                         page_url=page.url,
                         period=period,
                         source="content",
-                        how="explicit",
+                        how=how,
                         where="encabezado",
                         context=words(" ".join((*block.headings, block.text))),
                         doc_type="html",
+                        renumbered=renumbered,
                     )
                     items.setdefault(n, {}).setdefault((item.url, "content:" + heading), item)
                 elif n not in empty:
