@@ -4,9 +4,13 @@ Usage::
 
     python -m checks.agreement truth.json [--db URL] [--run N] [--as-of YYYY-MM-DD] [--json] [--limit 50]
 
-``truth.json``: ``{"portals": [{"ine_code", "url", "expected_outcome",
+``truth.json``: ``{"portals": [{"ine_code", "url", "expected_outcome", "platform", "families",
 "numerals": {"1": {"status", "period"}, …}}]}``. Portals are matched by INE code (else by URL) with
 the newest evaluation of each portal crawl of the run (for ``--as-of`` if given).
+
+Besides the whole run, every figure is given per family of portals (``families`` in the truth: the
+structures real portals use that the base fleet lacked; ``base`` = a portal with none) and per platform:
+a portal's 29 pairs count for each of its families.
 """
 
 from __future__ import annotations
@@ -36,6 +40,13 @@ class Agreement:
     missing_portals: list[str] = field(default_factory=list)
     failed_with_absent: list[str] = field(default_factory=list)
     outcome_mismatch: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # code: (expected, got)
+    groups: dict[str, Agreement] = field(default_factory=dict)  # "familia:x" / "plataforma:y" -> figures
+
+    def count(self, truth: str, found: str) -> None:
+        self.pairs += 1
+        self.confusion[(truth, found)] += 1
+        if truth == found:
+            self.agree += 1
 
     @property
     def agreement(self) -> float:
@@ -76,7 +87,41 @@ class Agreement:
             "missing_portals": self.missing_portals,
             "failed_with_absent": self.failed_with_absent,
             "outcome_mismatch": {k: list(v) for k, v in sorted(self.outcome_mismatch.items())},
+            "groups": {
+                name: {
+                    "pairs": g.pairs,
+                    "agreement": round(g.agreement, 5),
+                    "present_precision": round(g.present_precision, 5),
+                    "present_recall": round(g.present_recall, 5),
+                    "disagreements": g.pairs - g.agree,
+                }
+                for name, g in sorted(self.groups.items())
+            },
         }
+
+    def groups_text(self) -> str:
+        """One line per family and per platform: pairs, agreement, precision and recall of «Cumple»."""
+        if not self.groups:
+            return ""
+        width = max(len(k) for k in self.groups) + 2
+        lines = [
+            "grupo".ljust(width)
+            + "pares".rjust(8)
+            + "concordancia".rjust(14)
+            + "precisión".rjust(12)
+            + "exhaustividad".rjust(15)
+            + "desacuerdos".rjust(13)
+        ]
+        for name, g in sorted(self.groups.items(), key=lambda kv: (not kv[0].startswith("familia"), kv[0])):
+            lines.append(
+                name.ljust(width)
+                + str(g.pairs).rjust(8)
+                + f"{g.agreement:.2%}".rjust(14)
+                + f"{g.present_precision:.2%}".rjust(12)
+                + f"{g.present_recall:.2%}".rjust(15)
+                + str(g.pairs - g.agree).rjust(13)
+            )
+        return "\n".join(lines)
 
 
 def compare(
@@ -116,16 +161,21 @@ def compare(
                 f.status == "absent" for f in found.values()
             ):
                 result.failed_with_absent.append(code)
+            names = [f"familia:{f}" for f in entry.get("families") or ()] or (
+                ["familia:base"] if "families" in entry else []
+            )
+            if entry.get("platform"):
+                names.append(f"plataforma:{entry['platform']}")
+            groups = [result.groups.setdefault(name, Agreement(run_id=run_id)) for name in names]
             for key, expected in sorted(entry.get("numerals", {}).items(), key=lambda kv: int(kv[0])):
                 numeral = int(key)
                 t_status = expected.get("status") if isinstance(expected, dict) else str(expected)
                 finding = found.get(numeral)
                 f_status = finding.status if finding else "missing"
-                result.pairs += 1
-                result.confusion[(str(t_status), f_status)] += 1
-                if t_status == f_status:
-                    result.agree += 1
-                else:
+                result.count(str(t_status), f_status)
+                for group in groups:
+                    group.count(str(t_status), f_status)
+                if t_status != f_status:
                     result.disagreements.append(
                         {
                             "ine_code": code,
@@ -138,6 +188,7 @@ def compare(
                             "reason": finding.reason if finding else "",
                             "note": expected.get("note") if isinstance(expected, dict) else None,
                             "hard_cases": expected.get("hard_cases") if isinstance(expected, dict) else None,
+                            "families": list(entry.get("families") or ()),
                         }
                     )
     return result
@@ -152,6 +203,8 @@ def report_text(result: Agreement, limit: int = 50) -> str:
         "Matriz de confusión (filas: verdad; columnas: hallado):",
         result.matrix_text(),
     ]
+    if result.groups:
+        lines += ["", "Por familia de portales y por plataforma:", result.groups_text()]
     if result.outcome_mismatch:
         in_mismatch = sum(1 for d in result.disagreements if d["ine_code"] in result.outcome_mismatch)
         lines.append(

@@ -164,6 +164,7 @@ _GENERIC = frozenset(
         "excel",
         "word",
         "fecha",
+        "index",
     ]
 )
 LEGAL_STOP = frozenset(
@@ -544,9 +545,24 @@ def _attribute(occ: _Occurrence) -> tuple[tuple[int, ...], str, str, int | None]
         places += [(h, "encabezado", False) for h in occ.headings]
     if not occ.uip and not sidebar:
         places += [(title, "página", False)] + [(t, "página", False) for t in occ.page_trail]
+    section: tuple[tuple[int, ...], int | None] = ((), None)
+    if not sidebar:
+        for heading in occ.headings:
+            section = _explicit_checked(heading)
+            if section[0]:
+                break
     for text, where, is_name in places:
         found, renumbered = _explicit_checked(text, name=is_name)
         if found:
+            if (
+                renumbered is None
+                and section[1] is not None
+                and found == (section[1],)
+                and where != "encabezado"
+            ):
+                # "Numeral 12 - 2025" under the portal's "12. Inventario": the label repeats the section's
+                # own number, so it follows the section's correction (the subject decides)
+                return section[0], "explicit", where, section[1]
             return found, "explicit", where, renumbered
     if occ.uip:
         return (), "", "", None
@@ -698,11 +714,16 @@ def table_segments(block: Block) -> list[tuple[int, str]]:
     marks = sorted(strong + _increasing(kept_weak))
     if len(marks) < 2:
         return []
+    strong_at = {pos for pos, _n in strong}
     out = []
     for i, (pos, n) in enumerate(marks):
         end = marks[i + 1][0] if i + 1 < len(marks) else len(t)
-        if end > pos:
-            out.append((n, t[pos:end]))
+        if end <= pos:
+            continue
+        # the row's own words decide (issue classes 3 and 7): "1. Máxima publicidad …" is not numeral 1
+        found, _moved = _numbering((n,), t[pos : min(end, pos + 160)], pos in strong_at)
+        if found:
+            out.append((found[0], t[pos:end]))
     return out
 
 
@@ -881,9 +902,8 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
         numerals, how, where, renumbered = _attribute(occ)
         if numerals and is_norm(label_n):
             # a rule about X is evidence only for the numerals that ask for norms
-            numerals = tuple(n for n in numerals if n in _norm_numerals()) or tuple(
-                sorted(vocabulary_any(label_n) & _norm_numerals())
-            )
+            # (it stays in its section: a manual filed under numeral 13 is not numeral 6's either)
+            numerals = tuple(n for n in numerals if n in _norm_numerals())
         if not numerals:
             continue
         if _LAW.search(words(label_n)) and where not in ("etiqueta", "archivo"):
