@@ -581,3 +581,36 @@ def test_a_browser_request_that_never_ends_fails_as_a_timeout(monkeypatch: pytes
     request = Request("http://127.0.0.1:1/", meta={"playwright": True})
     with pytest.raises(DownloadTimeoutError, match="no terminó"):
         asyncio.run(handler.download_request(request))
+
+
+def test_section_page_is_the_page_that_lists_the_numerals_not_a_news_post() -> None:
+    from crawler.state import PortalState
+
+    st = PortalState(key="0101", start_url=f"{BASE}/", municipality={})
+    news = f"{BASE}/2026/11/municipalidad-cumple-con-la-ley-de-acceso/"
+    listing = f"{BASE}/?page_id=77"
+    st.transparency_url = news  # the first in-section page the spider reached
+    numbered = [{"url": f"{BASE}/n{n}.pdf", "label": f"Numeral {n}"} for n in range(1, 12)]
+    st.pages[news] = {
+        "status": 200,
+        "final_url": news,
+        "depth": 1,
+        "blocks": [{"headings": ["Noticias"], "text": "", "links": numbered}],
+    }
+    assert st.transparency_url == news  # a news post is never the section page
+    st.pages[listing] = {
+        "status": 200,
+        "final_url": listing,
+        "depth": 2,
+        "blocks": [
+            {"headings": ["Información Pública de Oficio", f"{n}. Tema {n}"], "text": "", "links": []}
+            for n in range(1, 30)
+        ],
+    }
+    assert st.transparency_url == listing
+    st.pages[f"{BASE}/?page_id=80"] = {
+        "status": 200,
+        "depth": 1,
+        "blocks": [{"headings": ["Ley"], "text": "", "links": numbered[:3]}],
+    }
+    assert st.transparency_url == listing  # three numerals are not an index of article 10
