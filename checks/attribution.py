@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -319,6 +319,7 @@ class Analysis:
     empty_sections: dict[int, str]
     evidence_documents: int
     documents_considered: int
+    unexplained_na: dict[int, str] = field(default_factory=dict)  # "No aplica" with no reason (not enough)
 
 
 @dataclass(frozen=True)
@@ -936,6 +937,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                 items.setdefault(n, {}).setdefault(key, item)
 
     not_applicable: dict[int, str] = {}
+    unexplained: dict[int, str] = {}
     empty: dict[int, str] = {}
     for page in snapshot.pages:
         if page.status >= 400:
@@ -1004,6 +1006,8 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                 if reason:
                     not_applicable.setdefault(n, reason)
                     continue
+                if own_heading and NOT_APPLICABLE.search(norm(block.text or "")):
+                    unexplained.setdefault(n, " ".join((block.text or "").split())[:120])
                 if has_doc_link or not own_heading:
                     continue
                 if _substantive(n, block) or _no_movement(block):
@@ -1038,6 +1042,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
         empty_sections=empty,
         evidence_documents=len({i.url for v in items.values() for i in v.values() if i.source == "document"}),
         documents_considered=len(considered),
+        unexplained_na=unexplained,
     )
 
 

@@ -203,8 +203,13 @@ class NumeralRule:
             parts.append(
                 f"El enlace «{_short(broken[0].label)}» no funciona (el documento no se pudo descargar)."
             )
+        bare = analysis.unexplained_na.get(self.numeral)
+        if bare:
+            parts.append(
+                f"El portal dice «{_short(bare, 60)}» sin explicar por qué; sin motivo no basta para «No aplica»."
+            )
         empty = analysis.empty_sections.get(self.numeral)
-        if empty and not rejected:
+        if empty and not rejected and not bare:
             parts.append(f"La sección «{_short(empty)}» no enlaza ningún documento.")
         return " ".join(parts)
 
