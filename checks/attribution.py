@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+import snowballstemmer
+
 from checks.model import Block, DocumentSnap, PageSnap, PortalSnapshot
 from checks.periods import Period, best_period, find_periods, period_from_dates, period_from_text
 from checks.text import (
@@ -391,8 +393,13 @@ def vocabulary_any(text: str) -> frozenset[int]:
     return frozenset(n for n, rx in _vocabularies() if rx.search(w)) if w else frozenset()
 
 
+_STEMMER = snowballstemmer.stemmer("spanish")
+
+
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    return word[:6]
+    """Spanish Snowball stem ("inventarios" → "inventari", "internacionales" → "internacional")."""
+    return str(_STEMMER.stemWord(word))
 
 
 _NOT_SUBJECT = frozenset(MONTHS_ES) | _GENERIC | LEGAL_STOP
@@ -412,8 +419,29 @@ def _own_stems() -> dict[int, frozenset[str]]:
     return out
 
 
+_PATH_TOKEN = re.compile(r"https?://\S*|(?:(?<=\s)|^)/\S*")
+
+
 def _subject_stems(text: str) -> set[str]:
+    """Stems of the words of ``text`` that name a subject (no periods, document words, paths or stop words)."""
+    text = _PATH_TOKEN.sub(" ", text) if "/" in text else text
     return {_stem(w) for w in words(text).split() if len(w) > 3 and not w.isdigit() and w not in _NOT_SUBJECT}
+
+
+def _subject_of(text: str, subject: set[str]) -> tuple[int | None, int]:
+    """The one numeral whose subject ``text`` names (most of its subject words are that numeral's), and how
+    many of its words are; by vocabulary when no subject word is left ("Informe de archivo")."""
+    named = vocabulary_numerals(text)
+    if not subject:
+        return (named[0], 0) if len(named) == 1 else (None, 0)
+    scores = {m: len(subject & st) for m, st in _own_stems().items()}
+    best = max(scores.values())
+    tops = [m for m, v in scores.items() if v == best]
+    if best == 0 or 2 * best <= len(subject):
+        return None, 0
+    if len(tops) > 1:
+        tops = [m for m in tops if m in vocabulary_any(text)]
+    return (tops[0], best) if len(tops) == 1 else (None, 0)
 
 
 @lru_cache(maxsize=32768)
@@ -429,11 +457,16 @@ def _numbering(found: tuple[int, ...], text: str, strong: bool) -> tuple[tuple[i
         return found, None
     n = found[0]
     subject = _subject_stems(text)
-    if not subject or subject & _own_stems().get(n, frozenset()) or n in vocabulary_any(text):
+    own = len(subject & _own_stems().get(n, frozenset()))
+    named_n = n in vocabulary_any(text)
+    m, shared = _subject_of(text, subject)
+    # another numeral's subject, clearly: three times the number's own words, or more of them when the
+    # number's own vocabulary is not named
+    clearly = shared >= 3 * max(own, 1) or (not named_n and (shared > own or (not subject and own == 0)))
+    if m is not None and m != n and clearly:
+        return (m,), n
+    if own or named_n or not subject:
         return found, None
-    named = vocabulary_numerals(text)
-    if len(named) == 1 and 2 * len(subject & _own_stems().get(named[0], frozenset())) > len(subject):
-        return named, n
     return (found, None) if strong else ((), None)
 
 
@@ -450,6 +483,46 @@ def _explicit_checked(text: str, name: bool = False) -> tuple[tuple[int, ...], i
 
 def _explicit(text: str, name: bool = False) -> tuple[int, ...]:
     return _explicit_checked(text, name)[0]
+
+
+Shift = tuple[int, int] | None  # (first number moved, how much) when a portal's own numbering is shifted
+
+
+def _explicit_in(text: str, shift: Shift, name: bool = False) -> tuple[tuple[int, ...], int | None]:
+    """``_explicit_checked`` on a portal whose numbering is shifted: "everything after it moved by one", so
+    a number from the shift on whose subject also fits the shifted numeral ("17: Obras") follows it."""
+    found, moved = _explicit_checked(text, name)
+    if shift is None or moved is not None or len(found) != 1 or found[0] < shift[0]:
+        return found, moved
+    target = found[0] + shift[1]
+    if not 1 <= target <= 29:
+        return found, moved
+    spaced = text.replace("_", " ").replace("+", " ") if name else text
+    if _subject_stems(spaced) & _own_stems().get(target, frozenset()) or target in vocabulary_any(spaced):
+        return (target,), found[0]
+    return found, moved
+
+
+def _portal_shift(snapshot: PortalSnapshot) -> Shift:
+    """A portal whose headings were renumbered by their subject at least twice, always by the same amount,
+    numbers its list with a shift (it skipped or repeated one item): from the first moved number on."""
+    moves: set[tuple[int, int]] = set()
+    seen: set[str] = set()
+    for page in snapshot.pages:
+        if page.status >= 400:
+            continue
+        rows = (link.label.split(" · ")[0] for b in page.blocks for link in b.links if " · " in link.label)
+        for text in (page.title, *(b.headings[-1] for b in page.blocks if b.headings), *rows):
+            if not text or text in seen:
+                continue
+            seen.add(text)
+            found, moved = _explicit_checked(text)
+            if moved is not None and len(found) == 1:
+                moves.add((moved, found[0] - moved))
+    deltas = {d for _p, d in moves}
+    if len(moves) < 2 or len(deltas) != 1:
+        return None
+    return min(p for p, _d in moves), deltas.pop()
 
 
 def _heading_subject(headings: tuple[str, ...]) -> tuple[int, ...]:
@@ -526,7 +599,7 @@ def looks_like_document(url: str) -> str | None:
     return None
 
 
-def _attribute(occ: _Occurrence) -> tuple[tuple[int, ...], str, str, int | None]:
+def _attribute(occ: _Occurrence, shift: Shift = None) -> tuple[tuple[int, ...], str, str, int | None]:
     """(numerals, how, where, renumbered) for one occurrence; ``()`` when nothing names a numeral.
 
     Vocabulary (issue class 1): a document belongs to the section it stands in, so the nearest heading
@@ -549,11 +622,11 @@ def _attribute(occ: _Occurrence) -> tuple[tuple[int, ...], str, str, int | None]
     section: tuple[tuple[int, ...], int | None] = ((), None)
     if not sidebar:
         for heading in occ.headings:
-            section = _explicit_checked(heading)
+            section = _explicit_in(heading, shift)
             if section[0]:
                 break
     for text, where, is_name in places:
-        found, renumbered = _explicit_checked(text, name=is_name)
+        found, renumbered = _explicit_in(text, shift, name=is_name)
         if found:
             if (
                 renumbered is None
@@ -568,7 +641,7 @@ def _attribute(occ: _Occurrence) -> tuple[tuple[int, ...], str, str, int | None]
     if occ.uip:
         return (), "", "", None
     head = doc.text[:300] if doc.text else ""
-    found, renumbered = _explicit_checked(head)
+    found, renumbered = _explicit_in(head, shift)
     if found:
         return found, "explicit", "documento", renumbered
     if not sidebar:
@@ -603,9 +676,12 @@ def _period(occ: _Occurrence) -> Period | None:
         return q
     if p is not None:
         return p
-    h = best_period(list(occ.headings), year_context[len(occ.headings) :])
-    if h is not None:
-        return h
+    # a heading naming a month without its year ("Octubre" in a "2026" tab) takes the year from the
+    # headings above it, then from the page
+    for i, heading in enumerate(occ.headings):
+        h = best_period([heading], year_context[i + 1 :])
+        if h is not None:
+            return h
     return q
 
 
@@ -682,7 +758,7 @@ def _increasing(marks: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out[::-1]
 
 
-def table_segments(block: Block) -> list[tuple[int, str]]:
+def table_segments(block: Block, shift: Shift = None) -> list[tuple[int, str]]:
     """A block that lists several numerals in its text (a table, one row per numeral), cut per numeral.
 
     Link labels are blanked first (documents are attributed by their own labels): what remains is
@@ -696,10 +772,25 @@ def table_segments(block: Block) -> list[tuple[int, str]]:
     # neither, and this is much cheaper to rule out than running _MARK over the whole text
     if ("num" not in t and _ROW_SIGN.search(t) is None) or len(_MARK.findall(t)) < 2:
         return []
+    # a link's own text is blanked where it stands (the first time after the previous link's): the same
+    # words elsewhere in the table ("Septiembre 2026" in another row's caption) are that row's content
+    cursor = 0
+    headers: set[str] = set()
     for link in block.links:
-        for part in {norm(link.label), *(norm(x) for x in link.label.split("·"))}:
-            if len(part) >= 3:
-                t = t.replace(part, " " * len(part))
+        parts = [norm(x).strip() for x in link.label.split("·")]
+        headers.update(x for x in (norm(link.label), *parts[:-1]) if len(x) >= 3)
+        for header in parts[:-1]:
+            at = t.find(header, cursor) if len(header) >= 3 else -1
+            if at >= 0:
+                cursor = at
+                break
+        own = parts[-1]
+        at = t.find(own, cursor) if len(own) >= 3 else -1
+        if at >= 0:
+            t = t[:at] + " " * len(own) + t[at + len(own) :]
+            cursor = at + len(own)
+    for part in headers:
+        t = t.replace(part, " " * len(part))
     strong: list[tuple[int, int]] = []  # "Numeral 25": kept even out of order
     weak: list[tuple[int, int]] = []  # "25." / "25 -": only where they increase ("zona 1." is not a row)
     for m in _MARK.finditer(t):
@@ -722,7 +813,9 @@ def table_segments(block: Block) -> list[tuple[int, str]]:
         if end <= pos:
             continue
         # the row's own words decide (issue classes 3 and 7): "1. Máxima publicidad …" is not numeral 1
-        found, _moved = _numbering((n,), t[pos : min(end, pos + 160)], pos in strong_at)
+        found, moved = _numbering((n,), t[pos : min(end, pos + 160)], pos in strong_at)
+        if found and moved is None and shift is not None and found[0] >= shift[0]:
+            found = _explicit_in(f"numeral {found[0]} {t[pos : min(end, pos + 160)]}", shift)[0] or found
         if found:
             out.append((found[0], t[pos:end]))
     return out
@@ -760,11 +853,12 @@ def _na_reason(block: Block) -> str | None:
     return (block.text or "").strip()[:240]
 
 
-def _na_reason_text(t: str) -> str | None:
+def _na_reason_text(t: str, after_only: bool = False) -> str | None:
     m = NOT_APPLICABLE.search(t)
     if not m:
         return None
-    start = max(t.rfind(".", 0, m.start()), t.rfind(";", 0, m.start())) + 1
+    # in a table row the words before the statement are the row's heading, not a reason
+    start = m.start() if after_only else max(t.rfind(".", 0, m.start()), t.rfind(";", 0, m.start())) + 1
     end = m.end()
     for _ in range(2):  # the statement's sentence, and the one after it ("No aplica. La municipalidad …")
         nxt = _SENTENCE_END.search(t, end + 1)
@@ -891,6 +985,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
     doc_urls = {d.url for d in snapshot.documents} | {d.final_url for d in snapshot.documents if d.final_url}
     flags = _page_flags(snapshot)
     furniture_links, furniture_texts = _furniture(snapshot)
+    shift = _portal_shift(snapshot)
     for occ in _occurrences(snapshot, flags):
         if occ.news:
             continue
@@ -900,7 +995,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
         label_n = norm(f"{occ.label} {file_name(doc.url).replace('_', ' ').replace('-', ' ')}")
         if _FORM.search(label_n):
             continue
-        numerals, how, where, renumbered = _attribute(occ)
+        numerals, how, where, renumbered = _attribute(occ, shift)
         if numerals and is_norm(label_n):
             # a rule about X is evidence only for the numerals that ask for norms
             # (it stays in its section: a manual filed under numeral 13 is not numeral 6's either)
@@ -950,10 +1045,10 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
         for block in page.blocks:
             if furniture_texts and _block_key(block) in furniture_texts:
                 continue  # the same footer, banner or menu on every page
-            segments = [] if uip else table_segments(block)
+            segments = [] if uip else table_segments(block, shift)
             if segments:
                 for n, seg in segments:
-                    reason = _na_reason_text(seg)
+                    reason = _na_reason_text(seg, after_only=True)
                     if reason:
                         not_applicable.setdefault(n, reason)
                     elif _substantive_text(n, seg) or _no_movement_text(seg):
@@ -977,7 +1072,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
             numerals: tuple[int, ...] = ()
             renumbered: int | None = None
             if block.headings:
-                numerals, renumbered = _explicit_checked(block.headings[-1])
+                numerals, renumbered = _explicit_in(block.headings[-1], shift)
             own_heading = bool(numerals)
             how = "explicit"
             if not numerals and not uip and not block.headings and not block.links:
