@@ -41,6 +41,9 @@ class Agreement:
     failed_with_absent: list[str] = field(default_factory=list)
     outcome_mismatch: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # code: (expected, got)
     groups: dict[str, Agreement] = field(default_factory=dict)  # "familia:x" / "plataforma:y" -> figures
+    #: the same figures over the portals whose crawl ended as the truth expects (the checks on their own:
+    #: a portal the crawler could not reach this time says nothing about the rules)
+    expected: Agreement | None = None
 
     def count(self, truth: str, found: str) -> None:
         self.pairs += 1
@@ -94,9 +97,33 @@ class Agreement:
                     "present_precision": round(g.present_precision, 5),
                     "present_recall": round(g.present_recall, 5),
                     "disagreements": g.pairs - g.agree,
+                    **(
+                        {
+                            "expected_crawl": {
+                                "pairs": g.expected.pairs,
+                                "agreement": round(g.expected.agreement, 5),
+                                "present_precision": round(g.expected.present_precision, 5),
+                                "present_recall": round(g.expected.present_recall, 5),
+                            }
+                        }
+                        if g.expected is not None
+                        else {}
+                    ),
                 }
                 for name, g in sorted(self.groups.items())
             },
+            **(
+                {
+                    "expected_crawl": {
+                        "pairs": self.expected.pairs,
+                        "agreement": round(self.expected.agreement, 5),
+                        "present_precision": round(self.expected.present_precision, 5),
+                        "present_recall": round(self.expected.present_recall, 5),
+                    }
+                }
+                if self.expected is not None
+                else {}
+            ),
         }
 
     def groups_text(self) -> str:
@@ -111,6 +138,8 @@ class Agreement:
             + "precisión".rjust(12)
             + "exhaustividad".rjust(15)
             + "desacuerdos".rjust(13)
+            + "conc.*".rjust(12)
+            + "prec.*".rjust(12)
         ]
         for name, g in sorted(self.groups.items(), key=lambda kv: (not kv[0].startswith("familia"), kv[0])):
             lines.append(
@@ -120,6 +149,11 @@ class Agreement:
                 + f"{g.present_precision:.2%}".rjust(12)
                 + f"{g.present_recall:.2%}".rjust(15)
                 + str(g.pairs - g.agree).rjust(13)
+                + (
+                    f"{g.expected.agreement:.2%}".rjust(12) + f"{g.expected.present_precision:.2%}".rjust(12)
+                    if g.expected is not None and g.expected.pairs
+                    else ""
+                )
             )
         return "\n".join(lines)
 
@@ -167,6 +201,16 @@ def compare(
             if entry.get("platform"):
                 names.append(f"plataforma:{entry['platform']}")
             groups = [result.groups.setdefault(name, Agreement(run_id=run_id)) for name in names]
+            as_expected = code not in result.outcome_mismatch
+            if as_expected:
+                if result.expected is None:
+                    result.expected = Agreement(run_id=run_id)
+                groups.append(result.expected)
+                for name in names:
+                    group = result.groups[name]
+                    if group.expected is None:
+                        group.expected = Agreement(run_id=run_id)
+                    groups.append(group.expected)
             for key, expected in sorted(entry.get("numerals", {}).items(), key=lambda kv: int(kv[0])):
                 numeral = int(key)
                 t_status = expected.get("status") if isinstance(expected, dict) else str(expected)
@@ -203,8 +247,20 @@ def report_text(result: Agreement, limit: int = 50) -> str:
         "Matriz de confusión (filas: verdad; columnas: hallado):",
         result.matrix_text(),
     ]
+    if result.expected is not None and result.outcome_mismatch:
+        e = result.expected
+        lines.insert(
+            1,
+            f"Sin los portales cuyo rastreo no terminó como se esperaba: {e.pairs} pares; concordancia "
+            f"{e.agreement:.2%}; precisión de «Cumple» {e.present_precision:.2%}; exhaustividad "
+            f"{e.present_recall:.2%}.",
+        )
     if result.groups:
-        lines += ["", "Por familia de portales y por plataforma:", result.groups_text()]
+        lines += [
+            "",
+            "Por familia de portales y por plataforma (* = solo portales cuyo rastreo terminó como se esperaba):",
+            result.groups_text(),
+        ]
     if result.outcome_mismatch:
         in_mismatch = sum(1 for d in result.disagreements if d["ine_code"] in result.outcome_mismatch)
         lines.append(
