@@ -958,24 +958,50 @@ def _block_key(block: Block) -> str:
 def _furniture(snapshot: PortalSnapshot) -> tuple[frozenset[str], frozenset[str]]:
     """Links and texts that repeat across the portal's pages (issue class 6): header, footer, menus,
     banners ("Guatecompras"), credits ("Funciona gracias a WordPress"). They are site furniture, not a
-    publication of the page they sit on."""
-    pages = [p for p in snapshot.pages if p.status < 400]
+    publication of the page they sit on.
+
+    Pages with the same content (a script-only site that answers every address with one page) count once;
+    a repeated link whose label or file name names a numeral or a period ("Presupuesto 2026" on every
+    page) is still a publication."""
+    pages: list[PageSnap] = []
+    signatures: set[tuple[str, ...]] = set()
+    for page in snapshot.pages:
+        if page.status >= 400:
+            continue
+        signature = tuple(_block_key(b) + "|" + ",".join(li.url for li in b.links) for b in page.blocks)
+        if signature not in signatures:
+            signatures.add(signature)
+            pages.append(page)
     if len(pages) < FURNITURE_MIN_PAGES:
         return frozenset(), frozenset()
     need = max(FURNITURE_MIN_PAGES, -(-int(FURNITURE_SHARE * 100) * len(pages) // 100))
     link_pages: dict[str, int] = {}
+    labels: dict[str, str] = {}
     text_pages: dict[str, int] = {}
     for page in pages:
-        urls = {link.url for block in page.blocks for link in block.links}
+        urls = set()
+        for block in page.blocks:
+            for link in block.links:
+                urls.add(link.url)
+                labels.setdefault(link.url, link.label)
         for url in urls:
             link_pages[url] = link_pages.get(url, 0) + 1
         keys = {_block_key(block) for block in page.blocks}
         for key in keys:
             if len(key) >= 20:
                 text_pages[key] = text_pages.get(key, 0) + 1
-    links = frozenset(u for u, k in link_pages.items() if k >= need)
+    links = frozenset(
+        u for u, k in link_pages.items() if k >= need and not _names_numeral_or_period(labels.get(u, ""), u)
+    )
     texts = frozenset(t for t, k in text_pages.items() if k >= need)
     return links, texts
+
+
+def _names_numeral_or_period(label: str, url: str) -> bool:
+    name = file_name(url)
+    if explicit_numerals(label) or explicit_numerals_in_name(name):
+        return True
+    return bool(find_periods(label) or find_periods(name.replace("_", " ").replace("-", " ")))
 
 
 def analyse(snapshot: PortalSnapshot) -> Analysis:
