@@ -371,9 +371,15 @@ def _legal_words() -> dict[int, frozenset[str]]:
 @lru_cache(maxsize=32768)
 def vocabulary_numerals(text: str) -> tuple[int, ...]:
     """The numeral(s) whose vocabulary matches ``text`` most specifically (longest phrase)."""
+    return vocabulary_match(text)[0]
+
+
+@lru_cache(maxsize=32768)
+def vocabulary_match(text: str) -> tuple[tuple[int, ...], int]:
+    """``vocabulary_numerals`` and the length of the phrase that matched (0 when none)."""
     w = words(text)
     if not w:
-        return ()
+        return (), 0
     best: dict[int, int] = {}
     for numeral, rx in _vocabularies():
         for m in rx.finditer(w):
@@ -381,9 +387,9 @@ def vocabulary_numerals(text: str) -> tuple[int, ...]:
             if length > best.get(numeral, 0):
                 best[numeral] = length
     if not best:
-        return ()
+        return (), 0
     top = max(best.values())
-    return tuple(sorted(n for n, v in best.items() if v == top))
+    return tuple(sorted(n for n, v in best.items() if v == top)), top
 
 
 @lru_cache(maxsize=32768)
@@ -539,13 +545,24 @@ def _catch_all(heading: str) -> bool:
     return bool(_CATCH_ALL.match(words(heading)))
 
 
-def is_norm(label: str) -> bool:
-    """A regulation, manual, form, law, template or guide, not a periodic report (issue class 2): it names
-    no month or quarter (a filled-in form for a month is the month's report)."""
-    t = norm(label)
-    if not _NORM.search(t):
-        return False
-    return not any(p.kind != "year" for p in find_periods(t))
+_LEAD_NOISE = re.compile(
+    r"^(?:(?:numeral|num|art|articulo|inciso|no|el|la|los|las|un|una|descargar|ver|\d+|[ivxl]+)\s+)+"
+)
+
+
+def is_norm(label: str, name: str = "") -> bool:
+    """A regulation, manual, form, law, template or guide, not a periodic report (issue class 2): its title
+    starts with what it is ("Reglamento de viáticos", not "Informe de cumplimiento de la ley …") and it
+    names no month or quarter (a filled-in form for a month is the month's report). The file name speaks
+    when the label says nothing ("Descargar")."""
+    for text in (label, name.replace("_", " ").replace("-", " ")):
+        t = _LEAD_NOISE.sub("", words(text))
+        if not _subject_stems(t):
+            continue
+        if not _NORM.match(t):
+            return False
+        return not any(p.kind != "year" for p in find_periods(norm(f"{label} {name}")))
+    return False
 
 
 @lru_cache(maxsize=1)
@@ -602,9 +619,10 @@ def looks_like_document(url: str) -> str | None:
 def _attribute(occ: _Occurrence, shift: Shift = None) -> tuple[tuple[int, ...], str, str, int | None]:
     """(numerals, how, where, renumbered) for one occurrence; ``()`` when nothing names a numeral.
 
-    Vocabulary (issue class 1): a document belongs to the section it stands in, so the nearest heading
-    that names a subject beats the document's own title, unless that section is a catch-all ("Otros",
-    "Documentos", "Descargas"); a document that names a numeral explicitly keeps it.
+    Explicit labels first (the document's own, then the section's). Vocabulary (issue class 1): a rule
+    (regulation, manual, law, form) stays with the subject of the section it stands in, unless that
+    section is a catch-all ("Otros", "Documentos", "Descargas"); a report is attributed by its own title
+    first (subject sections are often broad), then by its section.
     """
     doc = occ.doc
     fname = file_name(doc.url)
@@ -644,7 +662,9 @@ def _attribute(occ: _Occurrence, shift: Shift = None) -> tuple[tuple[int, ...], 
     found, renumbered = _explicit_in(head, shift)
     if found:
         return found, "explicit", "documento", renumbered
-    if not sidebar:
+    if not sidebar and is_norm(occ.label or doc.label, fname):
+        # a rule (regulation, manual, law, form) belongs to the section it stands in: "Reglamento de
+        # viáticos" under numeral 1's "marco normativo" is numeral 1's, not numeral 12's
         for heading in occ.headings:
             if _catch_all(heading):
                 break
@@ -1022,7 +1042,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
         if _FORM.search(label_n):
             continue
         numerals, how, where, renumbered = _attribute(occ, shift)
-        if numerals and is_norm(label_n):
+        if numerals and is_norm(occ.label or doc.label, file_name(doc.url)):
             # a rule about X is evidence only for the numerals that ask for norms
             # (it stays in its section: a manual filed under numeral 13 is not numeral 6's either)
             numerals = tuple(n for n in numerals if n in _norm_numerals())
