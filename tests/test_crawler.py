@@ -614,3 +614,29 @@ def test_section_page_is_the_page_that_lists_the_numerals_not_a_news_post() -> N
         "blocks": [{"headings": ["Ley"], "text": "", "links": numbered[:3]}],
     }
     assert st.transparency_url == listing  # three numerals are not an index of article 10
+
+
+def test_tab_panels_are_headed_by_their_tab_title() -> None:
+    """Year tabs held in the DOM (Bootstrap): each panel's links carry the year of the tab that opens it,
+    and the month of the accordion they sit in, below the numeral's heading."""
+    from crawler.htmlparse import parse_html
+
+    html = """<html><body><main><h2>Numeral 8: Ejecución presupuestaria</h2>
+    <ul class="nav nav-tabs" role="tablist">
+      <li><button class="nav-link active" data-bs-toggle="tab" data-bs-target="#t2026" role="tab">2026</button></li>
+      <li><a class="nav-link" data-toggle="tab" href="#t2025">2025</a></li></ul>
+    <div class="tab-content">
+      <div class="tab-pane fade show active" id="t2026" role="tabpanel"><div class="accordion">
+        <div class="accordion-item"><h2 class="accordion-header"><button class="accordion-button">Octubre</button></h2>
+          <div class="accordion-collapse"><div class="accordion-body"><a href="/a.pdf">Descargar</a></div></div></div>
+      </div></div>
+      <div class="tab-pane fade" id="t2025"><div class="accordion">
+        <div class="accordion-item"><h2 class="accordion-header"><button class="accordion-button">Diciembre</button></h2>
+          <div class="accordion-collapse"><div class="accordion-body"><a href="/b.pdf">Descargar</a></div></div></div>
+      </div></div>
+    </div><h2>Numeral 9: Depósitos</h2><p><a href="/c.pdf">Descargar</a></p></main></body></html>"""
+    parsed = parse_html(html, "https://muni.example.gob.gt/")
+    heads = {link.url.rsplit("/", 1)[-1]: link.headings for link in parsed.links}
+    assert heads["a.pdf"] == ["Numeral 8: Ejecución presupuestaria", "2026", "Octubre"]
+    assert heads["b.pdf"] == ["Numeral 8: Ejecución presupuestaria", "2025", "Diciembre"]
+    assert heads["c.pdf"] == ["Numeral 9: Depósitos"]
