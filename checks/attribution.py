@@ -375,28 +375,31 @@ def vocabulary_numerals(text: str) -> tuple[int, ...]:
 
 
 @lru_cache(maxsize=32768)
-def vocabulary_match(text: str) -> tuple[tuple[int, ...], int]:
-    """``vocabulary_numerals`` and the length of the phrase that matched (0 when none)."""
-    w = words(text)
-    if not w:
-        return (), 0
+def _vocabulary_scan(w: str) -> tuple[tuple[int, int], ...]:
+    """(numeral, length of its longest vocabulary phrase) for every numeral named in normalised words ``w``."""
     best: dict[int, int] = {}
     for numeral, rx in _vocabularies():
         for m in rx.finditer(w):
             length = m.end() - m.start()
             if length > best.get(numeral, 0):
                 best[numeral] = length
-    if not best:
+    return tuple(sorted(best.items()))
+
+
+def vocabulary_match(text: str) -> tuple[tuple[int, ...], int]:
+    """``vocabulary_numerals`` and the length of the phrase that matched (0 when none)."""
+    w = words(text)
+    found = _vocabulary_scan(w) if w else ()
+    if not found:
         return (), 0
-    top = max(best.values())
-    return tuple(sorted(n for n, v in best.items() if v == top)), top
+    top = max(v for _n, v in found)
+    return tuple(n for n, v in found if v == top), top
 
 
-@lru_cache(maxsize=32768)
 def vocabulary_any(text: str) -> frozenset[int]:
     """Every numeral whose vocabulary ``text`` names (not only the most specific)."""
     w = words(text)
-    return frozenset(n for n, rx in _vocabularies() if rx.search(w)) if w else frozenset()
+    return frozenset(n for n, _v in _vocabulary_scan(w)) if w else frozenset()
 
 
 _STEMMER = snowballstemmer.stemmer("spanish")
@@ -721,9 +724,14 @@ def _content_text(block: Block) -> str:
         if len(part) >= 3:
             text = text.replace(part, " ")
             if not part.isascii() or part != part.lower():
-                pattern = re.compile(re.escape(" ".join(part.split())).replace(r"\ ", r"\s+"), re.I)
-                text = pattern.sub(" ", text)
+                text = _loose(part).sub(" ", text)
     return " ".join(text.split())
+
+
+@lru_cache(maxsize=4096)
+def _loose(part: str) -> re.Pattern[str]:
+    """``part`` in any case and spacing."""
+    return re.compile(re.escape(" ".join(part.split())).replace(r"\ ", r"\s+"), re.I)
 
 
 def _excerpt(text: str, limit: int = 140) -> str:
