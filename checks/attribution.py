@@ -167,6 +167,8 @@ _GENERIC = frozenset(
         "word",
         "fecha",
         "index",
+        "ejercicio",
+        "fiscal",
     ]
 )
 LEGAL_STOP = frozenset(
@@ -558,7 +560,10 @@ def is_norm(label: str, name: str = "") -> bool:
     starts with what it is ("Reglamento de viáticos", not "Informe de cumplimiento de la ley …") and it
     names no month or quarter (a filled-in form for a month is the month's report). The file name speaks
     when the label says nothing ("Descargar")."""
-    for text in (label, name.replace("_", " ").replace("-", " ")):
+    # a label composed from a table's row and column headers ("NUMERAL 13 · Otros · Normas …") is the
+    # link's own text last
+    own = label.split("·")[-1]
+    for text in (own, name.replace("_", " ").replace("-", " ")):
         t = _LEAD_NOISE.sub("", words(text))
         if not _subject_stems(t):
             continue
@@ -631,7 +636,13 @@ def _attribute(occ: _Occurrence, shift: Shift = None) -> tuple[tuple[int, ...], 
     fname = file_name(doc.url)
     title = occ.page.title if occ.page else ""
     places: list[tuple[str, str, bool]] = [(occ.label, "etiqueta", False), (fname, "archivo", True)]
-    sidebar = bool(occ.headings) and bool(_SIDEBAR.search(norm(occ.headings[0])))
+    # a sidebar's title is short ("Enlaces de interés", "Categorías"); a long heading that happens to use
+    # such a word (the legal text of numeral 26 names "categorías de información") is not one
+    sidebar = (
+        bool(occ.headings)
+        and len(occ.headings[0].split()) <= 6
+        and bool(_SIDEBAR.search(norm(occ.headings[0])))
+    )
     if sidebar:
         # a sidebar ("Enlaces de interés", "Últimas noticias") nested under a numeral's heading or
         # on a numeral's page does not belong to that numeral
