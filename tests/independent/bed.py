@@ -169,7 +169,9 @@ class PortalHandler(SimpleHTTPRequestHandler):
 
         rel = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
         names = sorted(n for n in os.listdir(path) if "@" not in n)
-        rows = ['<tr><td><a href="../">Parent Directory</a></td><td>&nbsp;</td><td align="right">  - </td></tr>']
+        rows = [
+            '<tr><td><a href="../">Parent Directory</a></td><td>&nbsp;</td><td align="right">  - </td></tr>'
+        ]
         for n in names:
             full = os.path.join(path, n)
             shown = n + "/" if os.path.isdir(full) else n
@@ -179,7 +181,7 @@ class PortalHandler(SimpleHTTPRequestHandler):
                 f'<td align="right">2026-10-14 09:12  </td><td align="right">{size}</td></tr>'
             )
         body = (
-            f"<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 3.2 Final//EN\">\n<html><head><title>Index of {html.escape(rel)}"
+            f'<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n<html><head><title>Index of {html.escape(rel)}'
             f"</title></head><body><h1>Index of {html.escape(rel)}</h1><table><tr><th>Name</th><th>Last modified</th>"
             f"<th>Size</th></tr>{''.join(rows)}</table><address>Apache/2.4.41 (Ubuntu) Server</address></body></html>"
         ).encode()
@@ -281,7 +283,9 @@ def run_pipeline(entries: list[Entry], work: Path) -> dict[tuple[str, int], tupl
             ]
             result = _vigia("nightly", *common, "--out", str(run_dir / "site"), "--as-of", as_of, "--no-pdf")
             if result.returncode != 0:
-                raise RuntimeError(f"vigia nightly falló ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+                raise RuntimeError(
+                    f"vigia nightly falló ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+                )
             data = json.loads((run_dir / "site" / "datos" / "hallazgos.json").read_text(encoding="utf-8"))
             slug_of = {codes[e.slug]: e.slug for e in group}
             for f in data["findings"]:
@@ -325,8 +329,15 @@ def score(entries: list[Entry], got: dict[tuple[str, int], tuple[str, str]]) -> 
                 groups[f"tag:{tag}"].append(pair)
             if exp != status:
                 disagreements.append(
-                    {"set": e.set_name, "portal": e.slug, "numeral": num, "expected": exp, "got": status,
-                     "why": why, "reason": reason}
+                    {
+                        "set": e.set_name,
+                        "portal": e.slug,
+                        "numeral": num,
+                        "expected": exp,
+                        "got": status,
+                        "why": why,
+                        "reason": reason,
+                    }
                 )
     return {
         "figures": {k: _figures(v) for k, v in sorted(groups.items())},
@@ -343,7 +354,11 @@ def render(result: dict[str, Any]) -> str:
             f"{fig['present_precision'] or 0:11.3f} {fig['present_recall'] or 0:7.3f}"
         )
     conf = result["figures"]["overall"]["confusion"]
-    out += ["", "Confusión (filas: esperado; columnas: obtenido)", f"{'':16}" + "".join(f"{s[:12]:>13}" for s in STATUSES)]
+    out += [
+        "",
+        "Confusión (filas: esperado; columnas: obtenido)",
+        f"{'':16}" + "".join(f"{s[:12]:>13}" for s in STATUSES),
+    ]
     for e in STATUSES:
         out.append(f"{e:16}" + "".join(f"{conf[e][g]:13}" for g in STATUSES))
     out += ["", f"Desacuerdos ({len(result['disagreements'])}):"]
