@@ -9,7 +9,9 @@ from checks.model import NOT_APPLICABLE, OUTDATED, PRESENT, Finding, PortalSnaps
 from checks.registry import ALL_RULES
 
 OUTDATED_CREDIT = 0.5  # docs/legal-reading.md: score = 100 × (present + 0.5 × outdated) / applicable
-BANDS = ((85.0, "Aceptable"), (60.0, "Bajo"), (0.0, "Deficiente"))
+ACCEPTABLE, LOW, DEFICIENT = "Aceptable", "Bajo", "Deficiente"
+#: The PDH's bands: (lowest score, name), best first.
+BANDS = ((85.0, ACCEPTABLE), (60.0, LOW), (0.0, DEFICIENT))
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ def document_lines(portal: dict[str, Any], doc: dict[str, Any], as_of: dt.date) 
         f"MUNICIPALIDAD DE {portal['municipality'].upper()}, {portal['department'].upper()}",
         "Unidad de Información Pública",
         "Ley de Acceso a la Información Pública, Decreto 57-2008",
-        f"Artículo 10, numeral {n}: {info.short_name}",
+        f"Artículo 10, numeral {n}: {info.title}",
         "",
         title,
     ]
@@ -110,7 +110,7 @@ def document_lines(portal: dict[str, Any], doc: dict[str, Any], as_of: dt.date) 
         lines.append("No. | Descripción | Responsable | Observaciones")
         for k in range(rng.randint(3, 9)):
             lines.append(
-                f"{k + 1} | {info.short_name} - registro {k + 1} | {rng.choice(SUPPLIERS)} | "
+                f"{k + 1} | {info.title} - registro {k + 1} | {rng.choice(SUPPLIERS)} | "
                 f"{rng.choice(('Vigente', 'Finalizado', 'En proceso'))}"
             )
     lines += ["", f"Responsable de actualización: {portal['uip_officer']}", "Encargado de la UIP"]

@@ -52,8 +52,6 @@ QUIRK_RATES: dict[str, float] = {
 #: Failure modes that need one page per numeral (the failing pages are numeral pages).
 PARTIAL_FAILURES = frozenset({"section_5xx", "section_timeout", "private_redirect"})
 
-STATUSES: tuple[str, ...] = ("present", "outdated", "absent", "not_applicable", "unverified")
-OUTCOMES: tuple[str, ...] = ("complete", "partial", "unreachable", "blocked", "disallowed")
 
 PORTAL_NET = "127.77"
 COMPRAS_HOST = "127.78.0.10"

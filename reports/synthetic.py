@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checks.facts import FAILED_OUTCOMES, OUTDATED_CREDIT, band_for
 from vigia.registry import DEPARTMENTS, Municipality, load_registry
 from vigia.store.db import Store, open_store
 from vigia.store.models import Blob, CrawlRun, Evaluation, Finding, Incident, PortalCrawl
@@ -48,12 +49,12 @@ def score_of(statuses: dict[int, str]) -> float:
     applicable = [s for s in statuses.values() if s != "not_applicable"]
     if not applicable:
         return 0.0
-    points = sum(1.0 if s == "present" else 0.5 if s == "outdated" else 0.0 for s in applicable)
+    points = sum(1.0 if s == "present" else OUTDATED_CREDIT if s == "outdated" else 0.0 for s in applicable)
     return round(100 * points / len(applicable), 2)
 
 
 def band_of(score: float) -> str:
-    return "Aceptable" if score >= 85 else ("Bajo" if score >= 60 else "Deficiente")
+    return band_for(score)
 
 
 @dataclass
@@ -395,7 +396,7 @@ def random_specs(registry: Sequence[Municipality], portals: int, seed: int, nigh
         quality = base.random()
         roll = rng.random()
         if roll < 0.04:
-            outcome = rng.choice(("unreachable", "blocked", "disallowed"))
+            outcome = rng.choice(FAILED_OUTCOMES)
         elif roll < 0.08:
             outcome = "partial"
         else:
@@ -404,7 +405,7 @@ def random_specs(registry: Sequence[Municipality], portals: int, seed: int, nigh
         for n in range(1, 30):
             if n in (24, 25):
                 statuses[n] = "not_applicable"
-            elif outcome in ("unreachable", "blocked", "disallowed"):
+            elif outcome in FAILED_OUTCOMES:
                 statuses[n] = "unverified"
             else:
                 r = rng.random()
