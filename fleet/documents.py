@@ -16,13 +16,11 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from fleet.catalog import MONTHS_ES, month_end, numerals
+from vigia.doctypes import CONTENT_TYPES as _DOC_CONTENT_TYPES
 
-CONTENT_TYPES = {
-    "pdf": "application/pdf",
-    "scanned_pdf": "application/pdf",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
+#: Media type the fleet serves per document type (``vigia.doctypes.CONTENT_TYPES`` read backwards).
+_MEDIA_TYPES = {doc_type: ctype for ctype, doc_type in reversed(_DOC_CONTENT_TYPES.items())}
+CONTENT_TYPES = {t: _MEDIA_TYPES[t] for t in ("pdf", "xlsx", "docx")} | {"scanned_pdf": _MEDIA_TYPES["pdf"]}
 SUPPLIERS = (
     "Constructora El Progreso, S.A.",
     "Distribuidora La Económica",

@@ -63,3 +63,30 @@ def test_failed_outcomes_are_not_listed_again() -> None:
 def test_no_data_files_duplicate_the_rules() -> None:
     assert not (ROOT / "reports" / "data").exists()
     assert not (ROOT / "vigia" / "data" / "laip_art10.csv").exists()
+
+
+def test_one_month_table() -> None:
+    """Month names are listed once (vigia/spanish.py); periods are read once (vigia/periods.py)."""
+    tables = []
+    for package in PRODUCTION + ("checks",):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                elements = node.keys if isinstance(node, ast.Dict) else getattr(node, "elts", None)
+                if isinstance(node, ast.Dict | ast.Tuple | ast.List | ast.Set) and elements:
+                    values = {e.value for e in elements if isinstance(e, ast.Constant)}
+                    if {"enero", "febrero"} <= values or {"ene", "feb"} <= values:
+                        tables.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert [t.split(":")[0] for t in tables] == ["vigia/periods.py", "vigia/spanish.py"], tables
+
+
+def test_one_list_of_document_types_and_hosts() -> None:
+    copies = []
+    for package in PRODUCTION + ("checks",):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path.relative_to(ROOT).as_posix() == "vigia/doctypes.py":
+                continue
+            for line, value in _string_constants(path):
+                if value in ("drive.google.com", "guatecompras.gt", "application/msword", "xlsm"):
+                    copies.append(f"{path.relative_to(ROOT)}:{line}: {value!r}")
+    assert not copies, "document types and hosts are listed in vigia/doctypes.py only:\n" + "\n".join(copies)

@@ -16,9 +16,8 @@ from checks.model import ABSENT, OUTDATED, PRESENT, UNVERIFIED, Evidence, Findin
 from checks.periods import best_period, month_label, required_month
 from checks.rules.base import crawl_failure_reason
 from checks.text import EMAIL, PHONE, norm, url_host
+from vigia.doctypes import DOCUMENT_FORMATS, OPEN_FORMATS
 
-OPEN_FORMATS = ("csv", "xlsx", "xls", "ods")
-DOCUMENT_FORMATS = ("pdf", "xlsx", "xls", "docx", "doc", "ods", "odt", "csv", "pptx", "ppt")
 OPEN_SHARE_REQUIRED = 0.25
 
 
