@@ -193,7 +193,7 @@ def evaluate_portal_crawl(store: Any, portal_crawl_id: int, as_of: dt.date) -> i
 
 
 def audit_document(store: Any, evaluation_id: int) -> dict[str, Any]:
-    """The JSON object of DESIGN.md §5 for one evaluation."""
+    """The JSON object of ``vigia audit --json`` (docs/CONTRACTS.md) for one evaluation."""
     with store.session() as session:
         evaluation = session.get(Evaluation, evaluation_id)
         if evaluation is None:

@@ -10,7 +10,7 @@ numerals in two passes:
 2. **vocabulary** of each numeral (declared in its rule module), only when no explicit label exists,
    taking the most specific phrase (longest match) of the nearest place that names one.
 
-Explicit labels always beat vocabulary. Not evidence (DESIGN.md §3 hard negatives): sections that
+Explicit labels always beat vocabulary. Not evidence (docs/legal-reading.md, "What is evidence"): sections that
 quote the legal text with nothing linked, empty accordions, news posts, the information unit's page
 and the request form (only explicit numeral labels next to the link count there), the law itself,
 and broken links (kept apart to explain the finding). Sections with no document count only when they

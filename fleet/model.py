@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-PLATFORMS: tuple[str, ...] = ("wordpress", "joomla", "laip_standard", "static", "javascript")
+from vigia.registry import PLATFORMS as REGISTRY_PLATFORMS
+
+#: The platforms the fleet simulates: every one the registry knows, but "unknown".
+PLATFORMS: tuple[str, ...] = tuple(p for p in REGISTRY_PLATFORMS if p != "unknown")
 
 #: failure mode -> (expected crawl outcome, expected incident kinds)
 FAILURES: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -90,3 +90,41 @@ def test_one_list_of_document_types_and_hosts() -> None:
                 if value in ("drive.google.com", "guatecompras.gt", "application/msword", "xlsm"):
                     copies.append(f"{path.relative_to(ROOT)}:{line}: {value!r}")
     assert not copies, "document types and hosts are listed in vigia/doctypes.py only:\n" + "\n".join(copies)
+
+
+def test_platforms_are_the_registrys() -> None:
+    from crawler.spiders.platforms import STRATEGIES
+    from fleet.model import PLATFORMS as FLEET_PLATFORMS
+    from vigia.registry import PLATFORMS
+
+    assert set(STRATEGIES) == set(PLATFORMS), "one crawler strategy per registry platform"
+    assert set(FLEET_PLATFORMS) == set(PLATFORMS) - {"unknown"}
+
+
+def test_legal_reading_lists_the_rules_periodicities() -> None:
+    """docs/legal-reading.md's table of periodicities names the same numerals as the rules."""
+    import re
+
+    from checks.facts import (
+        ANNUAL_CURRENT,
+        ANNUAL_PREVIOUS,
+        MONTHLY,
+        NOT_MUNICIPAL,
+        STANDING,
+        WHEN_OCCURS,
+    )
+
+    rows = {
+        "monthly": MONTHLY,
+        "annual (current year)": ANNUAL_CURRENT,
+        "annual (previous year)": ANNUAL_PREVIOUS,
+        "standing (vigente)": STANDING,
+        "when it occurs": WHEN_OCCURS,
+        "not for municipalities": NOT_MUNICIPAL,
+    }
+    text = (ROOT / "docs" / "legal-reading.md").read_text(encoding="utf-8")
+    for label, periodicity in rows.items():
+        line = next(li for li in text.splitlines() if li.startswith(f"| {label} |"))
+        listed = {int(n) for n in re.findall(r"\b(\d{1,2})\b", line.split("|")[2])}
+        expected = {n for n, r in NUMERALS.items() if r.periodicity == periodicity}
+        assert listed == expected, (label, sorted(listed), sorted(expected))

@@ -1,4 +1,4 @@
-"""The ``vigia`` command (DESIGN.md §5).
+"""The ``vigia`` command (docs/CONTRACTS.md: commands, options and the JSON of ``vigia audit``).
 
 Every command takes ``--db`` (or ``VIGIA_DATABASE_URL``) and ``--registry`` (or ``VIGIA_REGISTRY``).
 Bad input ends with one line on stderr and a non-zero exit code, never a traceback
@@ -342,7 +342,7 @@ def audit(
         str, typer.Argument(help="URL del portal a auditar ahora (no necesita estar en el registro).")
     ],
     json_output: Annotated[
-        bool, typer.Option("--json", help="Imprime un objeto JSON (DESIGN.md §5).")
+        bool, typer.Option("--json", help="Imprime un objeto JSON (forma descrita en docs/CONTRACTS.md).")
     ] = False,
     as_of: AsOfOpt = None,
     db: DbOpt = None,

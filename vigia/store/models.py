@@ -20,7 +20,7 @@ page (for a document: the page's trail plus the section headings above the link)
 ``Document.mentions`` — every other place the same document URL was linked:
 ``[{"page_url": …, "label": …, "trail": [...]}]``.
 
-``Finding.evidence`` — ``[{"url", "label", "period", "page_url", "sha256"}]`` (DESIGN.md §5).
+``Finding.evidence`` — ``[{"url", "label", "period", "page_url", "sha256"}]`` (docs/CONTRACTS.md).
 """
 
 from __future__ import annotations
