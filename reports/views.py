@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
+from checks.facts import BANDS, OUTDATED_CREDIT
 from reports import charts, fmt
 from reports.facts import (
     ACCEPTABLE,
@@ -39,9 +40,11 @@ from reports.loader import EvidenceItem, FindingRow, NightPoint, PortalRow, RunD
 from vigia.registry import DEPARTMENTS, Municipality
 
 SCORE_FORMULA = (
-    "Puntaje = 100 × (numerales que cumplen + 0.5 × numerales desactualizados) ÷ numerales aplicables "
-    "(los que no son «No aplica»). Bandas del PDH: Aceptable de 85 a 100, Bajo de 60 a 84.99, "
-    "Deficiente menos de 60. Un portal cuyo rastreo no se completó no tiene puntaje esa noche."
+    f"Puntaje = 100 × (numerales que cumplen + {OUTDATED_CREDIT:g} × numerales desactualizados) ÷ "
+    "numerales aplicables (los que no son «No aplica»). Bandas del PDH: "
+    + ", ".join(f"{name} de {BAND_RANGES[name]}" for name in BAND_NAMES[:-1])
+    + f", {BAND_NAMES[-1]} menos de {BANDS[-2][0]:g}. "
+    "Un portal cuyo rastreo no se completó no tiene puntaje esa noche."
 )
 _RANK = {"absent": 0, "outdated": 1, "present": 2}
 #: Evidence listed per numeral on a checklist (a monthly series can cite dozens; the exports list all).
