@@ -19,9 +19,12 @@ system:
 	@bash scripts/setup-system.sh
 
 # The exact versions of every package (runtime, the fleet's and the tests') come from the lock file;
-# the project itself is then installed editable without resolving anything again.
+# packages the lock no longer names are removed, so the virtualenv is exactly the lock; the project
+# itself is then installed editable without resolving anything again.
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PIP) freeze --exclude-editable | grep -vxF -f <(grep -v '^#' $(LOCK)) | cut -d= -f1 \
+	  | xargs -r $(PIP) uninstall -y -q
 	@$(PIP) install -q -r $(LOCK)
 	@$(PIP) install -q --no-deps -e .
 	@$(PIP) check >/dev/null || { $(PIP) check; exit 1; }
