@@ -528,6 +528,9 @@ def test_checklists_show_the_rules_own_facts(scenario) -> None:  # type: ignore[
                 guidance_seen += 1
     assert seen_numerals == set(range(1, 30))
     assert guidance_seen > 0
+    # the exports name each item by the rule's own title too
+    exported = json.loads((site / "datos/hallazgos.json").read_text(encoding="utf-8"))["findings"]
+    assert exported and all(f["item"] == NUMERALS[f["numeral"]].title for f in exported)
     # numerals 15, 20 and 26 quote a summary: never presented as the literal text
     for n in (15, 20, 26):
         assert NUMERALS[n].legal_text_is_summary and NUMERALS[n].legal_text_kind_es.startswith("Resumen")
