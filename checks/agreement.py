@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from checks.model import STATUSES
+from checks.model import FAILED_OUTCOMES, STATUSES
 from vigia.store.models import CrawlRun, Evaluation, Finding, PortalCrawl
 
 
@@ -191,9 +191,7 @@ def compare(
                 for f in session.scalars(select(Finding).where(Finding.evaluation_id == evaluation.id))
                 if f.numeral is not None
             }
-            if pc.outcome in ("unreachable", "blocked", "disallowed") and any(
-                f.status == "absent" for f in found.values()
-            ):
+            if pc.outcome in FAILED_OUTCOMES and any(f.status == "absent" for f in found.values()):
                 result.failed_with_absent.append(code)
             names = [f"familia:{f}" for f in entry.get("families") or ()] or (
                 ["familia:base"] if "families" in entry else []

@@ -8,33 +8,29 @@ kept, so that ``"8."``, ``"8)"`` and ``"08 -"`` can be told apart from dates and
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
-from unidecode import unidecode
+from vigia.spanish import norm
+
+__all__ = [
+    "EMAIL",
+    "GUATECOMPRAS",
+    "MONEY",
+    "NOG",
+    "NOT_APPLICABLE",
+    "PHONE",
+    "explicit_numerals",
+    "explicit_numerals_in_name",
+    "file_name",
+    "norm",
+    "url_host",
+    "url_path",
+    "words",
+]
 
 _SPACES = re.compile(r"\s+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
-
-
-_SPECIAL = (("°", "o"), ("º", "o"), ("ª", "a"), ("·", " "), ("–", "-"), ("—", "-"), ("\u00a0", " "))
-
-
-@lru_cache(maxsize=65536)
-def norm(text: str) -> str:
-    """Lower case, no accents, single spaces; punctuation kept."""
-    if not text:
-        return ""
-    if not text.isascii():
-        for old, new in _SPECIAL:
-            if old in text:
-                text = text.replace(old, new)
-        folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-        # characters NFKD cannot fold (rare) go through unidecode
-        text = folded if len(folded) >= 0.9 * len(text) else unidecode(text)
-    # same as _SPACES.sub(" ", …).strip(): str.split() and re's \s agree on what whitespace is
-    return " ".join(text.lower().split())
 
 
 # norm() returns ASCII only: every character but a-z and 0-9 becomes a space
@@ -132,9 +128,9 @@ def explicit_numerals(text: str) -> tuple[int, ...]:
         value = _roman(m.group(1))
         if value:
             found.append((m.start(), value))
-    m = _LEADING.match(t)
-    if m:
-        found.append((m.start(), int(m.group(1))))
+    leading = _LEADING.match(t)
+    if leading:
+        found.append((leading.start(), int(leading.group(1))))
     out: list[int] = []
     for _pos, n in sorted(found):
         if 1 <= n <= 29 and n not in out:
@@ -150,62 +146,12 @@ def explicit_numerals_in_name(name: str) -> tuple[int, ...]:
     return explicit_numerals(spaced)
 
 
-# A date that says when a file was printed, published, signed or updated is not the period it covers
-# ("Actualizado: 02/11/2026", "Fecha de publicación 5 de noviembre de 2026", "Impreso el 3/11/2026").
-_MONTH_NAMES = (
-    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre"
-)
-_STAMP_DATE = (
-    r"(?:\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{2,4}|\d{4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}"
-    r"|(?:\d{1,2}\s+(?:de\s+)?)?(?:" + _MONTH_NAMES + r")\.?(?:\s+(?:de(?:l)?\s+)?\d{4})?)"
-)
-_STAMPS = re.compile(
-    r"(?<![a-z])(?:ultima actualizacion|actualizad[oa]s?|actualizacion|fecha de (?:publicacion|actualizacion|impresion"
-    r"|elaboracion|emision|creacion|carga|firma)|impres[oa]|publicad[oa]|generad[oa]|elaborad[oa]|emitid[oa]|firmad[oa]"
-    r"|subid[oa]|cargad[oa]|modificad[oa])(?:\s+(?:el|al|en|a|con fecha|por ultima vez))?\s*[:\-]?\s*(?:el\s+)?"
-    + _STAMP_DATE
-)
-_STRIP_FOR_PERIODS = re.compile(
-    r"(?<![a-z])num(?:erales?|eral|er|\.)?\s*[.:#_\-]*\s*(?:no\.?\s*)?\d{1,2}(?!\d)"
-    r"|(?<![a-z])art(?:iculo|\.)?\s*[.:#_\-]*\s*\d{1,3}(?!\d)"
-    # an identifier is not a period: "Acuerdo 03-2019" is not March 2019, "Acta No. 12-2026" not December
-    r"|(?<![a-z])(?:decreto|acuerdo(?: gubernativo| municipal| de concejo| ministerial)?|ley|acta|resolucion|oficio"
-    r"|circular|expediente|contrato|convenio|dictamen|providencia|punto|referencia|ref\.?|no\.|nro\.?|numero|correlativo"
-    r"|reglamento|normativo)\s*(?:numero|no\.?|n\.?o\.?|nro\.?|#)?\s*[a-z]{0,6}[-\s]?\d{1,4}\s*[-–/]\s*\d{2,4}"
-    r"|(?<![a-z])(?:nog|npg|nit)\s*[.:#_\-]*\s*\d+"
-    r"|(?<![a-z])q\s*\.?\s*[\d.,]+\d"
-)
-_LEADING_NUMBER = re.compile(r"^\s*(?:\(\s*)?\d{1,2}\s*(?:\.\s*-|\.|\)|-|–|—|:)\s*(?=[a-z(\"'])")
-
-
-def strip_non_period_numbers(text: str) -> str:
-    """Remove numeral labels, identifiers (decree, agreement, minutes numbers), NOG, money and the dates a
-    file was printed, published or updated, so that none of them is read as the period covered."""
-    t = norm(text)
-    t = _LEADING_NUMBER.sub(" ", t)
-    if any(
-        c in t
-        for c in (
-            "actualiz",
-            "fecha de",
-            "impres",
-            "publicad",
-            "generad",
-            "elaborad",
-            "emitid",
-            "firmad",
-            "subid",
-            "cargad",
-            "modificad",
-        )
-    ):
-        t = _STAMPS.sub(" ", t)
-    return _STRIP_FOR_PERIODS.sub(" ", t)
-
-
 def strip_leading_number(text: str) -> str:
     """``text`` (normalised) without a leading "8. " / "08 - " row number."""
-    return _LEADING_NUMBER.sub(" ", norm(text))
+    return _LEADING_ROW_NUMBER.sub(" ", norm(text))
+
+
+_LEADING_ROW_NUMBER = re.compile(r"^\s*(?:\(\s*)?\d{1,2}\s*(?:\.\s*-|\.|\)|-|–|—|:)\s*(?=[a-z(\"'])")
 
 
 # --------------------------------------------------------------------------- other signals

@@ -30,6 +30,7 @@ import random
 import re
 from typing import Any
 
+from checks.rules.base import MONTHLY, PERIODIC
 from fleet import catalog
 
 #: Share of portals carrying each family (an estimate of how often real portals show each structure).
@@ -314,7 +315,7 @@ def _plant(fam: str, rng: random.Random, p: dict[str, Any], nums: dict[str, Any]
             k
             for k, plan in nums.items()
             if plan["mode"] == "docs"
-            and catalog.periodicity(int(k)) == "monthly"
+            and catalog.periodicity(int(k)) == MONTHLY
             and len(plan.get("doc_ids", [])) >= 2
         ]
         if not options:
@@ -341,7 +342,7 @@ def _plant(fam: str, rng: random.Random, p: dict[str, Any], nums: dict[str, Any]
         docs = {d["id"]: d for d in p["documents"]}
         done = False
         for k, plan in nums.items():
-            if catalog.periodicity(int(k)) != "monthly" or plan["mode"] not in ("docs", "docs404"):
+            if catalog.periodicity(int(k)) != MONTHLY or plan["mode"] not in ("docs", "docs404"):
                 continue
             for did in plan.get("doc_ids", []):
                 d = docs[did]
@@ -356,7 +357,7 @@ def _plant(fam: str, rng: random.Random, p: dict[str, Any], nums: dict[str, Any]
         docs = {d["id"]: d for d in p["documents"]}
         done = False
         for k, plan in nums.items():
-            if catalog.periodicity(int(k)) not in ("monthly", "annual_current", "annual_previous"):
+            if catalog.periodicity(int(k)) not in PERIODIC:
                 continue
             if plan["mode"] not in ("docs",) or plan.get("listing"):
                 continue

@@ -6,6 +6,8 @@ from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
+from checks.facts import FAILED_OUTCOMES
+from checks.registry import NUMERAL_RULES
 from fleet.model import (
     COMPRAS_HOST,
     DRIVE_HOST,
@@ -14,9 +16,8 @@ from fleet.model import (
     QUIRKS,
 )
 
-FAILED_OUTCOMES = frozenset({"unreachable", "blocked", "disallowed"})
-#: Numerals that ask for norms (1: "incluyendo su marco normativo", 6: manuals): docs/legal-reading.md.
-NORM_NUMERALS = frozenset({1, 6})
+#: Numerals that ask for norms (1: "incluyendo su marco normativo", 6: manuals), as their rules declare.
+NORM_NUMERALS = frozenset(r.numeral for r in NUMERAL_RULES if r.accepts_norms)
 
 
 def doc_url(spec: dict[str, Any], portal: dict[str, Any], doc: dict[str, Any]) -> str:
