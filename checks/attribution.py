@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import snowballstemmer
+import snowballstemmer  # type: ignore[import-untyped]  # no type information published
 
 from checks.model import Block, DocumentSnap, PageSnap, PortalSnapshot
 from checks.periods import Period, best_period, find_periods, period_from_dates, period_from_text
@@ -1081,10 +1081,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                 continue
             # a section belongs to a numeral only through its own (nearest) heading: a sidebar
             # "Últimas noticias" nested under "Numeral 13" is not the numeral's content
-            numerals: tuple[int, ...] = ()
-            renumbered: int | None = None
-            if block.headings:
-                numerals, renumbered = _explicit_in(block.headings[-1], shift)
+            numerals, renumbered = _explicit_in(block.headings[-1], shift) if block.headings else ((), None)
             own_heading = bool(numerals)
             how = "explicit"
             if not numerals and not uip and not block.headings and not block.links:
