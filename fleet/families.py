@@ -131,7 +131,7 @@ SHORTCODES = (
     "[vc_column_text][/vc_column_text][/vc_tta_section][/vc_tta_accordion][/vc_column][/vc_row] "
     '[vc_row][vc_column][vc_separator color="grey"][vc_empty_space height="32px"][/vc_column][/vc_row]'
 )
-NO_APLICA_BARE = ("No aplica.", "NO APLICA", "No aplica", "N/A")
+NO_APLICA_BARE = ("No aplica.", "NO APLICA", "No aplica:", "N/A")  # the portal's own bare statement
 NO_APLICA_WORDING = (
     "No aplica: {r}.",
     "NO APLICA, debido a que {r}.",

@@ -114,7 +114,8 @@ def test_ordinary_links_are_not_transparency() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Publicado el 15 de octubre de 2024 en el portal", ["2024-10-15"]),
+        ("Informe del 15 de octubre de 2024 en el portal", ["2024-10-15"]),
+        ("Publicado el 15 de octubre de 2024 en el portal", []),  # a publication date is not a period
         ("Ejecución Presupuestaria Mes de AGOSTO 2026 Artículo 10 Numeral 8", ["2026-08"]),
         ("NUMERAL-8-SEPTIEMBRE-2026.pdf", ["2026-09"]),
         ("Informe del primer trimestre 2026", ["2026-03"]),
@@ -123,7 +124,8 @@ def test_ordinary_links_are_not_transparency() -> None:
         ("Fecha: 03/02/2026", ["2026-02-03"]),
         ("NOG 21234567, teléfono 7825-6070", []),
         ("Ejecución de ENERO\u2013MARZO\u00a02026 (“definitiva”)", ["2026-03"]),
-        ("Publicado el 1.º de diciembre de 2025", ["2025-12-01"]),
+        ("Vigente desde el 1.º de diciembre de 2025", ["2025-12-01"]),
+        ("Publicado el 1.º de diciembre de 2025", []),  # nor is an ordinal publication date
         (
             "Vigente desde el 1° de enero de 2026; acta del 2o. de febrero de 2026",
             ["2026-01-01", "2026-02-02"],

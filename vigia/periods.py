@@ -29,7 +29,7 @@ from vigia.spanish import MONTHS_ES, norm
 _MONTH_NAMES = "|".join(MONTHS_ES) + "|setiembre"
 _STAMP_DATE = (
     r"(?:\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{2,4}|\d{4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}"
-    r"|(?:\d{1,2}\s+(?:de\s+)?)?(?:" + _MONTH_NAMES + r")\.?(?:\s+(?:de(?:l)?\s+)?\d{4})?)"
+    r"|(?:\d{1,2}(?:\.?\s*o|ro)?\s+(?:de\s+)?)?(?:" + _MONTH_NAMES + r")\.?(?:\s+(?:de(?:l)?\s+)?\d{4})?)"
 )
 _STAMPS = re.compile(
     r"(?<![a-z])(?:ultima actualizacion|actualizad[oa]s?|actualizacion|fecha de (?:publicacion|actualizacion|impresion"
