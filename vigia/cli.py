@@ -215,6 +215,44 @@ def municipalities_show(
     console.print(table)
 
 
+@municipalities_app.command("merge")
+def municipalities_merge(
+    found: Annotated[Path, typer.Argument(help="CSV de direcciones encontradas, con fuente y confianza.")],
+    registry: RegistryOpt = None,
+    alias: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--alias",
+            help="CÓDIGO_DEL_ARCHIVO=CÓDIGO_INE para una fila cuyo municipio decidió una persona (repetible); "
+            "su dirección queda en alt_urls por confirmar.",
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Solo muestra lo que cambiaría.")] = False,
+) -> None:
+    """Incorpora direcciones encontradas al registro con su procedencia (alta/media: portal_url; baja: alt_urls)."""
+    from vigia.registry_edit import merge_found, read_found, write_registry_text
+
+    path = Path(registry or os.environ.get("VIGIA_REGISTRY") or "municipalities.csv")
+    aliases: dict[str, str] = {}
+    for pair in alias or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise UserError(f"--alias espera CÓDIGO=CÓDIGO_INE, no {pair!r}")
+        aliases[key.strip()] = value.strip()
+    _registry(path)
+    text = path.read_text(encoding="utf-8")
+    new_text, summary = merge_found(text, read_found(found), aliases=aliases)
+    for line in summary.portal_urls:
+        console.print(f"portal_url  {line}", markup=False, highlight=False)
+    for line in summary.alt_urls:
+        console.print(f"alt_urls    {line}", markup=False, highlight=False)
+    for line in summary.skipped:
+        err_console.print(f"omitida: {line}", markup=False, highlight=False)
+    if not dry_run and new_text != text:
+        write_registry_text(path, new_text)
+    console.print(summary.describe() + (" (sin escribir: --dry-run)" if dry_run else ""), markup=False)
+
+
 # --------------------------------------------------------------------------- pipeline
 
 
