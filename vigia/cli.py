@@ -253,6 +253,77 @@ def municipalities_merge(
     console.print(summary.describe() + (" (sin escribir: --dry-run)" if dry_run else ""), markup=False)
 
 
+@municipalities_app.command("discover")
+def municipalities_discover(
+    registry: RegistryOpt = None,
+    only: OnlyOpt = None,
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply",
+            help="Escribe en el registro las propuestas con confianza igual o mayor que el umbral (0.8).",
+        ),
+    ] = False,
+    out: Annotated[
+        Path, typer.Option("--out", help="Carpeta de las propuestas (propuestas.csv y propuestas.json).")
+    ] = Path("propuestas-registro"),
+    nights: Annotated[
+        int,
+        typer.Option(
+            "--unreachable-nights",
+            min=1,
+            help="Busca también el portal de las municipalidades inalcanzables estas noches seguidas.",
+        ),
+    ] = 3,
+    db: DbOpt = None,
+    allow_private_addresses: AllowPrivateOpt = False,
+    timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Segundos por solicitud.")] = 15.0,
+) -> None:
+    """Busca el portal de las municipalidades sin portal (o con el portal caído) y escribe propuestas."""
+    from vigia import discover as disc
+
+    path = Path(registry or os.environ.get("VIGIA_REGISTRY") or "municipalities.csv")
+    rows = _registry(path)
+    codes = [c.strip() for c in only.split(",") if c.strip()] if only else None
+    if codes:
+        select(rows, only=codes)  # unknown codes: one clear line
+    unreachable: dict[str, int] = {}
+    url = config.database_url(db)
+    sqlite_file = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+    if sqlite_file is None or Path(sqlite_file).exists():
+        with_portal = [m.ine_code for m in rows if m.portal_url]
+        unreachable = disc.unreachable_nights(_store(db, None), with_portal, nights)
+    targets = disc.choose_targets(rows, codes, unreachable)
+    if not targets:
+        console.print("ninguna municipalidad que buscar: todas tienen portal y responde")
+        return
+    console.print(f"buscando el portal de {len(targets)} municipalidades…", markup=False)
+    result = disc.discover(
+        targets,
+        rows,
+        allow_private=config.allow_private_addresses(allow_private_addresses),
+        timeout=timeout,
+        progress=lambda line: console.print(line, markup=False, highlight=False),
+    )
+    csv_path, json_path = disc.write_proposals(result, out)
+    console.print(result.describe(), markup=False)
+    console.print(f"propuestas: {csv_path} y {json_path}", markup=False)
+    if apply:
+        from vigia.registry_edit import write_registry_text
+
+        text = path.read_text(encoding="utf-8")
+        new_text, applied = disc.apply_proposals(text, result)
+        if applied:
+            write_registry_text(path, new_text)
+        for line in applied:
+            console.print(f"aplicada: {line}", markup=False, highlight=False)
+        console.print(
+            f"{len(applied)} propuestas aplicadas al registro {path} (umbral {disc.APPLY_THRESHOLD:g}); "
+            "las demás quedan para revisión",
+            markup=False,
+        )
+
+
 # --------------------------------------------------------------------------- pipeline
 
 
