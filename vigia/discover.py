@@ -495,14 +495,23 @@ def _has(text: str, phrase: str) -> bool:
     return re.search(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", text) is not None
 
 
-def _near(text: str, first: str, second: str, gap: int = 40) -> bool:
-    return (
-        re.search(
-            rf"(?<![a-z0-9]){re.escape(first)}(?![a-z0-9]).{{0,{gap}}}?(?<![a-z0-9]){re.escape(second)}(?![a-z0-9])",
-            text,
-        )
-        is not None
-    )
+def _depts_after(text: str, name: str, own: str, window: int = 60) -> list[str]:
+    """For each mention of ``name``, the first department named within ``window`` characters after it.
+    "Guatemala" counts only when it is the own department (elsewhere it is the country)."""
+    names = [_folded(d) for d in DEPARTMENTS.values()]
+    if own != "guatemala":
+        names.remove("guatemala")
+    found: list[str] = []
+    for occurrence in re.finditer(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", text):
+        segment = text[occurrence.end() : occurrence.end() + window].replace(name, " " * len(name))
+        hits = [
+            (hit.start(), d)
+            for d in names
+            if (hit := re.search(rf"(?<![a-z0-9]){re.escape(d)}(?![a-z0-9])", segment)) is not None
+        ]
+        if hits:
+            found.append(min(hits)[1])
+    return found
 
 
 def _folded(text: str) -> str:
@@ -576,13 +585,9 @@ def assess(
         None,
     )
     mentions = _has(fall, name)
-    others = [
-        d
-        for code, dname in DEPARTMENTS.items()
-        if (d := _folded(dname)) != own_dept and d != "guatemala" and d != name
-    ]
-    own_near = _near(fall, name, own_dept)
-    other_near = [d for d in others if _near(fall, name, d)]
+    after = _depts_after(fall, name, own_dept)
+    own_near = own_dept in after
+    other_near = [d for d in after if d != own_dept]
     own_anywhere = _has(fall, own_dept)
     if mentions and other_near and not own_near and not (own_anywhere and own_dept != "guatemala"):
         evidence.matched = [f"{m.municipality} junto a {other_near[0]}"]
