@@ -278,6 +278,14 @@ def municipalities_discover(
     db: DbOpt = None,
     allow_private_addresses: AllowPrivateOpt = False,
     timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Segundos por solicitud.")] = 15.0,
+    hosts: Annotated[
+        Path | None,
+        typer.Option(
+            "--hosts",
+            help="Resuelve los nombres con esta tabla ('nombre dirección[:puerto]' por línea, o JSON) en vez "
+            "del DNS: pruebas y redes de ensayo.",
+        ),
+    ] = None,
 ) -> None:
     """Busca el portal de las municipalidades sin portal (o con el portal caído) y escribe propuestas."""
     from vigia import discover as disc
@@ -301,6 +309,7 @@ def municipalities_discover(
     result = disc.discover(
         targets,
         rows,
+        resolver=disc.MappingResolver(disc.read_hosts_table(hosts)) if hosts else None,
         allow_private=config.allow_private_addresses(allow_private_addresses),
         timeout=timeout,
         progress=lambda line: console.print(line, markup=False, highlight=False),

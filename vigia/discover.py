@@ -267,6 +267,36 @@ class MappingResolver(AbstractResolver):
         return None
 
 
+def read_hosts_table(path: str | Path) -> dict[str, str]:
+    """A hosts table for :class:`MappingResolver`: one ``host address[:port]`` per line (``#`` comments),
+    or a JSON object ``{"host": "address[:port]"}``."""
+    from vigia.errors import UserError
+
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"no se puede leer la tabla de nombres {p}: {exc}") from None
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{p}: JSON inválido ({exc})") from None
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise UserError(f"{p}: se espera un objeto {{nombre: dirección}}")
+        return {str(k): v for k, v in data.items()}
+    table: dict[str, str] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split()
+        if len(parts) != 2:
+            raise UserError(f"{p}: línea {n}: se espera 'nombre dirección[:puerto]'")
+        table[parts[0]] = parts[1]
+    return table
+
+
 def default_resolver() -> AbstractResolver:
     return aiohttp.ThreadedResolver()
 
