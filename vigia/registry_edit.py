@@ -240,8 +240,8 @@ def merge_found(
         known = {_norm(u) for u in (portal or "", *alts) if u}
         for f in sorted(items, key=_rank):
             if _norm(f.url) in known:
-                if portal and _norm(f.url) == _norm(portal) and not source:
-                    source = f.provenance(when)
+                if portal and _norm(f.url) == _norm(portal) and (not f.source or f.source not in source):
+                    source = _join_note(source, f.provenance(when))  # a second source is added, not lost
                     summary.provenance_only.append(f"{code} {f.url}")
                 elif portal and _norm(f.url) != _norm(portal) and f.url not in notes:
                     notes = _join_note(notes, f"alt_urls {f.url}: {f.provenance(when)}")
