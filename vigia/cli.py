@@ -253,6 +253,22 @@ def municipalities_merge(
     console.print(summary.describe() + (" (sin escribir: --dry-run)" if dry_run else ""), markup=False)
 
 
+@municipalities_app.command("patterns")
+def municipalities_patterns(registry: RegistryOpt = None) -> None:
+    """Muestra las convenciones de nombres de dominio que muestran las URL del registro."""
+    from vigia.discover import derive_patterns
+
+    report = derive_patterns(_registry(registry))
+    table = Table(title=f"{len(report.patterns)} patrones de nombre de dominio")
+    for col in ("Patrón", "URL", "Ejemplos"):
+        table.add_column(col)
+    for pattern, count, examples in report.patterns:
+        table.add_row(pattern.template, str(count), ", ".join(examples[:3]))
+    console.print(table)
+    if report.unexplained:
+        console.print("sin patrón: " + ", ".join(report.unexplained), markup=False, highlight=False)
+
+
 @municipalities_app.command("discover")
 def municipalities_discover(
     registry: RegistryOpt = None,
