@@ -326,3 +326,79 @@ def test_unreachable_for_n_nights_are_searched(sqlite_url: str, tmp_path: Path, 
     assert sum(1 for m in registry if not m.portal_url) == sum(
         1 for w in why.values() if w == "sin portal conocido"
     )
+
+
+def test_bad_candidates_are_rejected_with_a_reason_never_a_traceback(registry) -> None:  # type: ignore[no-untyped-def]
+    """A redirect to the metadata address, robots.txt forbidding, a binary body, a huge page."""
+    import asyncio
+    import threading
+
+    from aiohttp import web
+
+    from fleet.discovery import free_port
+
+    m = _m(registry, "0102")
+    port = free_port()
+    huge = (
+        "<html><head><title>Municipalidad de Santa Catarina Pinula</title></head><body>"
+        "<p>Municipalidad de Santa Catarina Pinula, Guatemala. Información pública de oficio. "
+        "Ley de Acceso a la Información Pública</p>" + "<p>relleno</p>" * 400_000 + "</body></html>"
+    )
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        host = (request.host or "").split(":", 1)[0]
+        if host == "munisantacatarinapinula.com.gt" and request.path == "/robots.txt":
+            return web.Response(text="User-agent: *\nDisallow: /\n")
+        if request.path == "/robots.txt":
+            return web.Response(status=404)
+        if host == "munisantacatarinapinula.gob.gt":
+            raise web.HTTPFound("http://169.254.169.254/latest/meta-data/")
+        if host == "municipalidaddesantacatarinapinula.gob.gt":
+            return web.Response(body=bytes(range(256)) * 100, content_type="application/octet-stream")
+        if host == "santacatarinapinula.gob.gt":
+            return web.Response(text=huge, content_type="text/html")
+        return web.Response(status=404)
+
+    loop = asyncio.new_event_loop()
+    ready, stop = threading.Event(), threading.Event()
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        ready.set()
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+        await runner.cleanup()
+
+    thread = threading.Thread(target=lambda: loop.run_until_complete(main()), daemon=True)
+    thread.start()
+    ready.wait(10)
+    hosts = [
+        "munisantacatarinapinula.gob.gt",
+        "munisantacatarinapinula.com.gt",
+        "municipalidaddesantacatarinapinula.gob.gt",
+        "santacatarinapinula.gob.gt",
+    ]
+    try:
+        result = discover(
+            [(m, "sin portal conocido")],
+            registry,
+            resolver=MappingResolver({h: f"127.0.0.1:{port}" for h in hosts}),
+            allow_private=True,
+            schemes=("http",),
+        )
+    finally:
+        stop.set()
+        thread.join(10)
+        loop.close()
+    judged = {c.host: c for c in result.results[0].candidates if c.status != "no_dns"}
+    assert judged["munisantacatarinapinula.gob.gt"].kind == "address"
+    assert "169.254.169.254" in judged["munisantacatarinapinula.gob.gt"].reason
+    assert judged["munisantacatarinapinula.com.gt"].kind == "robots"
+    assert judged["municipalidaddesantacatarinapinula.gob.gt"].kind == "not_html"
+    big = judged["santacatarinapinula.gob.gt"]  # cut at the size cap, still judged on what was read
+    assert big.status == "proposed" and big.confidence >= APPLY_THRESHOLD
+    assert result.results[0].best is big
