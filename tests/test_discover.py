@@ -33,6 +33,7 @@ from vigia.discover import (
     write_proposals,
 )
 from vigia.registry import load_registry, parse_registry
+from vigia.registry_edit import rewrite_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -218,14 +219,20 @@ def test_proposals_are_written_and_apply_writes_only_above_the_threshold(
     assert all(r["proposal"] is None and r["candidates"] for r in decoy_rows)
 
     text = (ROOT / "municipalities.csv").read_text(encoding="utf-8")
-    new_text, applied = apply_proposals(text, result, when="2026-12-03")
-    assert len(applied) == len(sc.planted)
+    new_text, applied, skipped = apply_proposals(text, result, when="2026-12-03")
+    assert len(applied) == len(sc.planted) and skipped == []
     after = {m.ine_code: m for m in parse_registry(new_text)}
     for code, host in sc.planted.items():
         assert after[code].portal_url == f"http://{host}/"
         assert "descubierta por vigia municipalities discover" in after[code].portal_source
     for code in sc.decoyed:
         assert after[code].portal_url is None
+    # a proposal that is already another row's portal is not applied
+    taken_text = rewrite_registry(
+        text, {"0101": {"portal_url": f"http://{next(iter(sc.planted.values()))}/"}}
+    )
+    _, applied2, skipped2 = apply_proposals(taken_text, result)
+    assert len(applied2) == len(sc.planted) - 1 and len(skipped2) == 1 and "0101" in skipped2[0]
     # every other row is byte for byte the same
     changed = [a for a, b in zip(text.splitlines(), new_text.splitlines(), strict=True) if a != b]
     assert len(changed) == len(sc.planted)
@@ -402,3 +409,21 @@ def test_bad_candidates_are_rejected_with_a_reason_never_a_traceback(registry) -
     big = judged["santacatarinapinula.gob.gt"]  # cut at the size cap, still judged on what was read
     assert big.status == "proposed" and big.confidence >= APPLY_THRESHOLD
     assert result.results[0].best is big
+
+
+def test_alt_urls_waiting_for_confirmation_are_verified_first(scenario_run, registry) -> None:  # type: ignore[no-untyped-def]
+    """A low-confidence address in alt_urls under a name no pattern builds is checked and proposed."""
+    import dataclasses
+
+    sc, _, _ = scenario_run
+    code, host = next(iter(sc.planted.items()))
+    mapping = {h: a for h, a in sc.mapping.items() if h != host}
+    mapping["portal-por-confirmar.org"] = sc.mapping[host]
+    m = dataclasses.replace(_m(registry, code), alt_urls=("http://portal-por-confirmar.org/",))
+    with fleet_process(sc.fleet_dir), decoy_server(sc):
+        result = discover(
+            [(m, "sin portal conocido")], registry, resolver=MappingResolver(mapping), allow_private=True
+        )
+    best = result.results[0].best
+    assert best is not None and best.url == "http://portal-por-confirmar.org/"
+    assert result.results[0].candidates[0].host == "portal-por-confirmar.org"

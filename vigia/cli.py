@@ -337,11 +337,13 @@ def municipalities_discover(
         from vigia.registry_edit import write_registry_text
 
         text = path.read_text(encoding="utf-8")
-        new_text, applied = disc.apply_proposals(text, result)
+        new_text, applied, skipped = disc.apply_proposals(text, result)
         if applied:
             write_registry_text(path, new_text)
         for line in applied:
             console.print(f"aplicada: {line}", markup=False, highlight=False)
+        for line in skipped:
+            err_console.print(f"no aplicada: {line}", markup=False, highlight=False)
         console.print(
             f"{len(applied)} propuestas aplicadas al registro {path} (umbral {disc.APPLY_THRESHOLD:g}); "
             "las demás quedan para revisión",

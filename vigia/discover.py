@@ -807,7 +807,9 @@ async def _discover_async(
 
         async def one(m: Municipality, why: str) -> MunicipalityResult:
             res = MunicipalityResult(m.ine_code, m.department, m.municipality, m.portal_url or "", why)
-            hosts = candidate_hosts(m, patterns)
+            # the row's alt_urls (addresses waiting for confirmation) are verified first
+            alt = [(urlsplit(u).hostname or "").lower() for u in m.alt_urls]
+            hosts = list(dict.fromkeys(h for h in [*alt, *candidate_hosts(m, patterns)] if h))
             current = (urlsplit(m.portal_url).hostname or "").lower() if m.portal_url else ""
             hosts = [h for h in hosts if h != current]
             res.candidates = list(
@@ -997,9 +999,12 @@ def write_proposals(result: DiscoveryResult, out: Path, when: dt.datetime | None
     return csv_path, json_path
 
 
-def apply_proposals(text: str, result: DiscoveryResult, when: str | None = None) -> tuple[str, list[str]]:
+def apply_proposals(
+    text: str, result: DiscoveryResult, when: str | None = None
+) -> tuple[str, list[str], list[str]]:
     """The registry's text with every proposal at or above :data:`APPLY_THRESHOLD` written in: the new
-    ``portal_url``, its provenance in ``portal_source``, and the previous address (if any) in ``notes``."""
+    ``portal_url``, its provenance in ``portal_source``, and the previous address (if any) in ``notes``.
+    Returns the text, what was applied and what was skipped (an address already another row's portal)."""
     from vigia.registry import parse_registry
     from vigia.registry_edit import rewrite_registry
 
@@ -1007,9 +1012,16 @@ def apply_proposals(text: str, result: DiscoveryResult, when: str | None = None)
     rows = {m.ine_code: m for m in parse_registry(text)}
     updates: dict[str, dict[str, str]] = {}
     applied: list[str] = []
+    skipped: list[str] = []
+    used = {(m.portal_url or "").rstrip("/").lower(): m.ine_code for m in rows.values() if m.portal_url}
     for r, best in result.proposals():
         if best.confidence < APPLY_THRESHOLD:
             continue
+        owner = used.get(best.url.rstrip("/").lower())
+        if owner is not None and owner != r.ine_code:
+            skipped.append(f"{r.ine_code}: {best.url} ya es el portal de {owner} en el registro")
+            continue
+        used[best.url.rstrip("/").lower()] = r.ine_code
         m = rows[r.ine_code]
         ev = best.evidence or {}
         source = (
@@ -1024,4 +1036,4 @@ def apply_proposals(text: str, result: DiscoveryResult, when: str | None = None)
             )
         updates[r.ine_code] = change
         applied.append(f"{r.ine_code} {best.url} ({best.confidence:.2f})")
-    return (rewrite_registry(text, updates) if updates else text), applied
+    return (rewrite_registry(text, updates) if updates else text), applied, skipped
