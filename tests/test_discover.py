@@ -427,3 +427,41 @@ def test_alt_urls_waiting_for_confirmation_are_verified_first(scenario_run, regi
     best = result.results[0].best
     assert best is not None and best.url == "http://portal-por-confirmar.org/"
     assert result.results[0].candidates[0].host == "portal-por-confirmar.org"
+
+
+def test_cli_discover_with_real_dns_and_no_network(tmp_path: Path) -> None:
+    """The default resolver (real DNS) in a network namespace without network: nothing resolves, every
+    name is reported as not found, the proposals are written, no traceback."""
+    unshare = shutil.which("unshare")
+    if unshare is None or subprocess.run([unshare, "-n", "true"], capture_output=True).returncode != 0:
+        pytest.skip(
+            "unshare -n no está disponible (se necesita root): sin red aislada no se prueba el DNS real"
+        )
+    proc = subprocess.run(
+        [
+            unshare,
+            "-n",
+            sys.executable,
+            "-m",
+            "vigia.cli",
+            "municipalities",
+            "discover",
+            "--only",
+            "0102",
+            "--db",
+            str(tmp_path / "none.db"),
+            "--out",
+            str(tmp_path / "out"),
+            "--timeout",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0102 Santa Catarina Pinula: sin propuesta" in proc.stdout
+    data = json.loads((tmp_path / "out" / "propuestas.json").read_text(encoding="utf-8"))
+    row = data["municipalities"][0]
+    assert row["proposal"] is None and len(row["names_tried"]) >= 10 and row["candidates"] == []

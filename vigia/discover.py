@@ -795,7 +795,7 @@ async def _check_candidate(fetcher: Fetcher, m: Municipality, host: str, schemes
 async def _discover_async(
     targets: Sequence[tuple[Municipality, str]],
     patterns: Sequence[Pattern],
-    resolver: AbstractResolver,
+    resolver: AbstractResolver | None,
     allow_private: bool,
     schemes: Sequence[str],
     timeout: float,
@@ -803,6 +803,7 @@ async def _discover_async(
     progress: Callable[[str], None] | None,
 ) -> tuple[list[MunicipalityResult], int]:
     results: list[MunicipalityResult] = []
+    resolver = resolver or default_resolver()  # created inside the running loop
     async with Fetcher(resolver, allow_private, timeout=timeout, concurrency=concurrency) as fetcher:
 
         async def one(m: Municipality, why: str) -> MunicipalityResult:
@@ -849,7 +850,7 @@ def discover(
         _discover_async(
             targets,
             patterns,
-            resolver or default_resolver(),
+            resolver,
             allow_private,
             schemes,
             timeout,
