@@ -346,7 +346,7 @@ def score(scenario: Scenario, result: DiscoveryResult, threshold: float = 0.0) -
     recall = tp / (tp + fn) if tp + fn else 1.0
     return {
         "planted": len(scenario.planted),
-        "decoys": len(scenario.decoyed) + 1,
+        "decoys": len(scenario.decoy_pages) + sum(1 for k in scenario.decoyed.values() if k == "dead"),
         "true_positives": tp,
         "false_positives": fp,
         "false_negatives": fn,
