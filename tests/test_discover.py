@@ -133,6 +133,16 @@ def test_assess_rejects_parked_news_and_homonym(registry) -> None:  # type: igno
     )
     assert homonym.kind == "homonym" and homonym.decision == "rejected"
     assert "san marcos" in homonym.reason
+    # Santa Bárbara (Suchitepéquez 1015) seen on the site of Santa Bárbara, Huehuetenango, which names
+    # Suchitepéquez elsewhere on the page
+    elsewhere = assess(
+        _m(registry, "1015"),
+        "Inicio | Municipalidad de Santa Bárbara",
+        "Municipalidad de Santa Bárbara, Huehuetenango. Información pública de oficio. Ley de Acceso a la "
+        "Información Pública. Convenio con municipalidades de Suchitepéquez.",
+        "http://munisantabarbara.gob.gt/",
+    )
+    assert elsewhere.kind == "homonym" and "huehuetenango" in elsewhere.reason
     same = assess(
         _m(registry, "1202"),
         "Municipalidad de San Pedro Sacatepéquez",

@@ -619,7 +619,7 @@ def assess(
     own_near = own_dept in after
     other_near = [d for d in after if d != own_dept]
     own_anywhere = _has(fall, own_dept)
-    if mentions and other_near and not own_near and not (own_anywhere and own_dept != "guatemala"):
+    if mentions and other_near and not own_near:
         evidence.matched = [f"{m.municipality} junto a {other_near[0]}"]
         return Assessment(
             0.0,
