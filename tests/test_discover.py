@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -475,3 +476,27 @@ def test_cli_discover_with_real_dns_and_no_network(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "out" / "propuestas.json").read_text(encoding="utf-8"))
     row = data["municipalities"][0]
     assert row["proposal"] is None and len(row["names_tried"]) >= 10 and row["candidates"] == []
+
+
+def test_cli_patterns_and_show_provenance() -> None:
+    env = {**os.environ, "COLUMNS": "200"}
+    patterns = subprocess.run(
+        [sys.executable, "-m", "vigia.cli", "municipalities", "patterns"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    assert patterns.returncode == 0, patterns.stderr
+    assert "muni<full>.gob.gt" in patterns.stdout and "35" in patterns.stdout
+    assert "sin patrón:" in patterns.stdout and "munixela.gob.gt" in patterns.stdout
+    show = subprocess.run(
+        [sys.executable, "-m", "vigia.cli", "municipalities", "show", "1601"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    assert (
+        show.returncode == 0 and "Procedencia del portal" in show.stdout and "confianza alta" in show.stdout
+    )

@@ -201,6 +201,7 @@ def municipalities_show(
         ("Municipio", m.municipality),
         ("Departamento", f"{m.department} ({m.department_code})"),
         ("Portal", m.portal_url or "— (sin portal conocido)"),
+        ("Procedencia del portal", m.portal_source or "—"),
         ("Otras URL", ", ".join(m.alt_urls) or "—"),
         ("Plataforma", m.platform),
         ("Render", m.render),
