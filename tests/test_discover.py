@@ -500,3 +500,17 @@ def test_cli_patterns_and_show_provenance() -> None:
     assert (
         show.returncode == 0 and "Procedencia del portal" in show.stdout and "confianza alta" in show.stdout
     )
+
+
+def test_bad_hosts_table_is_one_clear_error(tmp_path: Path) -> None:
+    from vigia.errors import UserError
+
+    bad = tmp_path / "hosts"
+    bad.write_text("munia.gob.gt\n")
+    with pytest.raises(UserError, match="línea 1"):
+        read_hosts_table(bad)
+    bad.write_text("{not json")
+    with pytest.raises(UserError, match="JSON inválido"):
+        read_hosts_table(bad)
+    with pytest.raises(UserError, match="no se puede leer"):
+        read_hosts_table(tmp_path / "missing")
