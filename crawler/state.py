@@ -133,6 +133,8 @@ class PortalState:
     hosts_requested: dict[str, int] = field(default_factory=dict)
     refused_out_of_scope: int = 0
     home_sha256: str | None = None
+    #: the home page's redirects to another host: {"from", "to", "statuses"} (reports/registry_proposals.py)
+    home_redirects: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     _section_memo: tuple[int, str | None] = (-1, None)
     section_roots: set[str] = field(default_factory=set)
@@ -245,6 +247,7 @@ class PortalState:
             "trap_cuts": self.trap_cuts,
             "incident_kinds": dict(kinds),
             "home_sha256": self.home_sha256,
+            "home_redirects": self.home_redirects,
             "allowed_hosts": sorted(self.page_hosts),
             "document_hosts": sorted(self.document_hosts),
             "notes": self.notes,
