@@ -18,6 +18,7 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from crawler import compat
 from crawler.safety import AddressRefused, address_problem, is_ip_literal
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class GuardMiddleware(_CrawlerBound):
                 # a document host other processes of the run may also use: its slot follows the run's
                 # leases (crawler/leases.py); it opens with no room until it has its lease
                 spider.shared_hosts.add(netloc)
-                self.crawler.engine.downloader.per_slot_settings.setdefault(netloc, {"concurrency": 0})
+                compat.open_slot_closed(compat.downloader_of(self.crawler), netloc)
         if request.meta.get("dont_obey_robotstxt") and parts.path == "/robots.txt":
             # robots.txt is tiny: a host that does not send it in a short time will not send the home page
             # either, and the home request carries the full time-out and retries (a dead host costs one

@@ -28,8 +28,8 @@ DNS_TIMEOUT = 10
 # Politeness: many portals at once, few requests per host.
 CONCURRENT_REQUESTS = 48
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
-# keeps that ceiling exact while a host's delay is 0 (crawler/downloader.py)
-DOWNLOADER = "crawler.downloader.CeilingDownloader"
+# keeps that ceiling exact while a host's delay is 0 (crawler/compat.py: a Scrapy downloader bug)
+DOWNLOADER = "crawler.compat.CeilingDownloader"
 DOWNLOAD_DELAY = 0
 # Broad crawl: the next request comes from the host with the most free room, then the most work left
 # (crawler/pqueues.py), so a document host shared by many portals (a Drive-like host, the night's

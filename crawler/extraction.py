@@ -1,0 +1,164 @@
+"""Document extraction in worker processes with memory and time limits (issues 13 and 14).
+
+A hostile document must cost the night one ``parse_error``, nothing more. A PDF whose content stream
+inflates without bound, an XLSX with one giant row, a DOCX with a huge XML part: parsed in the crawl
+process they exhausted its memory (SIGABRT), or blocked the event loop for seconds. Here each document is
+parsed by a ``pebble.ProcessPool`` worker whose address space is capped (``RLIMIT_AS``) and whose task is
+killed after a wall-clock limit; a worker that dies or is killed fails only its own task (pebble starts a
+new worker), and the crawl process awaits the result without blocking the reactor.
+
+Workers start from a fork server (``forkserver``: never a fork of the crawl process, which runs threads
+and the reactor), preloading the extraction modules once; each worker dies with its crawl process
+(``PR_SET_PDEATHSIG``) and is replaced after ``max_tasks`` documents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import resource
+import signal
+from concurrent.futures import CancelledError
+from dataclasses import dataclass
+from typing import Any
+
+from crawler.documents import Extraction, extract
+
+#: Defaults of the ``VIGIA_EXTRACT_*`` settings (crawler/settings.py).
+WORKERS = 1
+MEMORY_MB = 1024
+SECONDS = 60.0
+MAX_TASKS = 500
+
+
+@dataclass(frozen=True)
+class Limits:
+    workers: int = WORKERS
+    memory_mb: int = MEMORY_MB
+    seconds: float = SECONDS
+    max_tasks: int = MAX_TASKS
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Limits:
+        return cls(
+            workers=max(1, settings.getint("VIGIA_EXTRACT_WORKERS", WORKERS)),
+            memory_mb=settings.getint("VIGIA_EXTRACT_MEMORY_MB", MEMORY_MB),
+            seconds=settings.getfloat("VIGIA_EXTRACT_SECONDS", SECONDS),
+            max_tasks=settings.getint("VIGIA_EXTRACT_MAX_TASKS", MAX_TASKS),
+        )
+
+
+def _limit_worker(memory_mb: int) -> None:
+    """Pool initializer, in each worker: cap its address space, die with the crawl process."""
+    if memory_mb > 0:
+        cap = memory_mb * 1024 * 1024
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash leaves no multi-GB core file
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _describe_death(exc: BaseException, limits: Limits) -> str:
+    code = getattr(exc, "exitcode", None)
+    if isinstance(code, int) and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"señal {-code}"
+        how = f"terminó por {name}"
+    elif code is not None:
+        how = f"terminó con código {code}"
+    else:
+        how = "terminó"
+    return (
+        f"el proceso de extracción {how} (límite de memoria {limits.memory_mb} MB): "
+        "documento demasiado grande o malformado"
+    )
+
+
+class ExtractionPool:
+    """``await pool.extract(doc_type, body)`` → :class:`Extraction`; never raises for a bad document."""
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self._pool: Any = None
+        self.submitted = 0
+        self.failed = 0
+
+    def _ensure(self) -> Any:
+        if self._pool is None or not self._pool.active:
+            from pebble import ProcessPool
+
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["crawler.documents"])
+            self._pool = ProcessPool(
+                max_workers=self.limits.workers,
+                max_tasks=self.limits.max_tasks,
+                initializer=_limit_worker,
+                initargs=(self.limits.memory_mb,),
+                context=context,
+            )
+        return self._pool
+
+    def submit(self, doc_type: str, body: bytes) -> Any:
+        """A ``concurrent.futures`` future of the raw result (see :meth:`result`)."""
+        self.submitted += 1
+        timeout = self.limits.seconds if self.limits.seconds > 0 else None
+        return self._ensure().schedule(extract, args=(doc_type, body), timeout=timeout)
+
+    def result(self, future: Any) -> Extraction:
+        """The finished future's extraction; a time-out, a dead worker or a broken pool becomes an
+        ``Extraction`` with ``error``."""
+        from pebble import ProcessExpired
+
+        try:
+            return future.result()  # type: ignore[no-any-return]
+        except TimeoutError:
+            self.failed += 1
+            return Extraction(error=f"extracción interrumpida tras {self.limits.seconds:g} s (límite de tiempo)")
+        except ProcessExpired as exc:
+            self.failed += 1
+            return Extraction(error=_describe_death(exc, self.limits))
+        except CancelledError:
+            self.failed += 1
+            return Extraction(error="extracción cancelada al cerrar el rastreo")
+        except Exception as exc:  # noqa: BLE001 - a broken pool, an unpicklable result: this document only
+            self.failed += 1
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            return Extraction(error=f"error del proceso de extracción: {type(exc).__name__}: {first}")
+
+    async def extract(self, doc_type: str, body: bytes) -> Extraction:
+        """Extract in a worker; the caller's event loop keeps running meanwhile."""
+        try:
+            future = self.submit(doc_type, body)
+        except Exception as exc:  # noqa: BLE001 - the pool cannot start: one line, this document only
+            self.failed += 1
+            self._pool = None
+            return Extraction(error=f"no se pudo iniciar la extracción: {type(exc).__name__}: {exc}"[:300])
+        try:
+            await asyncio.wrap_future(future)
+        except Exception:  # noqa: BLE001 - read below, as a result
+            pass
+        return self.result(future)
+
+    def extract_now(self, doc_type: str, body: bytes) -> Extraction:
+        """Blocking variant (tests, tools)."""
+        future = self.submit(doc_type, body)
+        try:
+            future.result()
+        except Exception:  # noqa: BLE001
+            pass
+        return self.result(future)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.stop()
+            self._pool.join(timeout=10)
+            self._pool = None
