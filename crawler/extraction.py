@@ -15,6 +15,7 @@ and the reactor), preloading the extraction modules once; each worker dies with 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import resource
 import signal
@@ -122,7 +123,9 @@ class ExtractionPool:
             return future.result()  # type: ignore[no-any-return]
         except TimeoutError:
             self.failed += 1
-            return Extraction(error=f"extracción interrumpida tras {self.limits.seconds:g} s (límite de tiempo)")
+            return Extraction(
+                error=f"extracción interrumpida tras {self.limits.seconds:g} s (límite de tiempo)"
+            )
         except ProcessExpired as exc:
             self.failed += 1
             return Extraction(error=_describe_death(exc, self.limits))
@@ -142,19 +145,15 @@ class ExtractionPool:
             self.failed += 1
             self._pool = None
             return Extraction(error=f"no se pudo iniciar la extracción: {type(exc).__name__}: {exc}"[:300])
-        try:
+        with contextlib.suppress(Exception):  # read below, as a result
             await asyncio.wrap_future(future)
-        except Exception:  # noqa: BLE001 - read below, as a result
-            pass
         return self.result(future)
 
     def extract_now(self, doc_type: str, body: bytes) -> Extraction:
         """Blocking variant (tests, tools)."""
         future = self.submit(doc_type, body)
-        try:
+        with contextlib.suppress(Exception):
             future.result()
-        except Exception:  # noqa: BLE001
-            pass
         return self.result(future)
 
     def close(self) -> None:

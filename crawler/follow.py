@@ -32,6 +32,19 @@ PRIORITY_DOCUMENT = 6
 PRIORITY_SECTION = 10
 
 
+def portal_hosts(url: str) -> set[str]:
+    """The netlocs a portal's URL stands for (``www.`` and bare host are the same portal)."""
+    netloc = netloc_of(url)
+    hosts = {netloc}
+    host, _, port = netloc.partition(":")
+    suffix = f":{port}" if port else ""
+    if host.startswith("www."):
+        hosts.add(host[4:] + suffix)
+    elif host and not host.replace(".", "").isdigit() and host.count(".") >= 1:
+        hosts.add("www." + host + suffix)
+    return hosts
+
+
 def browser_meta(meta: dict[str, Any]) -> None:
     from crawler.handlers import settle_page_methods
 
@@ -41,7 +54,6 @@ def browser_meta(meta: dict[str, Any]) -> None:
     # (crawler/handlers.py): Playwright's "networkidle" costs 500 ms of silence on every page
     meta["playwright_page_init_callback"] = "crawler.handlers.install_settle_probe"
     meta["playwright_page_methods"] = settle_page_methods()
-
 
 
 @dataclass
@@ -382,4 +394,3 @@ class LinkPolicy:
                 out.append(req)
         st.deferred.clear()
         return out
-

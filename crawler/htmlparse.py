@@ -155,6 +155,7 @@ def parse_html(html: str | bytes, base_url: str) -> ParsedPage:
         has_password=has_password,
         has_captcha=has_captcha,
         markers=markers,
+        truncated=truncated,
     )
 
 

@@ -18,6 +18,7 @@ from crawler.documents import doc_type_from_url, extract
 from crawler.htmlparse import Link, detect_platform, is_transparency_link, parse_html
 from crawler.middlewares import GuardMiddleware, OutOfScope
 from crawler.safety import AddressRefused, address_problem
+from crawler.items import PageItem
 from crawler.spiders.portal import PortalSpider, classify_failure
 from crawler.state import PortalState, canonical_url
 
@@ -326,10 +327,12 @@ def _respond(
 
 def test_home_leads_to_the_section_and_records_platform() -> None:
     spider, st = _portal_spider()
-    home = spider._request(st, f"{BASE}/", kind="home", depth=0, trail=[], in_section=False)
+    home = spider.links.request(st, f"{BASE}/", kind="home", depth=0, trail=[], in_section=False)
     assert home is not None
     out = spider.parse_page(_respond(spider, home, fixture("wordpress_home.html")))
     assert st.platform_observed == "wordpress" and st.home_ok
+    assert isinstance(out[0], PageItem) and out[0].home  # the page's body goes to the pipelines
+    out = [r for r in out if isinstance(r, Request)]
     section = [r for r in out if r.meta["vigia_section_root"]]
     assert [r.url for r in section] == [f"{BASE}/?page_id=77"]
     assert section[0].meta["vigia_trail"] == ["Información Pública de Oficio"]
@@ -341,7 +344,7 @@ def test_home_leads_to_the_section_and_records_platform() -> None:
 def test_section_page_collects_documents_with_trails() -> None:
     spider, st = _portal_spider("wordpress")
     st.home_ok = True
-    req = spider._request(
+    req = spider.links.request(
         st,
         f"{BASE}/?page_id=77",
         kind="page",
@@ -351,7 +354,7 @@ def test_section_page_collects_documents_with_trails() -> None:
         section_root=True,
     )
     assert req is not None
-    out = spider.parse_page(_respond(spider, req, fixture("wordpress_section.html")))
+    out = [r for r in spider.parse_page(_respond(spider, req, fixture("wordpress_section.html"))) if isinstance(r, Request)]
     docs = st.documents
     pdf = docs[f"{BASE}/wp-content/uploads/2026/09/NUMERAL-8-AGOSTO.pdf"]
     assert pdf["trail"] == [
@@ -372,7 +375,7 @@ def test_section_page_collects_documents_with_trails() -> None:
 
 def test_script_only_page_is_rendered_with_the_browser() -> None:
     spider, st = _portal_spider()
-    home = spider._request(st, f"{BASE}/", kind="home", depth=0, trail=[], in_section=False)
+    home = spider.links.request(st, f"{BASE}/", kind="home", depth=0, trail=[], in_section=False)
     assert home is not None
     out = spider.parse_page(_respond(spider, home, fixture("js_shell.html")))
     assert len(out) == 1 and out[0].meta.get("playwright") is True and out[0].url == f"{BASE}/"
@@ -381,7 +384,7 @@ def test_script_only_page_is_rendered_with_the_browser() -> None:
 
 def test_login_wall_blocks_and_stores_no_evidence() -> None:
     spider, st = _portal_spider()
-    home = spider._request(st, f"{BASE}/", kind="home", depth=0, trail=[], in_section=False)
+    home = spider.links.request(st, f"{BASE}/", kind="home", depth=0, trail=[], in_section=False)
     assert home is not None
     spider.parse_page(_respond(spider, home, fixture("login.html")))
     assert st.outcome()[0] == "blocked" and st.pages == {}
@@ -524,15 +527,18 @@ def test_portals_are_shared_among_processes(monkeypatch: pytest.MonkeyPatch) -> 
 def test_a_stuck_crawl_closes_its_open_portals_with_a_timeout_but_a_moving_one_does_not() -> None:
     """One request that never ends (a stuck browser page) must not hold the night open; a portal waiting
     its turn on a busy shared host while other requests complete is left alone."""
+    from crawler.extensions import StallWatchdog
+
     spider, st = _portal_spider()
-    spider.stall_seconds = 300.0
+    spider.crawler.spider = spider
+    watchdog = StallWatchdog(spider.crawler, 300.0)
     st.pending = 2
     other = spider._make_state({"key": "0102", "start_url": "http://127.0.0.1:1/", "municipality": {}})
     spider.states[other.key] = other
     other.pending = 1
-    spider.check_stalled(now=spider.last_activity + 299)  # the crawl is still moving: nothing closes
+    watchdog.check(now=spider.last_activity + 299)  # the crawl is still moving: nothing closes
     assert not st.finished and not other.finished
-    spider.check_stalled(now=spider.last_activity + 301)
+    watchdog.check(now=spider.last_activity + 301)
     assert st.finished and other.finished
     assert any(i["kind"] == "timeout" and "no avanzó en 300 s" in i["message"] for i in st.incidents)
     assert st.outcome()[0] != "complete"  # never reported as a complete crawl
@@ -543,22 +549,23 @@ def test_a_process_that_cannot_close_after_the_watchdog_is_stopped(monkeypatch: 
     after a grace period (the portals' evidence is already stored), and the run can end."""
     from twisted.internet import reactor
 
-    from crawler.spiders import portal
+    from crawler import extensions
 
     spider, st = _portal_spider()
-    spider.stall_seconds = 300.0
     st.pending = 1
     closed: list[str] = []
     engine = type(
         "Engine", (), {"crawl": lambda self, r: None, "close_spider": lambda self, s, why: closed.append(why)}
     )()
+    crawler = type("Crawler", (), {"spider": spider, "engine": engine, "signals": spider.crawler.signals})()
+    watchdog = extensions.StallWatchdog(crawler, 300.0)
     monkeypatch.setattr(spider, "_engine", lambda: engine)
     monkeypatch.setattr(spider, "_finish", lambda state, open_next=True: setattr(state, "finished", True))
     later: list[tuple[float, Any]] = []
     monkeypatch.setattr(reactor, "callLater", lambda delay, fn, *a: later.append((delay, fn)), raising=False)
-    spider.check_stalled(now=spider.last_activity + 301)
+    watchdog.check(now=spider.last_activity + 301)
     assert closed == ["finished"]
-    assert later and later[0][0] == portal.STOP_GRACE_SECONDS
+    assert later and later[0][0] == extensions.STOP_GRACE_SECONDS
     stopped: list[bool] = []
     monkeypatch.setattr(reactor, "running", True, raising=False)
     monkeypatch.setattr(reactor, "stop", lambda: stopped.append(True), raising=False)
