@@ -76,6 +76,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         "wire_bytes": getattr(spider, "wire_bytes", 0),
         "pages": getattr(spider, "pages_total", 0),
         "finished": getattr(spider, "finished_total", 0),
+        "asked": len(job["portals"]),
+        "write_failures": getattr(spider, "write_failures", []),
     }
     store.close()
     return summary
@@ -92,10 +94,18 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"error: no se puede leer el trabajo {args[0]}: {exc}\n")
         return 2
     try:
-        emit(run_job(job))
+        summary = run_job(job)
     except Exception as exc:  # noqa: BLE001 - one line for the parent process
         sys.stderr.write(f"error: {type(exc).__name__}: {exc}\n")
         return 1
+    emit(summary)
+    if summary["write_failures"]:
+        first = summary["write_failures"][0]
+        sys.stderr.write(f"error: no se pudo guardar la evidencia de {first['key']}: {first['error']}\n")
+        return 3
+    if summary["finished"] < summary["asked"]:
+        sys.stderr.write(f"error: {summary['finished']} de {summary['asked']} portales terminados\n")
+        return 3
     return 0
 
 

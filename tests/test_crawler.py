@@ -354,7 +354,11 @@ def test_section_page_collects_documents_with_trails() -> None:
         section_root=True,
     )
     assert req is not None
-    out = [r for r in spider.parse_page(_respond(spider, req, fixture("wordpress_section.html"))) if isinstance(r, Request)]
+    out = [
+        r
+        for r in spider.parse_page(_respond(spider, req, fixture("wordpress_section.html")))
+        if isinstance(r, Request)
+    ]
     docs = st.documents
     pdf = docs[f"{BASE}/wp-content/uploads/2026/09/NUMERAL-8-AGOSTO.pdf"]
     assert pdf["trail"] == [

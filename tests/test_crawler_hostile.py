@@ -1,0 +1,143 @@
+"""Hostile portals (issue 14): documents that explode, pages the crawler cannot read whole, bodies with
+control characters. Each is served by a local server and crawled end to end (a child process, as
+`vigia crawl` runs it), with the extraction limits set by the test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import crawler_helpers as helpers  # tests/fixtures/crawler, on the path from conftest.py
+import pytest
+from aiohttp import web
+from sqlalchemy import select
+
+from crawler.api import crawl_municipalities
+from vigia.registry import Municipality
+from vigia.store import open_store
+from vigia.store.models import CrawlRun, Document, Incident, Page, PortalCrawl
+
+HTML = "text/html; charset=utf-8"
+PDF = "application/pdf"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+#: the limits under test: a worker may use 256 MB of address space and 5 s per document
+LIMITS = {
+    "VIGIA_RETRY_BACKOFF": 0.01,
+    "DOWNLOAD_TIMEOUT": 5,
+    "AUTOTHROTTLE_START_DELAY": 0.0,
+    "VIGIA_EXTRACT_MEMORY_MB": 256,
+    "VIGIA_EXTRACT_SECONDS": 5,
+    "VIGIA_PAGE_MAXSIZE": 300_000,
+}
+
+
+def _page(title: str, body: str) -> bytes:
+    return f"<!DOCTYPE html><html><head><title>{title}</title></head><body><main>{body}</main></body></html>".encode()
+
+
+def muni(code: str, url: str) -> Municipality:
+    return Municipality(ine_code=code, department="Guatemala", municipality=f"Prueba {code}", portal_url=url)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Any:
+    s = open_store(f"sqlite:///{tmp_path / 'vigia.db'}", tmp_path / "data")
+    yield s
+    s.close()
+
+
+def hostile_site() -> helpers.Site:
+    site = helpers.Site()
+    f = site.files
+    f["/"] = (HTML, _page("Municipalidad", "<h1>Inicio</h1><a href='/transparencia/'>Transparencia</a>"))
+    f["/transparencia/"] = (
+        HTML,
+        _page(
+            "Información Pública de Oficio",
+            "<h1>Información Pública de Oficio</h1>"
+            "<h2>Numeral 8</h2><a href='/docs/bomba.pdf'>Ejecución agosto 2026</a>"
+            "<a href='/docs/fila.xlsx'>Ejecución septiembre 2026</a>"
+            "<h2>Numeral 1</h2><a href='/docs/parte.docx'>Organigrama</a>"
+            "<a href='/docs/bueno.pdf'>Presupuesto 2026</a> <a href='/docs/nul.csv'>Listado</a>"
+            "<h2>Numeral 2</h2><a href='/transparencia/privado'>Personal</a>"
+            "<h2>Numeral 3</h2><a href='/transparencia/profunda'>Directorio</a>"
+            "<h2>Numeral 4</h2><a href='/transparencia/grande'>Presupuesto</a>"
+            "<h2>Numeral 5</h2><a href='/transparencia/nul'>Servicios</a>",
+        ),
+    )
+    f["/docs/bomba.pdf"] = (PDF, helpers.make_pdf_bomb(600))  # < 1 MB, inflates to 600 MB
+    f["/docs/fila.xlsx"] = (XLSX, helpers.make_xlsx_giant_row(600_000))
+    f["/docs/parte.docx"] = (DOCX, helpers.make_docx_huge_part(40))
+    f["/docs/bueno.pdf"] = (PDF, helpers.make_pdf(["Presupuesto ejercicio fiscal 2026"]))
+    f["/docs/nul.csv"] = ("text/csv", b"nombre,cargo\nAna\x00,Alcaldesa\x07\n")
+    f["/transparencia/privado"] = (HTML, b"")  # replaced by a 403 handler below
+    deep = "<div>" * 300 + "profundo" + "</div>" * 300 + "<p>Directorio <a href='/docs/tarde.pdf'>PDF</a></p>"
+    f["/transparencia/profunda"] = (HTML, _page("Directorio", deep))
+    f["/transparencia/nul"] = (HTML, _page("Servicios\x00", "<h1>Servicios\x00 municipales\x1b</h1>"))
+
+    async def big_chunked(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "text/html"})  # no Content-Length: chunked
+        await resp.prepare(request)
+        for _ in range(40):
+            await resp.write(b"<p>" + b"x" * 20_000 + b"</p>")
+        await resp.write_eof()
+        return resp
+
+    site.handlers["/transparencia/grande"] = big_chunked
+    site.handlers["/transparencia/privado"] = lambda r: web.Response(status=403, text="prohibido")
+    return site
+
+
+def test_hostile_documents_and_pages_cost_only_themselves(store: Any, tmp_path: Path) -> None:
+    hostile = hostile_site()
+    empty = helpers.Site(files={"/": (HTML, b"")})
+    good = helpers.Site(files={"/": (HTML, _page("Muni", "<h1>Bienvenidos</h1><p>Portal oficial.</p>"))})
+    with helpers.SiteServer([hostile, empty, good]):
+        rows = [
+            muni("0101", hostile.base + "/"),
+            muni("0102", empty.base + "/"),
+            muni("0103", good.base + "/"),
+        ]
+        summary = crawl_municipalities(store, rows, allow_private=True, settings=LIMITS)
+    assert not summary.problems
+    with store.session() as s:
+        pcs = {
+            pc.portal_key: pc
+            for pc in s.scalars(select(PortalCrawl).where(PortalCrawl.run_id == summary.run_id))
+        }
+        assert s.get(CrawlRun, summary.run_id).status == "finished"
+        hostile_pc = pcs["0101"]
+        docs = {
+            d.url.rsplit("/", 1)[-1]: d
+            for d in s.scalars(select(Document).where(Document.portal_crawl_id == hostile_pc.id))
+        }
+        incidents = list(s.scalars(select(Incident).where(Incident.portal_crawl_id == hostile_pc.id)))
+        pages = {
+            p.url.rsplit("/", 1)[-1]: p
+            for p in s.scalars(select(Page).where(Page.portal_crawl_id == hostile_pc.id))
+        }
+        empty_pages = s.scalars(select(Page).where(Page.portal_crawl_id == pcs["0102"].id)).all()
+    # each bomb is a parse error of its own document, with its archived copy; the night went on
+    for name in ("bomba.pdf", "fila.xlsx", "parte.docx"):
+        assert docs[name].fetched and docs[name].sha256 and docs[name].error, name
+        assert docs[name].text is None
+    assert "límite" in docs["bomba.pdf"].error or "terminó" in docs["bomba.pdf"].error
+    parse_errors = {i.url.rsplit("/", 1)[-1] for i in incidents if i.kind == "parse_error"}
+    assert {"bomba.pdf", "fila.xlsx", "parte.docx"} <= parse_errors
+    assert docs["bueno.pdf"].error is None and "2026" in (docs["bueno.pdf"].text or "")
+    # control characters never reach the store
+    assert docs["nul.csv"].text == "nombre,cargo\nAna,Alcaldesa\n"
+    stored = (pages["nul"].title or "") + (pages["nul"].text or "")
+    assert stored.startswith("Servicios") and "\x00" not in stored and "\x1b" not in stored
+    # crawler limits are an incomplete crawl, never a complete one with numerals missing
+    kinds = {(i.kind, i.url.rsplit("/", 1)[-1]) for i in incidents}
+    assert ("login_wall", "privado") in kinds  # 403 inside the section
+    assert ("size_cap", "grande") in kinds  # a chunked page over the cap (no Content-Length)
+    assert ("parse_error", "profunda") in kinds  # nested deeper than the parser reads
+    assert hostile_pc.outcome == "partial", hostile_pc.outcome_reason
+    # an empty home page is not evidence; the other portals are untouched
+    assert pcs["0102"].outcome != "complete" and not empty_pages
+    assert pcs["0103"].outcome == "complete"
+    log = next((tmp_path / "data" / "logs").glob("crawl-*.log")).read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in log and "TypeError" not in log
