@@ -595,9 +595,19 @@ def _merge_done(events: list[dict[str, Any]]) -> dict[str, Any]:
     if len(events) == 1:
         return dict(events[0])
     merged: dict[str, Any] = {"event": "done"}
-    for key in ("cpu_seconds", "wire_requests", "wire_bytes", "pages", "finished"):
+    for key in (
+        "cpu_seconds",
+        "extraction_cpu_seconds",
+        "wire_requests",
+        "wire_bytes",
+        "pages",
+        "finished",
+        "extractions",
+        "extractions_reused",
+        "extraction_failures",
+    ):
         merged[key] = round(sum(float(e.get(key) or 0) for e in events), 3)
-        if key != "cpu_seconds":
+        if not key.endswith("cpu_seconds"):
             merged[key] = int(merged[key])
     merged["seconds"] = max((float(e.get("seconds") or 0) for e in events), default=0.0)
     merged["write_failures"] = [f for e in events for f in e.get("write_failures") or []]

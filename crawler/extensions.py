@@ -53,10 +53,20 @@ class StallWatchdog:
         now = time.monotonic() if now is None else now
         if spider is None or now - spider.last_activity < self.stall_seconds:
             return
-        spider.close_stalled(self.stall_seconds)
+        for st in [s for s in spider.states.values() if not s.finished]:
+            st.failures += 1
+            st.incident(
+                "timeout",
+                st.start_url,
+                f"el rastreo no avanzó en {self.stall_seconds:.0f} s con {st.pending} solicitudes pendientes "
+                "de este portal: se cerró con lo obtenido",
+            )
+            st.notes.append(f"cerrado por inactividad con {st.pending} solicitudes pendientes")
+            spider._finish(st, open_next=False)
+        spider._crawl(spider._open_next_portal())
         spider.last_activity = now
         engine = spider._engine()
-        if engine is not None and spider.all_finished():
+        if engine is not None and spider.window.all_finished():
             engine.close_spider(spider, "finished")
             # closing waits for the downloads in progress: if the stuck one never ends, stop anyway
             from twisted.internet import reactor

@@ -66,6 +66,14 @@ def _limit_worker(memory_mb: int) -> None:
         pass
 
 
+def extract_timed(doc_type: str, body: bytes) -> tuple[Extraction, float]:
+    """In a worker: the extraction and the CPU seconds it took (the crawl's CPU figures include it)."""
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    result = extract(doc_type, body)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return result, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def _describe_death(exc: BaseException, limits: Limits) -> str:
     code = getattr(exc, "exitcode", None)
     if isinstance(code, int) and code < 0:
@@ -92,6 +100,8 @@ class ExtractionPool:
         self._pool: Any = None
         self.submitted = 0
         self.failed = 0
+        #: CPU seconds the workers spent on documents that finished (killed tasks are not counted)
+        self.cpu_seconds = 0.0
 
     def _ensure(self) -> Any:
         if self._pool is None or not self._pool.active:
@@ -112,7 +122,7 @@ class ExtractionPool:
         """A ``concurrent.futures`` future of the raw result (see :meth:`result`)."""
         self.submitted += 1
         timeout = self.limits.seconds if self.limits.seconds > 0 else None
-        return self._ensure().schedule(extract, args=(doc_type, body), timeout=timeout)
+        return self._ensure().schedule(extract_timed, args=(doc_type, body), timeout=timeout)
 
     def result(self, future: Any) -> Extraction:
         """The finished future's extraction; a time-out, a dead worker or a broken pool becomes an
@@ -120,7 +130,9 @@ class ExtractionPool:
         from pebble import ProcessExpired
 
         try:
-            return future.result()  # type: ignore[no-any-return]
+            extraction, cpu = future.result()
+            self.cpu_seconds += cpu
+            return extraction  # type: ignore[no-any-return]
         except TimeoutError:
             self.failed += 1
             return Extraction(

@@ -16,15 +16,27 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import Response
 
-from crawler.documents import doc_type_from_url, is_document_host, is_social_host
-from crawler.htmlparse import Link
+from crawler.documents import doc_type_from_content_type, doc_type_from_url, is_document_host, is_social_host
+from crawler.htmlparse import Link, ParsedPage, detect_platform
 from crawler.middlewares import netloc_of
+from crawler.spiders.platforms import strategy_for
 from crawler.state import PortalState, canonical_url, url_shape
 from vigia.spanish import fold
 
 HANDLED_STATUSES = [400, 401, 403, 404, 405, 406, 410, 429, 451, 500, 501, 502, 503, 504, 520, 522, 524]
 MAX_MENTIONS = 50
 MAX_TRAP_INCIDENTS = 5
+
+#: the browser's request is a new request (Scrapy's MetaCopyDetection): these keys are not carried over
+FRESH_REQUEST_KEYS = {
+    "redirect_urls",
+    "redirect_times",
+    "redirect_ttl",
+    "redirect_reasons",
+    "download_slot",
+    "download_latency",
+    "retry_times",
+}
 
 PRIORITY_HOME = 0
 PRIORITY_DISCOVERY = 2
@@ -43,6 +55,13 @@ def portal_hosts(url: str) -> set[str]:
     elif host and not host.replace(".", "").isdigit() and host.count(".") >= 1:
         hosts.add("www." + host + suffix)
     return hosts
+
+
+def observe_platform(st: PortalState, url: str, parsed: ParsedPage, rendered: bool) -> None:
+    """The platform seen on the home page; it picks the strategy when the registry does not say."""
+    st.platform_observed = "javascript" if rendered else detect_platform(url, parsed, "")
+    if st.platform_declared == "unknown" and st.platform_observed != "unknown":
+        st.strategy = strategy_for(st.platform_observed, st.municipality.get("ine_code"))
 
 
 def browser_meta(meta: dict[str, Any]) -> None:
@@ -72,8 +91,9 @@ class LinkPolicy:
     page_maxsize: int = 5 * 1024 * 1024
 
     @classmethod
-    def from_settings(cls, s: Any, **callbacks: Any) -> LinkPolicy:
+    def from_settings(cls, s: Any, *callbacks: Any) -> LinkPolicy:
         return cls(
+            *callbacks,
             page_budget=s.getint("VIGIA_PAGE_BUDGET", 400),
             document_budget=s.getint("VIGIA_DOCUMENT_BUDGET", 3000),
             discovery_depth=s.getint("VIGIA_DISCOVERY_DEPTH", 3),
@@ -81,7 +101,6 @@ class LinkPolicy:
             section_depth=s.getint("VIGIA_SECTION_DEPTH", 8),
             document_maxsize=s.getint("VIGIA_DOCUMENT_MAXSIZE", 25 * 1024 * 1024),
             page_maxsize=s.getint("VIGIA_PAGE_MAXSIZE", 5 * 1024 * 1024),
-            **callbacks,
         )
 
     def request(
@@ -166,6 +185,40 @@ class LinkPolicy:
         callback = self.on_document if kind == "document" else self.on_page
         return Request(
             url, callback=callback, errback=self.on_error, meta=meta, priority=priority, dont_filter=True
+        )
+
+    def rerender(self, st: PortalState, response: Response) -> Request:
+        """The same page again, through the browser."""
+        meta = {k: v for k, v in response.meta.items() if k not in FRESH_REQUEST_KEYS}
+        browser_meta(meta)
+        st.pending += 1
+        url = meta.get("redirect_urls", [response.request.url])[0] if response.request else response.url
+        meta["download_slot"] = netloc_of(url)
+        priority = response.request.priority if response.request else 0
+        return Request(
+            url, self.on_page, errback=self.on_error, meta=meta, priority=priority, dont_filter=True
+        )
+
+    def page_as_document(
+        self, st: PortalState, response: Response, asked: str, ctype: str
+    ) -> dict[str, Any] | None:
+        """A link followed as a page answered with a file: it is a document of the page that linked it
+        (``None`` when it is not, or when the home page itself is not HTML: then the portal failed)."""
+        meta = response.meta
+        dtype = doc_type_from_content_type(ctype) or doc_type_from_url(response.url)
+        if meta["vigia_kind"] == "home" and dtype is None:
+            st.home_failure = ("parse_error", f"la página de inicio no es HTML ({ctype or 'sin tipo'})")
+            st.incident("parse_error", asked, "la página de inicio no es HTML")
+            return None
+        return self.new_document(
+            st,
+            asked,
+            label=meta.get("vigia_label") or "",
+            page_url=meta.get("vigia_referer"),
+            trail=list(meta.get("vigia_trail") or [])[:-1],
+            in_section=bool(meta.get("vigia_in_section")),
+            fetch=False,
+            dtype=dtype,
         )
 
     def follow(

@@ -16,7 +16,7 @@ from scrapy.http import Response, TextResponse
 from crawler.htmlparse import parse_html
 from crawler.middlewares import OutOfScope
 from crawler.safety import AddressRefused
-from crawler.state import FAILURE_KINDS, PortalState, utcnow
+from crawler.state import FAILURE_KINDS, PortalState
 
 #: failures that make a crawl ``partial`` when they hit a page inside the section (not its entry page,
 #: whose block or ban decides the outcome itself)
@@ -61,52 +61,25 @@ def status_problem(st: PortalState, response: Response, kind: str, root: bool, i
     return True
 
 
-def header(response: Response, name: bytes) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1")[:64] if value else None
-
-
-def content_length(response: Response) -> int | None:
-    value = response.headers.get(b"Content-Length")
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
-def document_answer(st: PortalState, doc: dict[str, Any], response: Response, maxsize: int) -> bool:
-    """Fill a document's record from its answer; ``True`` if its body is there to archive and read."""
-    status = response.status
-    doc["status"] = status
-    doc["final_url"] = response.url
-    doc["fetched_at"] = utcnow()
-    ctype = response.headers.get(b"Content-Type", b"").decode("latin-1")
-    doc["content_type"] = ctype[:128] or None
-    doc["last_modified"] = header(response, b"Last-Modified")
-    if status >= 400:
-        doc["error"] = f"HTTP {status}"
-        if status == 404 or status == 410:
-            st.incident("http_404", doc["url"], f"documento no encontrado (HTTP {status})")
-        elif status >= 500 or status == 429:
-            st.incident("http_5xx", doc["url"], f"HTTP {status} tras reintentos")
-            st.failures += 1
-        else:
-            st.incident("login_wall" if status in (401, 403) else "http_404", doc["url"], f"HTTP {status}")
-        return False
-    declared = content_length(response)
-    if "download_stopped" in response.flags:
-        doc["size"] = declared
-        doc["fetched"] = False
-        doc["error"] = "size_cap"
-        st.incident(
-            "size_cap",
-            doc["url"],
-            f"documento de {declared or '?'} bytes, mayor que el máximo de {maxsize}: solo metadatos",
-        )
-        return False
-    doc["fetched"] = True
-    doc["size"] = len(response.body)
-    return True
+def record_error(st: PortalState, request: Any, exc: BaseException) -> None:
+    """Record a request that ended in an error (no answer): a failure of its page or document."""
+    kind, root = request.meta.get("vigia_kind", "page"), bool(request.meta.get("vigia_section_root"))
+    url = request.meta.get("redirect_urls", [request.url])[0]
+    incident, message = classify_failure(exc)
+    if incident == "out_of_scope":
+        st.refused_out_of_scope += 1
+        if kind == "home":
+            st.home_failure = ("redirect_loop", message)
+            st.incident("redirect_loop", url, f"redirección fuera del portal rechazada: {message}")
+    elif kind == "document":
+        doc = st.documents.get(request.meta.get("vigia_doc") or "")
+        if doc is not None:
+            doc["error"] = incident
+        st.failures += incident in FAILURE_KINDS
+        st.incident(incident, url, message)
+    else:
+        in_section = bool(request.meta.get("vigia_in_section"))
+        record_failure(st, kind, root, incident, url, message, in_section)
 
 
 def classify_failure(exc: BaseException) -> tuple[str, str]:

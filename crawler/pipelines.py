@@ -176,6 +176,10 @@ class ExtractionPipeline(_SpiderBound):
         self.known = KnownExtractions(self.spider.store, self.spider.run_id)
 
     def close_spider(self) -> None:
+        stats = self.crawler.stats
+        stats.set_value("vigia/extractions", self.pool.submitted)
+        stats.set_value("vigia/extraction_failures", self.pool.failed)
+        stats.set_value("vigia/extraction_cpu_seconds", round(self.pool.cpu_seconds, 3))
         self.pool.close()
 
     async def process_item(self, item: Any) -> Any:
@@ -195,6 +199,8 @@ class ExtractionPipeline(_SpiderBound):
             extraction = Extraction(text=text or None, dates=extract_periods(text) if text else [])
         if extraction is None:
             extraction = await self.pool.extract(doc["doc_type"], item.body)
+        else:
+            self.crawler.stats.inc_value("vigia/extractions_reused")
             if sha and not extraction.error:
                 self.known.cache[sha] = extraction
         fill_extraction(st, doc, extraction)

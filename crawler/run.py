@@ -68,10 +68,19 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     spider = crawler.spider
     if spider is None:
         raise RuntimeError("Scrapy no pudo iniciar la araña (vea el registro del rastreo)")
+    stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+    extraction_cpu = float(stats.get("vigia/extraction_cpu_seconds") or 0.0)
     summary = {
         "event": "done",
         "seconds": round(time.monotonic() - started, 3),
-        "cpu_seconds": round((cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime), 3),
+        # the crawl process and its extraction workers (their CPU is reported by the workers themselves)
+        "cpu_seconds": round(
+            (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime) + extraction_cpu, 3
+        ),
+        "extraction_cpu_seconds": extraction_cpu,
+        "extractions": int(stats.get("vigia/extractions") or 0),
+        "extractions_reused": int(stats.get("vigia/extractions_reused") or 0),
+        "extraction_failures": int(stats.get("vigia/extraction_failures") or 0),
         "wire_requests": getattr(spider, "wire_requests", 0),
         "wire_bytes": getattr(spider, "wire_bytes", 0),
         "pages": getattr(spider, "pages_total", 0),

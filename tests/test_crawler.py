@@ -16,9 +16,9 @@ from scrapy.utils.test import get_crawler
 from crawler.dates import extract_periods
 from crawler.documents import doc_type_from_url, extract
 from crawler.htmlparse import Link, detect_platform, is_transparency_link, parse_html
+from crawler.items import PageItem
 from crawler.middlewares import GuardMiddleware, OutOfScope
 from crawler.safety import AddressRefused, address_problem
-from crawler.items import PageItem
 from crawler.spiders.portal import PortalSpider, classify_failure
 from crawler.state import PortalState, canonical_url
 
@@ -277,7 +277,7 @@ def test_guard_refuses_before_connecting() -> None:
 
 def test_guard_keeps_requests_inside_the_portal() -> None:
     spider = _spider(True)
-    st = spider._make_state(
+    st = spider.window.make_state(
         {"key": "0101", "start_url": "http://127.0.0.1:8001/", "document_hosts": ["127.0.0.9"]}
     )
     spider.states[st.key] = st
@@ -314,7 +314,7 @@ def test_failure_classification() -> None:
 
 def _portal_spider(platform: str = "unknown", render: str = "auto") -> tuple[PortalSpider, PortalState]:
     spider = _spider(True)
-    st = spider._make_state({"key": "0901", "start_url": f"{BASE}/", "platform": platform, "render": render})
+    st = spider.window.make_state({"key": "0901", "start_url": f"{BASE}/", "platform": platform, "render": render})
     spider.states[st.key] = st
     return spider, st
 
@@ -484,17 +484,17 @@ def test_browser_portals_take_only_part_of_the_window_of_open_portals() -> None:
         {"key": f"{i:04d}", "start_url": f"http://127.0.0.{i + 1}:9/", "platform": platform, "render": "auto"}
         for i, platform in enumerate(["javascript"] * 4 + ["unknown"] * 3)
     ]
-    spider.queue = list(reversed(specs))
+    spider.window.queue = list(reversed(specs))
     opened = [spider._open_next_portal()[0].meta["vigia_portal"] for _ in range(4)]
     assert opened == ["0000", "0001", "0004", "0005"]  # two browser portals, then the next static ones
-    assert spider.browser_open == 2
+    assert spider.window.browser_open == 2
     spider._finish(spider.states["0000"], open_next=False)
-    assert spider.browser_open == 1
+    assert spider.window.browser_open == 1
     assert spider._open_next_portal()[0].meta["vigia_portal"] == "0002"  # a browser place is free again
     assert spider._open_next_portal()[0].meta["vigia_portal"] == "0006"
     # nothing else left: the last browser portal opens even over the limit
     assert spider._open_next_portal()[0].meta["vigia_portal"] == "0003"
-    assert not spider.queue
+    assert not spider.window.queue
 
 
 def test_portals_are_shared_among_processes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -537,7 +537,7 @@ def test_a_stuck_crawl_closes_its_open_portals_with_a_timeout_but_a_moving_one_d
     spider.crawler.spider = spider
     watchdog = StallWatchdog(spider.crawler, 300.0)
     st.pending = 2
-    other = spider._make_state({"key": "0102", "start_url": "http://127.0.0.1:1/", "municipality": {}})
+    other = spider.window.make_state({"key": "0102", "start_url": "http://127.0.0.1:1/", "municipality": {}})
     spider.states[other.key] = other
     other.pending = 1
     watchdog.check(now=spider.last_activity + 299)  # the crawl is still moving: nothing closes

@@ -22,25 +22,19 @@ from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import Response, TextResponse
 
 from crawler import compat, middlewares
-from crawler.documents import doc_type_from_content_type, doc_type_from_url
-from crawler.follow import LinkPolicy, browser_meta, portal_hosts
-from crawler.htmlparse import detect_platform, looks_script_only, parse_html
+from crawler.evidence import answer_problem, document_item, empty_answer, page_record
+from crawler.follow import LinkPolicy, observe_platform, portal_hosts
+from crawler.htmlparse import looks_script_only, parse_html
 from crawler.items import DocumentItem, PageItem, PortalItem
 from crawler.middlewares import netloc_of
-from crawler.outcomes import classify_failure, document_answer, header, record_failure, status_problem
+from crawler.outcomes import classify_failure, record_error, record_failure
 from crawler.pipelines import store_portal
-from crawler.spiders.platforms import strategy_for
-from crawler.state import FAILURE_KINDS, PortalState, canonical_url, utcnow
+from crawler.state import PortalState, canonical_url
+from crawler.window import PortalWindow
 
 __all__ = ["PortalSpider", "classify_failure", "portal_hosts"]
 log = logging.getLogger(__name__)
-PAGE_TEXT_LIMIT = 50_000
 HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "")
-#: the browser's request is a new request (Scrapy's MetaCopyDetection): these keys are not carried over
-_FRESH_REQUEST_KEYS = {
-    "redirect_urls", "redirect_times", "redirect_ttl", "redirect_reasons", "download_slot", "download_latency",
-    "retry_times",
-}  # fmt: skip
 
 
 class PortalSpider(scrapy.Spider):
@@ -56,19 +50,21 @@ class PortalSpider(scrapy.Spider):
     ) -> None:
         super().__init__(**kwargs)
         self.portals_spec, self.run_id, self.store, self.progress = portals or [], run_id, store, progress
-        self.states: dict[str, PortalState] = {}
+        self.window = PortalWindow(self.portals_spec)
+        self.states: dict[str, PortalState] = self.window.states
         self.wire_requests = self.wire_bytes = self.pages_total = self.finished_total = 0
         self.write_failures: list[dict[str, Any]] = []
-        self.allow_private, self.retry_backoff, self.host_leases = False, 0.5, False
-        self.active_portals, self.active_browser_portals, self.browser_open = 50, 12, 0
+        self.allow_private, self.retry_backoff, self.host_leases, self.browser_enabled = (
+            False,
+            0.5,
+            False,
+            True,
+        )
         self.shared_hosts: set[str] = set()  # document hosts that follow the run's leases (crawler/leases.py)
         self.robots_timeout, self.robots_retries = 10.0, 1
         self.last_activity = time.monotonic()
-        self.queue: list[dict[str, Any]] = []
         self.closing = False
-        self.links = LinkPolicy(
-            on_page=self.parse_page, on_document=self.parse_document, on_error=self.on_error
-        )
+        self.links = LinkPolicy(self.parse_page, self.parse_document, self.on_error)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -76,80 +72,41 @@ class PortalSpider(scrapy.Spider):
         s = crawler.settings
         spider.allow_private = s.getbool("VIGIA_ALLOW_PRIVATE", False)
         spider.retry_backoff = s.getfloat("VIGIA_RETRY_BACKOFF", 0.5)
-        spider.links = LinkPolicy.from_settings(
-            s, on_page=spider.parse_page, on_document=spider.parse_document, on_error=spider.on_error
-        )
+        spider.links = LinkPolicy.from_settings(s, spider.parse_page, spider.parse_document, spider.on_error)
         spider.browser_enabled = s.getbool("VIGIA_BROWSER_ENABLED", True)
-        spider.active_portals = s.getint("VIGIA_ACTIVE_PORTALS", 50)
-        spider.active_browser_portals = s.getint("VIGIA_ACTIVE_BROWSER_PORTALS", 12)
+        spider.window = PortalWindow(
+            spider.portals_spec,
+            s.getint("VIGIA_ACTIVE_PORTALS", 50),
+            s.getint("VIGIA_ACTIVE_BROWSER_PORTALS", 12),
+            spider.browser_enabled,
+        )
+        spider.states = spider.window.states
         leases = s.getdict("VIGIA_HOST_LEASES")
         spider.host_leases = bool(leases) and int(leases.get("processes", 1)) > 1
         spider.robots_timeout = s.getfloat("VIGIA_ROBOTS_TIMEOUT", 10.0)
         spider.robots_retries = s.getint("VIGIA_ROBOTS_RETRIES", 1)
         middlewares.BROWSER_ALLOW_PRIVATE[0] = spider.allow_private
-        connect = crawler.signals.connect
-        connect(spider.on_headers_received, signal=signals.headers_received)
-        connect(spider.on_idle, signal=signals.spider_idle)
-        connect(spider.on_closed, signal=signals.spider_closed)
-        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
-            connect(spider.on_item_done, signal=signal)
+        for handler, signal in (
+            (spider.on_headers_received, signals.headers_received),
+            (spider.on_idle, signals.spider_idle),
+            (spider.on_closed, signals.spider_closed),
+            (spider.on_item_done, signals.item_scraped),
+            (spider.on_item_done, signals.item_dropped),
+            (spider.on_item_done, signals.item_error),
+        ):
+            crawler.signals.connect(handler, signal=signal)
         return spider
 
     # ------------------------------------------------------------------ portals in and out
-    def _make_state(self, spec: dict[str, Any]) -> PortalState:
-        st = PortalState(
-            key=spec["key"],
-            start_url=spec["start_url"],
-            municipality=spec.get("municipality") or {},
-            platform_declared=spec.get("platform") or "unknown",
-            render=spec.get("render") or "auto",
-        )
-        st.page_hosts |= portal_hosts(st.start_url)
-        for alt in spec.get("alt_urls") or []:
-            st.page_hosts |= portal_hosts(alt)
-        st.document_hosts = {h.strip().lower() for h in spec.get("document_hosts") or [] if h.strip()}
-        st.strategy = strategy_for(st.platform_declared, spec.get("municipality", {}).get("ine_code"))
-        st.use_browser = self._uses_browser(spec, st.strategy)
-        middlewares.BROWSER_ALLOWED_HOSTS.update(st.page_hosts)
-        return st
-
     async def start(self) -> Any:
-        """Open a window of portals; each finished portal lets the next one in (``VIGIA_ACTIVE_PORTALS``),
-        so portals finish (and are stored) steadily instead of all at the very end."""
-        self.queue = list(reversed(self.portals_spec))
-        for _ in range(max(1, self.active_portals)):
+        """Open a window of portals (crawler/window.py); each finished one lets the next one in."""
+        for _ in range(max(1, self.window.active_portals)):
             for req in self._open_next_portal():
                 yield req
 
-    def _uses_browser(self, spec: dict[str, Any], strategy: Any = None) -> bool:
-        """Whether the portal is read through the browser from its first page (declared so)."""
-        render = spec.get("render") or "auto"
-        if not self.browser_enabled or render == "static":
-            return False
-        if render == "browser":
-            return True
-        if strategy is None:
-            code = spec.get("municipality", {}).get("ine_code")
-            strategy = strategy_for(spec.get("platform") or "unknown", code)
-        return bool(strategy.browser)
-
-    def _next_spec(self) -> dict[str, Any]:
-        """The next portal; while ``active_browser_portals`` browser portals are open, the next one that
-        does not need the browser (browser portals wait for one of a few pages: a window full of them
-        would leave the process idle)."""
-        if self.browser_open >= self.active_browser_portals:
-            for i in range(len(self.queue) - 1, -1, -1):
-                if not self._uses_browser(self.queue[i]):
-                    return self.queue.pop(i)
-        return self.queue.pop()
-
     def _open_next_portal(self) -> list[Request]:
-        while self.queue:
-            spec = self._next_spec()
-            st = self.states[spec["key"]] = self._make_state(spec)
-            if st.use_browser:
-                st.holds_browser_place = True
-                self.browser_open += 1
+        while (opened := self.window.open_next()) is not None:
+            st, spec = opened
             out = [self.links.request(st, st.start_url, kind="home", depth=0, trail=[], in_section=False)]
             for alt in spec.get("alt_urls") or []:
                 trail = ["URL alternativa"]
@@ -200,17 +157,7 @@ class PortalSpider(scrapy.Spider):
         asked = canonical_url(meta.get("redirect_urls", [response.url])[0])[0]
         final = canonical_url(response.url)[0]
         st.seen.add(final)
-        if "download_stopped" in response.flags:
-            message = f"página mayor que {self.links.page_maxsize} bytes: no se procesó"
-            record_failure(st, kind, root, "size_cap", asked, message, in_section or root)
-            return []
-        if status_problem(st, response, kind, root, in_section):
-            return []
-        if not final.startswith(("http://", "https://")) or not st.in_scope(netloc_of(final)):
-            # a browser error page (chrome-error://) or a page the browser was redirected to off the portal:
-            # never evidence of the portal
-            message = f"la página terminó en {response.url[:200]}: no se guarda como evidencia"
-            record_failure(st, kind, root, "connection_refused", asked, message, in_section)
+        if answer_problem(st, response, kind, root, in_section, asked, self.links.page_maxsize):
             return []
         ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         if "json" in ctype and "/wp-json/" in response.url:
@@ -219,29 +166,14 @@ class PortalSpider(scrapy.Spider):
             isinstance(response, TextResponse)
             and (ctype.split(";")[0].strip() in HTML_TYPES or "html" in ctype)
         ):
-            dtype = doc_type_from_content_type(ctype) or doc_type_from_url(response.url)
-            if kind == "home" and dtype is None:
-                st.home_failure = ("parse_error", f"la página de inicio no es HTML ({ctype or 'sin tipo'})")
-                st.incident("parse_error", asked, "la página de inicio no es HTML")
-                return []
-            trail = list(meta.get("vigia_trail") or [])[:-1]
-            doc = self.links.new_document(
-                st, asked, label=meta.get("vigia_label") or "", page_url=meta.get("vigia_referer"),
-                trail=trail, in_section=in_section, fetch=False, dtype=dtype,
-            )  # fmt: skip
+            doc = self.links.page_as_document(st, response, asked, ctype)
             return self._document_item(st, doc, response) if doc is not None else []
-        if not response.body.strip():  # an empty answer is no evidence: the crawl is incomplete
-            record_failure(
-                st, kind, root, "parse_error", asked, "la página llegó vacía (HTTP 200 sin contenido)"
-            )
-            st.failures += in_section or root
+        if empty_answer(st, response, kind, root, in_section, asked):
             return []
         parsed = parse_html(response.text, response.url)
         rendered = bool(meta.get("playwright"))
         if kind == "home":
-            st.platform_observed = "javascript" if rendered else detect_platform(response.url, parsed, "")
-            if st.platform_declared == "unknown" and st.platform_observed != "unknown":
-                st.strategy = strategy_for(st.platform_observed, st.municipality.get("ine_code"))
+            observe_platform(st, response.url, parsed, rendered)
         if (
             not rendered
             and self.browser_enabled
@@ -249,7 +181,7 @@ class PortalSpider(scrapy.Spider):
             and (looks_script_only(parsed) or st.use_browser)
         ):
             st.use_browser = True
-            return [self._rerender(st, response)]
+            return [self.links.rerender(st, response)]
         if parsed.has_captcha and len(parsed.links) < 15:
             record_failure(st, kind, root, "captcha", asked, "la página pide resolver un captcha")
             return []
@@ -272,13 +204,7 @@ class PortalSpider(scrapy.Spider):
         if root:
             path = urlsplit(final).path
             st.section_roots.add(path if path.endswith("/") else path.rsplit(".", 1)[0])
-        st.pages[asked] = {
-            "url": asked, "final_url": response.url, "status": response.status, "fetched_at": utcnow(),
-            "sha256": None, "content_type": ctype[:128] or None, "size": len(response.body),
-            "title": parsed.title or None, "depth": depth, "referer": meta.get("vigia_referer"), "trail": trail,
-            "blocks": parsed.blocks, "text": parsed.text[:PAGE_TEXT_LIMIT], "rendered": rendered,
-            "from_cache": "cached" in response.flags, "last_modified": header(response, b"Last-Modified"),
-        }  # fmt: skip
+        st.pages[asked] = page_record(response, asked, parsed, ctype, depth, trail, rendered)
         st.from_cache += "cached" in response.flags
         self.pages_total += 1
         sec_depth = int(meta.get("vigia_sec_depth") or 0)
@@ -293,57 +219,18 @@ class PortalSpider(scrapy.Spider):
                 ))  # fmt: skip
         return [x for x in out if x is not None]
 
-    def _rerender(self, st: PortalState, response: Response) -> Request:
-        meta = {k: v for k, v in response.meta.items() if k not in _FRESH_REQUEST_KEYS}
-        browser_meta(meta)
-        st.pending += 1
-        url = meta.get("redirect_urls", [response.request.url])[0] if response.request else response.url
-        meta["download_slot"] = netloc_of(url)
-        priority = response.request.priority if response.request else 0
-        return Request(
-            url, self.parse_page, errback=self.on_error, meta=meta, priority=priority, dont_filter=True
-        )
-
     def _document_item(self, st: PortalState, doc: dict[str, Any], response: Response) -> list[Any]:
-        if not document_answer(st, doc, response, self.links.document_maxsize):
-            return []
-        ctype = (doc.get("content_type") or "").lower()
-        if doc["doc_type"] == "other":
-            doc["doc_type"] = doc_type_from_content_type(ctype) or "other"
-        landing = None
-        if "html" in ctype and doc["doc_type"] not in ("other", "image"):
-            doc["error"] = f"se esperaba {doc['doc_type']} y llegó HTML"
-        elif "html" in ctype and isinstance(response, TextResponse):
-            # a landing page on a document host (e.g. a procurement record with its NOG): keep its text
-            landing = parse_html(response.text, response.url).text[:PAGE_TEXT_LIMIT]
-        return [self._emit(st, DocumentItem(st.key, doc["url"], response.body, ctype, landing))]
+        item = document_item(st, doc, response, self.links.document_maxsize)
+        return [self._emit(st, item)] if item is not None else []
 
     def on_error(self, failure: Any) -> None:
         request: Request | None = getattr(failure, "request", None)
         st = self.states.get(request.meta.get("vigia_portal", "")) if request is not None else None
-        if request is None or st is None:
-            return
-        try:
-            kind, root = request.meta.get("vigia_kind", "page"), bool(request.meta.get("vigia_section_root"))
-            url = request.meta.get("redirect_urls", [request.url])[0]
-            incident, message = classify_failure(failure.value)
-            if incident == "out_of_scope":
-                st.refused_out_of_scope += 1
-                if kind == "home":
-                    st.home_failure = ("redirect_loop", message)
-                    st.incident("redirect_loop", url, f"redirección fuera del portal rechazada: {message}")
-            elif kind == "document":
-                doc = st.documents.get(request.meta.get("vigia_doc") or "")
-                if doc is not None:
-                    doc["error"] = incident
-                st.failures += incident in FAILURE_KINDS
-                st.incident(incident, url, message)
-            else:
-                record_failure(
-                    st, kind, root, incident, url, message, bool(request.meta.get("vigia_in_section"))
-                )
-        finally:
-            self._done(st, request.meta)
+        if request is not None and st is not None:
+            try:
+                record_error(st, request, failure.value)
+            finally:
+                self._done(st, request.meta)
 
     def on_headers_received(self, headers: Any, body_length: Any, request: Request, **kwargs: Any) -> None:
         kind = request.meta.get("vigia_kind")
@@ -382,23 +269,18 @@ class PortalSpider(scrapy.Spider):
             # only documents on other hosts (often one host shared by many portals) are left: let the next
             # portal in now, so its pages are crawled while the shared host works through its queue
             st.released = True
-            self._leave_browser_window(st)
+            self.window.leave_browser(st)
             self._crawl(self._open_next_portal())
         if st.pending <= 0 and not st.finished:
             if st.deferred and engine is not None and self._crawl(self.links.deferred_requests(st)):
                 return
             self._finish(st)
 
-    def _leave_browser_window(self, st: PortalState) -> None:
-        if st.holds_browser_place:
-            st.holds_browser_place = False
-            self.browser_open -= 1
-
     def _finish(self, st: PortalState, open_next: bool = True) -> None:
         """The portal is done: its evidence goes to the store pipeline (directly once the engine is closing,
         or outside a crawl), and the next portal comes in."""
         st.finished = True
-        self._leave_browser_window(st)
+        self.window.leave_browser(st)
         engine = self._engine()
         if engine is not None and not self.closing:
             compat.send_item(self.crawler, PortalItem(st.key, st))
@@ -414,26 +296,8 @@ class PortalSpider(scrapy.Spider):
         except RuntimeError:
             return None
 
-    def all_finished(self) -> bool:
-        return not self.queue and all(st.finished for st in self.states.values())
-
-    def close_stalled(self, stall_seconds: float) -> None:
-        """Called by the stall watchdog (crawler/extensions.py): close the open portals with what they
-        have and a ``timeout`` incident, then let the next ones in."""
-        for st in [s for s in self.states.values() if not s.finished]:
-            st.failures += 1
-            st.incident(
-                "timeout",
-                st.start_url,
-                f"el rastreo no avanzó en {stall_seconds:.0f} s con {st.pending} solicitudes pendientes "
-                "de este portal: se cerró con lo obtenido",
-            )
-            st.notes.append(f"cerrado por inactividad con {st.pending} solicitudes pendientes")
-            self._finish(st, open_next=False)
-        self._crawl(self._open_next_portal())
-
     def on_idle(self, spider: Any = None) -> None:
-        if self.queue and self._engine() is not None and self._crawl(self._open_next_portal()):
+        if self.window.queue and self._engine() is not None and self._crawl(self._open_next_portal()):
             raise DontCloseSpider
         unfinished = [st for st in self.states.values() if not st.finished]
         for st in unfinished:
