@@ -69,7 +69,7 @@ def test_no_other_module_reaches_into_scrapy_internals() -> None:
         "_wait_for_download",
         "_downloader_interface",
         "per_slot_settings",
-        ".pqueues",
+        "self.pqueues",
         "pqfactory",
     )
     offenders = [
