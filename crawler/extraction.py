@@ -30,6 +30,8 @@ WORKERS = 1
 MEMORY_MB = 1024
 SECONDS = 60.0
 MAX_TASKS = 500
+#: modules imported once in the fork server, so every worker starts with them
+PRELOAD = ["crawler.documents", "pypdfium2", "pypdf", "openpyxl", "docx", "lxml.etree"]
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,9 @@ class ExtractionPool:
             from pebble import ProcessPool
 
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["crawler.documents"])
+            # the readers' libraries are mapped once, in the fork server, before any limit applies: a
+            # worker near its memory cap could not map libpdfium any more
+            context.set_forkserver_preload(PRELOAD)
             self._pool = ProcessPool(
                 max_workers=self.limits.workers,
                 max_tasks=self.limits.max_tasks,
@@ -127,46 +131,60 @@ class ExtractionPool:
     def result(self, future: Any) -> Extraction:
         """The finished future's extraction; a time-out, a dead worker or a broken pool becomes an
         ``Extraction`` with ``error``."""
+        return self._outcome(future)[0]
+
+    def _outcome(self, future: Any) -> tuple[Extraction, bool]:
+        """(extraction, whether the document itself was never tried: the pool broke before it ran)."""
         from pebble import ProcessExpired
 
         try:
             extraction, cpu = future.result()
-            self.cpu_seconds += cpu
-            return extraction  # type: ignore[no-any-return]
         except TimeoutError:
             self.failed += 1
-            return Extraction(
-                error=f"extracción interrumpida tras {self.limits.seconds:g} s (límite de tiempo)"
-            )
+            limit = f"extracción interrumpida tras {self.limits.seconds:g} s (límite de tiempo)"
+            return Extraction(error=limit), False
         except ProcessExpired as exc:
             self.failed += 1
-            return Extraction(error=_describe_death(exc, self.limits))
+            return Extraction(error=_describe_death(exc, self.limits)), False
         except CancelledError:
             self.failed += 1
-            return Extraction(error="extracción cancelada al cerrar el rastreo")
+            return Extraction(error="extracción cancelada al cerrar el rastreo"), False
         except Exception as exc:  # noqa: BLE001 - a broken pool, an unpicklable result: this document only
             self.failed += 1
             first = (str(exc).strip().splitlines() or [""])[0][:200]
-            return Extraction(error=f"error del proceso de extracción: {type(exc).__name__}: {first}")
+            return Extraction(error=f"error del proceso de extracción: {type(exc).__name__}: {first}"), True
+        self.cpu_seconds += cpu
+        return extraction, False
 
     async def extract(self, doc_type: str, body: bytes) -> Extraction:
-        """Extract in a worker; the caller's event loop keeps running meanwhile."""
-        try:
-            future = self.submit(doc_type, body)
-        except Exception as exc:  # noqa: BLE001 - the pool cannot start: one line, this document only
-            self.failed += 1
-            self._pool = None
-            return Extraction(error=f"no se pudo iniciar la extracción: {type(exc).__name__}: {exc}"[:300])
-        with contextlib.suppress(Exception):  # read below, as a result
-            await asyncio.wrap_future(future)
-        return self.result(future)
+        """Extract in a worker; the caller's event loop keeps running meanwhile. A document the pool
+        never ran (a worker that died before it, after another document's blow-up) is tried once more."""
+        for attempt in (1, 2):
+            try:
+                future = self.submit(doc_type, body)
+            except Exception as exc:  # noqa: BLE001 - the pool cannot start: one line, this document only
+                self.failed += 1
+                self._pool = None
+                return Extraction(
+                    error=f"no se pudo iniciar la extracción: {type(exc).__name__}: {exc}"[:300]
+                )
+            with contextlib.suppress(Exception):  # read below, as a result
+                await asyncio.wrap_future(future)
+            extraction, untried = self._outcome(future)
+            if not (untried and attempt == 1):
+                break
+        return extraction
 
     def extract_now(self, doc_type: str, body: bytes) -> Extraction:
         """Blocking variant (tests, tools)."""
-        future = self.submit(doc_type, body)
-        with contextlib.suppress(Exception):
-            future.result()
-        return self.result(future)
+        for attempt in (1, 2):
+            future = self.submit(doc_type, body)
+            with contextlib.suppress(Exception):
+                future.result()
+            extraction, untried = self._outcome(future)
+            if not (untried and attempt == 1):
+                break
+        return extraction
 
     def close(self) -> None:
         if self._pool is not None:

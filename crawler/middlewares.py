@@ -52,6 +52,27 @@ def literal_problem(host: str, allow_private: bool) -> str | None:
     return None
 
 
+def retry_after(value: bytes | None, cap: float) -> float:
+    """Seconds a ``Retry-After`` header asks for (delta-seconds or an HTTP date), at most ``cap``."""
+    if not value:
+        return 0.0
+    text = value.decode("latin-1").strip()
+    try:
+        seconds = float(int(text))
+    except ValueError:
+        import datetime as dt
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return 0.0
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        seconds = (when - dt.datetime.now(dt.UTC)).total_seconds()
+    return max(0.0, min(seconds, cap))
+
+
 class _CrawlerBound:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
@@ -107,7 +128,9 @@ class GuardMiddleware(_CrawlerBound):
             request.headers.setdefault(b"Cache-Control", b"max-age=0")
         retries = int(request.meta.get("retry_times", 0) or 0)
         if retries:
-            await asyncio.sleep(min(8.0, spider.retry_backoff * 2 ** (retries - 1)))
+            # exponential backoff, or the server's own Retry-After (429/503) when it asks for longer
+            wait = min(8.0, spider.retry_backoff * 2 ** (retries - 1))
+            await asyncio.sleep(max(wait, float(request.meta.get("vigia_retry_after") or 0.0)))
         return None
 
 
@@ -138,6 +161,10 @@ class WireMiddleware(_CrawlerBound):
         spider.wire_bytes += size
         if response.status >= 500:
             request.meta.pop("cached_response", None)
+        if response.status in (429, 503):
+            delay = retry_after(response.headers.get(b"Retry-After"), spider.retry_after_max)
+            if delay:
+                request.meta["vigia_retry_after"] = delay  # the retry (a copy of this request) waits
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:

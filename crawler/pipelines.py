@@ -50,10 +50,6 @@ class _SpiderBound:
 
 
 class ArchivePipeline(_SpiderBound):
-    def __init__(self, crawler: Any) -> None:
-        super().__init__(crawler)
-        self.written: set[str] = set()
-
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem | DocumentItem):
             return item
@@ -62,7 +58,7 @@ class ArchivePipeline(_SpiderBound):
         if st is None or store is None:
             return item
         try:
-            item.sha256 = put_blob(store.blobs, item.body, self.written)
+            item.sha256 = put_blob(store.blobs, item.body, self.spider.blobs_written)
         except OSError as exc:
             st.write_error(item.url, f"no se pudo archivar la copia: {exc}")
             return item

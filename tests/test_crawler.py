@@ -314,7 +314,9 @@ def test_failure_classification() -> None:
 
 def _portal_spider(platform: str = "unknown", render: str = "auto") -> tuple[PortalSpider, PortalState]:
     spider = _spider(True)
-    st = spider.window.make_state({"key": "0901", "start_url": f"{BASE}/", "platform": platform, "render": render})
+    st = spider.window.make_state(
+        {"key": "0901", "start_url": f"{BASE}/", "platform": platform, "render": render}
+    )
     spider.states[st.key] = st
     return spider, st
 
@@ -592,3 +594,34 @@ def test_a_browser_request_that_never_ends_fails_as_a_timeout(monkeypatch: pytes
     request = Request("http://127.0.0.1:1/", meta={"playwright": True})
     with pytest.raises(DownloadTimeoutError, match="no terminó"):
         asyncio.run(handler.download_request(request))
+
+
+def test_browser_error_pages_and_off_portal_pages_are_never_evidence() -> None:
+    """A page the browser ended on chrome-error:// (or outside the portal's hosts) is a failure of that
+    page, not a page of the portal; inside the section it makes the crawl partial."""
+    spider, st = _portal_spider()
+    st.home_ok = True
+    for final in ("chrome-error://chromewebdata/", "http://otro-sitio.example/transparencia"):
+        req = spider.links.request(
+            st, f"{BASE}/t{len(final)}", kind="page", depth=1, trail=[], in_section=True
+        )
+        assert req is not None
+        out = spider.parse_page(_respond(spider, req, fixture("wordpress_section.html"), url=final))
+        assert out == [] and not st.pages
+    assert st.outcome()[0] == "partial"
+    assert {i["kind"] for i in st.incidents} == {"connection_refused"}
+
+
+def test_a_403_or_an_oversized_page_inside_the_section_makes_the_crawl_partial() -> None:
+    spider, st = _portal_spider()
+    st.home_ok = True
+    req = spider.links.request(st, f"{BASE}/t/personal", kind="page", depth=2, trail=[], in_section=True)
+    assert req is not None
+    spider.parse_page(_respond(spider, req, "<html><body>prohibido</body></html>", status=403))
+    assert st.outcome()[0] == "partial" and st.incidents[-1]["kind"] == "login_wall"
+    outside, st2 = _portal_spider()
+    st2.home_ok = True
+    req = outside.links.request(st2, f"{BASE}/noticias", kind="page", depth=1, trail=[], in_section=False)
+    assert req is not None
+    outside.parse_page(_respond(outside, req, "<html><body>prohibido</body></html>", status=403))
+    assert st2.outcome()[0] == "complete"  # outside the section: an incident, the crawl is complete

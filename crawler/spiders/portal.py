@@ -60,6 +60,7 @@ class PortalSpider(scrapy.Spider):
             False,
             True,
         )
+        self.blobs_written: set[str] = set()  # digests this process archived (HTTP cache and pipelines)
         self.shared_hosts: set[str] = set()  # document hosts that follow the run's leases (crawler/leases.py)
         self.robots_timeout, self.robots_retries = 10.0, 1
         self.last_activity = time.monotonic()
@@ -72,6 +73,7 @@ class PortalSpider(scrapy.Spider):
         s = crawler.settings
         spider.allow_private = s.getbool("VIGIA_ALLOW_PRIVATE", False)
         spider.retry_backoff = s.getfloat("VIGIA_RETRY_BACKOFF", 0.5)
+        spider.retry_after_max = s.getfloat("VIGIA_RETRY_AFTER_MAX", 30.0)
         spider.links = LinkPolicy.from_settings(s, spider.parse_page, spider.parse_document, spider.on_error)
         spider.browser_enabled = s.getbool("VIGIA_BROWSER_ENABLED", True)
         spider.window = PortalWindow(
