@@ -420,6 +420,9 @@ def _run_child(
     stderrs: list[list[str]] = []
     threads: list[threading.Thread] = []
 
+    ended: set[int] = set()
+    ended_lock = threading.Lock()
+
     def pump(k: int, proc: subprocess.Popen[str]) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -429,7 +432,22 @@ def _run_child(
                 continue
             if isinstance(event, dict):
                 events.put((k, event))
-        events.put((k, None))
+        with ended_lock:
+            if k not in ended:
+                ended.add(k)
+                events.put((k, None))
+
+    def reap(k: int, proc: subprocess.Popen[str]) -> None:
+        """A child that exited ends its stream at most 10 s later, even if a helper process it left
+        behind still holds the pipe open."""
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and k not in ended:
+            time.sleep(0.1)
+        with ended_lock:
+            if k not in ended:
+                ended.add(k)
+                events.put((k, None))
 
     def drain(k: int, proc: subprocess.Popen[str]) -> None:
         assert proc.stderr is not None
@@ -471,7 +489,7 @@ def _run_child(
             )
             procs.append(proc)
             stderrs.append([])
-            for target in (pump, drain):
+            for target in (pump, drain, reap):
                 t = threading.Thread(target=target, args=(k, proc), daemon=True)
                 t.start()
                 threads.append(t)

@@ -92,6 +92,19 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
+def _private_event_channel() -> None:
+    """The parent reads this process's events until its stdout closes. Helper processes (the extraction
+    workers' fork server, multiprocessing's resource tracker) inherit file descriptors 0–2 and may outlive
+    this process by a moment, or longer if something goes wrong: the events go to a private,
+    non-inheritable copy of stdout, and file descriptor 1 to /dev/null."""
+    sys.stdout.flush()
+    events = os.dup(1)  # os.dup's copy is not inheritable
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    sys.stdout = os.fdopen(events, "w", buffering=1, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
     if len(args) != 1:
@@ -102,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         sys.stderr.write(f"error: no se puede leer el trabajo {args[0]}: {exc}\n")
         return 2
+    _private_event_channel()
     try:
         summary = run_job(job)
     except Exception as exc:  # noqa: BLE001 - one line for the parent process

@@ -253,7 +253,7 @@ def test_a_crawl_process_that_dies_loses_only_its_own_portals(store: Any) -> Non
                 .where(Evaluation.portal_crawl_id == pcs["0102"].id, Finding.numeral.is_not(None))
             )
         )
-    assert statuses == {"unverified"}
+    assert "unverified" in statuses and statuses <= {"unverified", "not_applicable"}  # never "absent"
 
 
 @pytest.fixture
