@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import resource
 import signal
 from concurrent.futures import CancelledError
@@ -30,6 +31,8 @@ WORKERS = 1
 MEMORY_MB = 1024
 SECONDS = 60.0
 MAX_TASKS = 500
+#: exit code of a worker that left after a document exhausted its memory
+MEMORY_EXIT = 86
 #: modules imported once in the fork server, so every worker starts with them
 PRELOAD = ["crawler.documents", "pypdfium2", "pypdf", "openpyxl", "docx", "lxml.etree"]
 
@@ -68,10 +71,23 @@ def _limit_worker(memory_mb: int) -> None:
         pass
 
 
+def _near_cap() -> bool:
+    cap, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if cap == resource.RLIM_INFINITY:
+        return False
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
+    return peak > cap // 2
+
+
 def extract_timed(doc_type: str, body: bytes) -> tuple[Extraction, float]:
     """In a worker: the extraction and the CPU seconds it took (the crawl's CPU figures include it)."""
     before = resource.getrusage(resource.RUSAGE_SELF)
     result = extract(doc_type, body)
+    if result.error and _near_cap():
+        # the reader hit the memory cap and Python survived it (a MemoryError caught, a fallback reader
+        # tried), but this worker's heap stays full: it could not even receive the next document. Leave
+        # now; the pool reports this document's worker as dead of memory, and starts a fresh one.
+        os._exit(MEMORY_EXIT)
     after = resource.getrusage(resource.RUSAGE_SELF)
     return result, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
@@ -84,6 +100,8 @@ def _describe_death(exc: BaseException, limits: Limits) -> str:
         except ValueError:
             name = f"señal {-code}"
         how = f"terminó por {name}"
+    elif code == MEMORY_EXIT:
+        how = "agotó su memoria"
     elif code is not None:
         how = f"terminó con código {code}"
     else:
@@ -168,19 +186,29 @@ class ExtractionPool:
                 return Extraction(
                     error=f"no se pudo iniciar la extracción: {type(exc).__name__}: {exc}"[:300]
                 )
-            with contextlib.suppress(Exception):  # read below, as a result
-                await asyncio.wrap_future(future)
+            # the pool's own time limit applies once a worker starts the document; this one is a safety
+            # net for a document that never reaches a worker (one dying as it is sent)
+            await asyncio.wait({asyncio.wrap_future(future)}, timeout=self.deadline())
+            if not future.done():
+                future.cancel()
+                self.failed += 1
+                return Extraction(error="el proceso de extracción no respondió: documento no leído")
             extraction, untried = self._outcome(future)
             if not (untried and attempt == 1):
                 break
         return extraction
+
+    def deadline(self) -> float:
+        """Longest wait for one document, queueing behind the others included."""
+        per_document = self.limits.seconds if self.limits.seconds > 0 else 600.0
+        return 4 * per_document + 60.0
 
     def extract_now(self, doc_type: str, body: bytes) -> Extraction:
         """Blocking variant (tests, tools)."""
         for attempt in (1, 2):
             future = self.submit(doc_type, body)
             with contextlib.suppress(Exception):
-                future.result()
+                future.result(timeout=self.deadline())
             extraction, untried = self._outcome(future)
             if not (untried and attempt == 1):
                 break
