@@ -188,8 +188,12 @@ class ExtractionPool:
                 )
             # the pool's own time limit applies once a worker starts the document; this one is a safety
             # net for a document that never reaches a worker (one dying as it is sent)
-            await asyncio.wait({asyncio.wrap_future(future)}, timeout=self.deadline())
+            waiting = asyncio.wrap_future(future)
+            await asyncio.wait({waiting}, timeout=self.deadline())
+            if waiting.done() and not waiting.cancelled():
+                waiting.exception()  # read below, from the pool's future; retrieved here for asyncio
             if not future.done():
+                waiting.cancel()
                 future.cancel()
                 self.failed += 1
                 return Extraction(error="el proceso de extracción no respondió: documento no leído")
