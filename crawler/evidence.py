@@ -50,6 +50,22 @@ def empty_answer(
     return True
 
 
+def blocked_page(st: PortalState, parsed: ParsedPage, kind: str, root: bool, asked: str) -> bool:
+    """A login form or a captcha instead of content (``True``: recorded as the block it is); a page the
+    parser cut short is kept, as a failure of the crawl (``partial``)."""
+    if parsed.has_captcha and len(parsed.links) < 15:
+        record_failure(st, kind, root, "captcha", asked, "la página pide resolver un captcha")
+        return True
+    if parsed.has_password and (len(parsed.links) < 15 or len(parsed.text) < 1500):
+        record_failure(st, kind, root, "login_wall", asked, "la página pide usuario y contraseña")
+        return True
+    if parsed.truncated:
+        message = "la página anida más de 255 elementos: el analizador descartó lo que sigue"
+        st.incident("parse_error", asked, message)
+        st.failures += 1
+    return False
+
+
 def page_record(
     response: Response,
     asked: str,

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.http import Response
@@ -186,6 +187,20 @@ class LinkPolicy:
         return Request(
             url, callback=callback, errback=self.on_error, meta=meta, priority=priority, dont_filter=True
         )
+
+    def mark_section(
+        self, st: PortalState, final: str, links: list[Link], kind: str, root: bool, in_section: bool
+    ) -> bool:
+        """Note where the transparency section starts; return whether this page is inside it."""
+        if kind == "home" and st.strategy.home_is_section(links):
+            in_section = True
+            st.section_roots.add(urlsplit(final).path.rsplit("/", 1)[0] + "/")
+        if in_section and st.transparency_url is None:
+            st.transparency_url = final
+        if root:
+            path = urlsplit(final).path
+            st.section_roots.add(path if path.endswith("/") else path.rsplit(".", 1)[0])
+        return in_section
 
     def rerender(self, st: PortalState, response: Response) -> Request:
         """The same page again, through the browser."""

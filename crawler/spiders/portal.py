@@ -14,7 +14,6 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import Request, signals
@@ -22,12 +21,12 @@ from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import Response, TextResponse
 
 from crawler import compat, middlewares
-from crawler.evidence import answer_problem, document_item, empty_answer, page_record
+from crawler.evidence import answer_problem, blocked_page, document_item, empty_answer, page_record
 from crawler.follow import LinkPolicy, observe_platform, portal_hosts
 from crawler.htmlparse import looks_script_only, parse_html
 from crawler.items import DocumentItem, PageItem, PortalItem
 from crawler.middlewares import netloc_of
-from crawler.outcomes import classify_failure, record_error, record_failure
+from crawler.outcomes import classify_failure, record_error
 from crawler.pipelines import store_portal
 from crawler.state import PortalState, canonical_url
 from crawler.window import PortalWindow
@@ -184,28 +183,13 @@ class PortalSpider(scrapy.Spider):
         ):
             st.use_browser = True
             return [self.links.rerender(st, response)]
-        if parsed.has_captcha and len(parsed.links) < 15:
-            record_failure(st, kind, root, "captcha", asked, "la página pide resolver un captcha")
+        if blocked_page(st, parsed, kind, root, asked):
             return []
-        if parsed.has_password and (len(parsed.links) < 15 or len(parsed.text) < 1500):
-            record_failure(st, kind, root, "login_wall", asked, "la página pide usuario y contraseña")
-            return []
-        if parsed.truncated:
-            message = "la página anida más de 255 elementos: el analizador descartó lo que sigue"
-            st.incident("parse_error", asked, message)
-            st.failures += 1
         st.rendered_with_browser |= rendered
         trail, depth = list(meta.get("vigia_trail") or []), int(meta.get("vigia_depth") or 0)
         if kind == "home":
             st.home_ok, st.home_failure = True, None
-            if st.strategy.home_is_section(parsed.links):
-                in_section = True
-                st.section_roots.add(urlsplit(final).path.rsplit("/", 1)[0] + "/")
-        if in_section and st.transparency_url is None:
-            st.transparency_url = final
-        if root:
-            path = urlsplit(final).path
-            st.section_roots.add(path if path.endswith("/") else path.rsplit(".", 1)[0])
+        in_section = self.links.mark_section(st, final, parsed.links, kind, root, in_section)
         st.pages[asked] = page_record(response, asked, parsed, ctype, depth, trail, rendered)
         st.from_cache += "cached" in response.flags
         self.pages_total += 1
