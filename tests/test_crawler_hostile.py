@@ -300,3 +300,86 @@ def test_a_full_disk_fails_the_crawl_loudly(small_blobs: Any) -> None:
         pc = s.scalar(select(PortalCrawl).where(PortalCrawl.run_id == summary.run_id))
         assert s.get(CrawlRun, summary.run_id).status == "failed"
     assert pc.outcome == "partial" and "no se pudieron guardar" in (pc.outcome_reason or "")
+
+
+def test_a_terminated_crawl_is_marked_interrupted_and_leaves_no_process(tmp_path: Path) -> None:
+    """SIGTERM to `vigia crawl` (a service manager stopping it): the run is "interrupted", not left
+    "running", and its crawl process is gone."""
+    import csv
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    release = threading.Event()
+
+    async def stuck(request: web.Request) -> web.Response:
+        import asyncio
+
+        while not release.is_set():
+            await asyncio.sleep(0.1)
+        return web.Response(body=_page("Muni", "<h1>Tarde</h1>"), content_type="text/html")
+
+    site = helpers.Site(handlers={"/": stuck})
+    root = Path(__file__).resolve().parent.parent
+    with (root / "municipalities.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    registry = tmp_path / "registry.csv"
+    db = f"sqlite:///{tmp_path / 'vigia.db'}"
+    with helpers.SiteServer([site]):
+        row = {**rows[0], "portal_url": site.base + "/"}
+        with registry.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerow(row)
+        command = [sys.executable, "-m", "vigia.cli", "crawl", "--registry", str(registry), "--db", db]
+        command += ["--data-dir", str(tmp_path / "data"), "--allow-private-addresses"]
+        command += ["--set", "DOWNLOAD_TIMEOUT=60"]
+        proc = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        children: list[int] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not children:
+            time.sleep(0.2)
+            children = [
+                int(p.name)
+                for p in Path("/proc").iterdir()
+                if p.name.isdigit() and _parent_of(p) == proc.pid and b"crawler.run" in _cmdline(p)
+            ]
+        assert children, "no arrancó el proceso de rastreo"
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+        release.set()
+    time.sleep(1.0)
+    assert all(not Path(f"/proc/{pid}").exists() or _state(pid) == "Z" for pid in children)
+    store = open_store(db, tmp_path / "data")
+    try:
+        with store.session() as s:
+            statuses = list(s.scalars(select(CrawlRun.status)))
+    finally:
+        store.close()
+    assert statuses == ["interrupted"] and proc.returncode != 0
+    assert os.path.exists(registry)
+
+
+def _parent_of(proc_dir: Path) -> int:
+    try:
+        return int((proc_dir / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def _cmdline(proc_dir: Path) -> bytes:
+    try:
+        return (proc_dir / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
