@@ -197,7 +197,7 @@ class ExtractionPipeline(_SpiderBound):
             extraction = await self.pool.extract(doc["doc_type"], item.body)
         else:
             self.crawler.stats.inc_value("vigia/extractions_reused")
-            if sha and not extraction.error:
+            if sha:  # the same body linked again (another portal, a mirror) is not read again, bombs included
                 self.known.cache[sha] = extraction
         fill_extraction(st, doc, extraction)
         item.body = b""  # the body is archived: do not keep it while the item travels on
