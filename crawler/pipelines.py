@@ -169,7 +169,10 @@ class ExtractionPipeline(_SpiderBound):
         self.known: KnownExtractions | None = None
 
     def open_spider(self) -> None:
-        self.known = KnownExtractions(self.spider.store, self.spider.run_id)
+        # other spiders (the benchmark's plain one) have no store: nothing is looked up then
+        self.known = KnownExtractions(
+            getattr(self.spider, "store", None), getattr(self.spider, "run_id", None)
+        )
 
     def close_spider(self) -> None:
         stats = self.crawler.stats
