@@ -34,7 +34,10 @@ MAX_TASKS = 500
 #: exit code of a worker that left after a document exhausted its memory
 MEMORY_EXIT = 86
 #: modules imported once in the fork server, so every worker starts with them
-PRELOAD = ["crawler.documents", "pypdfium2", "pypdf", "openpyxl", "docx", "lxml.etree"]
+PRELOAD = ["crawler.documents", "pypdfium2", "openpyxl", "lxml.etree"]
+#: document types read by a library that a hostile file can blow up: only these go to a worker (CSV is
+#: decoded in place — its cost is bounded by its size —, other types have nothing to read)
+ISOLATED_TYPES = {"pdf", "xlsx", "docx"}
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,8 @@ class ExtractionPool:
     async def extract(self, doc_type: str, body: bytes) -> Extraction:
         """Extract in a worker; the caller's event loop keeps running meanwhile. A document the pool
         never ran (a worker that died before it, after another document's blow-up) is tried once more."""
+        if doc_type not in ISOLATED_TYPES:
+            return extract(doc_type, body)  # a worker round trip costs more than this
         for attempt in (1, 2):
             try:
                 future = self.submit(doc_type, body)
