@@ -12,9 +12,7 @@ from sqlalchemy import delete, select
 
 from crawler.state import PortalState, utcnow
 from vigia.store import Store
-from vigia.store.models import Blob, Document, Incident, Page, PortalCrawl
-
-FAILED_OUTCOMES = {"unreachable", "blocked", "disallowed"}
+from vigia.store.models import FAILED_OUTCOMES, Blob, Document, Incident, Page, PortalCrawl
 
 #: NUL and the other C0 control characters (tab, newline and carriage return kept) and DEL: PostgreSQL
 #: refuses NUL in text, and none of them is evidence a reader can see
