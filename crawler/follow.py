@@ -58,9 +58,15 @@ def portal_hosts(url: str) -> set[str]:
     return hosts
 
 
-def observe_platform(st: PortalState, url: str, parsed: ParsedPage, rendered: bool) -> None:
-    """The platform seen on the home page; it picks the strategy when the registry does not say."""
-    st.platform_observed = "javascript" if rendered else detect_platform(url, parsed, "")
+def observe_home(
+    st: PortalState, response: Response, asked: str, final: str, parsed: ParsedPage, rendered: bool
+) -> None:
+    """What the home page says about the portal: a redirect to another host (with its statuses, for the
+    registry's update proposals) and the platform, which picks the strategy when the registry does not."""
+    if netloc_of(asked) != netloc_of(final) and not rendered:
+        statuses = list(response.meta.get("redirect_reasons") or [])
+        st.home_redirects.append({"from": asked, "to": final, "statuses": statuses})
+    st.platform_observed = "javascript" if rendered else detect_platform(response.url, parsed, "")
     if st.platform_declared == "unknown" and st.platform_observed != "unknown":
         st.strategy = strategy_for(st.platform_observed, st.municipality.get("ine_code"))
 

@@ -22,7 +22,7 @@ from scrapy.http import Response, TextResponse
 
 from crawler import compat, middlewares
 from crawler.evidence import answer_problem, blocked_page, document_item, empty_answer, page_record
-from crawler.follow import LinkPolicy, observe_platform, portal_hosts
+from crawler.follow import LinkPolicy, observe_home, portal_hosts
 from crawler.htmlparse import looks_script_only, parse_html
 from crawler.items import DocumentItem, PageItem, PortalItem
 from crawler.middlewares import netloc_of
@@ -174,7 +174,7 @@ class PortalSpider(scrapy.Spider):
         parsed = parse_html(response.text, response.url)
         rendered = bool(meta.get("playwright"))
         if kind == "home":
-            observe_platform(st, response.url, parsed, rendered)
+            observe_home(st, response, asked, final, parsed, rendered)
         if (
             not rendered
             and self.browser_enabled
