@@ -61,6 +61,9 @@ class CrawlSummary:
     not_modified: int = 0
     requests: int = 0
     cpu_seconds: float = 0.0
+    #: what went wrong with the crawl itself (a crawl process that died, evidence that could not be
+    #: written): the run is "failed" and the command ends with an error after its other work
+    problems: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         parts = ", ".join(f"{k}: {v}" for k, v in sorted(self.outcomes.items())) or "ninguno"
@@ -69,6 +72,7 @@ class CrawlSummary:
             f"{self.documents} documentos, {self.incidents} incidentes; {self.requests} solicitudes, "
             f"{self.bytes / 1_048_576:.1f} MB recibidos ({self.not_modified} respuestas 304) "
             f"en {self.seconds:.1f} s"
+            + (f"; {len(self.problems)} problema(s) del rastreo" if self.problems else "")
         )
 
 
@@ -131,15 +135,17 @@ def crawl_municipalities(
     _record_without_portal(store, run_id, without_portal)
     specs = [municipality_spec(m) for m in todo if m.portal_url]
     status = "failed"
+    previous = _terminate_as_interrupt()
     try:
         measured = _run_child(
             store, run_id, specs, allow_private, settings, console, len(municipalities), len(done)
         )
-        status = "finished"
+        status = "failed" if measured.get("problems") else "finished"
     except KeyboardInterrupt:
         status = "interrupted"
         raise
     finally:
+        _restore_terminate(previous)
         with store.session() as s:
             run = s.get(CrawlRun, run_id)
             if run is not None:
@@ -148,7 +154,29 @@ def crawl_municipalities(
     summary = summarize(store, run_id)
     summary.seconds = time.monotonic() - started
     summary.cpu_seconds = measured.get("cpu_seconds", 0.0)
+    summary.problems = list(measured.get("problems") or [])
     return summary
+
+
+def _terminate_as_interrupt() -> Any:
+    """While a crawl runs, SIGTERM ends it as Ctrl-C does: the children are stopped and the run is marked
+    "interrupted" (a plain SIGTERM would leave the run "running")."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
+def _restore_terminate(previous: Any) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def audit_portal(
@@ -171,8 +199,8 @@ def audit_portal(
     }
     status = "failed"
     try:
-        _run_child(store, run_id, [spec], allow_private, None, console, 1, 0)
-        status = "finished"
+        measured = _run_child(store, run_id, [spec], allow_private, None, console, 1, 0)
+        status = "failed" if measured.get("problems") else "finished"
     finally:
         with store.session() as s:
             run = s.get(CrawlRun, run_id)
@@ -392,6 +420,9 @@ def _run_child(
     stderrs: list[list[str]] = []
     threads: list[threading.Thread] = []
 
+    ended: set[int] = set()
+    ended_lock = threading.Lock()
+
     def pump(k: int, proc: subprocess.Popen[str]) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -401,7 +432,22 @@ def _run_child(
                 continue
             if isinstance(event, dict):
                 events.put((k, event))
-        events.put((k, None))
+        with ended_lock:
+            if k not in ended:
+                ended.add(k)
+                events.put((k, None))
+
+    def reap(k: int, proc: subprocess.Popen[str]) -> None:
+        """A child that exited ends its stream at most 10 s later, even if a helper process it left
+        behind still holds the pipe open."""
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and k not in ended:
+            time.sleep(0.1)
+        with ended_lock:
+            if k not in ended:
+                ended.add(k)
+                events.put((k, None))
 
     def drain(k: int, proc: subprocess.Popen[str]) -> None:
         assert proc.stderr is not None
@@ -443,7 +489,7 @@ def _run_child(
             )
             procs.append(proc)
             stderrs.append([])
-            for target in (pump, drain):
+            for target in (pump, drain, reap):
                 t = threading.Thread(target=target, args=(k, proc), daemon=True)
                 t.start()
                 threads.append(t)
@@ -499,11 +545,24 @@ def _run_child(
         if leases is not None:
             leases.unlink(missing_ok=True)
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    problems: list[str] = []
+    died: list[str] = []
     for k, proc in enumerate(procs):
         if proc.returncode != 0:
             last = "".join(stderrs[k]).strip().splitlines()[-1:] or ["sin detalle"]
-            raise UserError(f"el proceso de rastreo terminó con código {proc.returncode}: {last[0][:300]}")
-    done_event = _merge_done(done_events)
+            what = f"el proceso de rastreo {k + 1} terminó con código {proc.returncode}: {last[0][:300]}"
+            died.append(what)
+            problems.append(what)
+    for event in done_events:
+        for failure in event.get("write_failures") or []:
+            problems.append(f"portal {failure.get('key')}: {failure.get('error')}"[:500])
+    lost = _record_lost(store, run_id, specs, "; ".join(died) or "el proceso de rastreo no lo terminó")
+    if lost:
+        problems.append(
+            f"{len(lost)} portal(es) sin terminar por una falla del rastreo: {', '.join(lost[:20])}"
+        )
+    done_event = _merge_done(done_events) if done_events else {"event": "done"}
+    done_event["problems"] = problems
     done_event["processes"] = len(procs)
     done_event["child_cpu_seconds"] = (cpu_after.ru_utime - cpu_before.ru_utime) + (
         cpu_after.ru_stime - cpu_before.ru_stime
@@ -519,15 +578,56 @@ def _run_child(
     return done_event
 
 
+def _record_lost(store: Store, run_id: int, specs: list[dict[str, Any]], why: str) -> list[str]:
+    """The portals the run asked for and no crawl process finished (it died, or could not write them):
+    each gets its ``PortalCrawl`` row, ``partial`` with no evidence and the reason, so the checks give its
+    numerals "No verificable" and every other portal is checked and reported as usual."""
+    finished = finished_keys(store, run_id)
+    lost = [spec for spec in specs if spec["key"] not in finished]
+    if not lost:
+        return []
+    clear_unfinished(store, run_id)
+    with store.session() as s:
+        for spec in lost:
+            muni = spec.get("municipality") or {}
+            s.add(
+                PortalCrawl(
+                    run_id=run_id,
+                    portal_key=spec["key"],
+                    ine_code=muni.get("ine_code"),
+                    municipality=muni.get("municipality"),
+                    department=muni.get("department"),
+                    portal_url=spec.get("start_url") or "",
+                    platform_declared=spec.get("platform") or "unknown",
+                    outcome="partial",
+                    outcome_reason=f"rastreo incompleto por una falla del rastreador: {why}"[:1000],
+                    finished_at=utcnow(),
+                    stats={"crawl_failed": True},
+                )
+            )
+    return [spec["key"] for spec in lost]
+
+
 def _merge_done(events: list[dict[str, Any]]) -> dict[str, Any]:
     """The children's ``done`` lines as one: counts and CPU summed, wall time the longest."""
     if len(events) == 1:
         return dict(events[0])
     merged: dict[str, Any] = {"event": "done"}
-    for key in ("cpu_seconds", "wire_requests", "wire_bytes", "pages", "finished"):
+    for key in (
+        "cpu_seconds",
+        "extraction_cpu_seconds",
+        "wire_requests",
+        "wire_bytes",
+        "pages",
+        "finished",
+        "extractions",
+        "extractions_reused",
+        "extraction_failures",
+    ):
         merged[key] = round(sum(float(e.get(key) or 0) for e in events), 3)
-        if key != "cpu_seconds":
+        if not key.endswith("cpu_seconds"):
             merged[key] = int(merged[key])
     merged["seconds"] = max((float(e.get("seconds") or 0) for e in events), default=0.0)
+    merged["write_failures"] = [f for e in events for f in e.get("write_failures") or []]
     merged["shards"] = events
     return merged

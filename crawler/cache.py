@@ -80,7 +80,10 @@ class EvidenceCacheStorage:
         if blobs is None:
             entry["body"] = body
         else:
-            entry["sha256"] = put_blob(blobs, body, spider.blobs_written)
+            try:
+                entry["sha256"] = put_blob(blobs, body, spider.blobs_written)
+            except OSError:
+                return  # not cached (a full disk): the archive pipeline records the write error
         if folder not in self._folders:
             os.makedirs(folder, exist_ok=True)
             self._folders.add(folder)

@@ -85,13 +85,15 @@ class ParsedPage:
     has_password: bool = False
     has_captcha: bool = False
     markers: set[str] = field(default_factory=set)
+    #: the parser stopped early (elements nested deeper than libxml2's limit of 256): content was dropped
+    truncated: bool = False
 
 
 def parse_html(html: str | bytes, base_url: str) -> ParsedPage:
     """Parse ``html`` and return its sections, links (absolute URLs) and a few page markers."""
-    root = _parse_root(html)
+    root, truncated = _parse_root(html)
     if root is None:
-        return ParsedPage(title="", blocks=[], links=[], text="")
+        return ParsedPage(title="", blocks=[], links=[], text="", truncated=truncated)
     base = base_url
     for b in root.iter("base"):
         href = b.get("href")
@@ -153,21 +155,26 @@ def parse_html(html: str | bytes, base_url: str) -> ParsedPage:
         has_password=has_password,
         has_captcha=has_captcha,
         markers=markers,
+        truncated=truncated,
     )
 
 
-def _parse_root(html: str | bytes) -> Any:
+def _parse_root(html: str | bytes) -> tuple[Any, bool]:
+    """The document's root (``None`` if it cannot be parsed) and whether the parser dropped content."""
     if not html:
-        return None
+        return None, False
+    parser = lxml.html.HTMLParser()
     try:
-        return lxml.html.document_fromstring(html)
+        root = lxml.html.document_fromstring(html, parser=parser)
     except (ValueError, etree.ParserError):
-        if isinstance(html, str):
-            try:
-                return lxml.html.document_fromstring(html.encode("utf-8"))
-            except (ValueError, etree.ParserError):
-                return None
-        return None
+        if not isinstance(html, str):
+            return None, False
+        try:
+            root = lxml.html.document_fromstring(html.encode("utf-8"), parser=parser)
+        except (ValueError, etree.ParserError):
+            return None, False
+    truncated = any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
+    return root, truncated
 
 
 def _link_label(el: Any) -> str:

@@ -24,6 +24,8 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from crawler import compat
+
 BUCKETS = 4096
 #: per process and bucket: reservation, demand (one byte each; a ceiling is well under 256)
 CELL = 2
@@ -145,30 +147,27 @@ class SharedHostLimiter:
         return getattr(self.crawler.spider, "shared_hosts", set())
 
     def _downloader(self) -> Any:
-        engine = self.crawler.engine
-        return engine.downloader if engine is not None else None
+        return compat.downloader_of(self.crawler)
 
     def _update(self, key: str, slot: Any, arriving: int = 0) -> None:
-        before = slot.concurrency
-        slot.concurrency = self.leases.adjust(key, len(slot.transferring), len(slot.queue) + arriving)
-        if slot.concurrency > before and slot.queue and not arriving:
-            downloader = self._downloader()
-            if downloader is not None:
-                downloader._process_queue(slot)  # the queue waited for room that is free now
+        transferring, waiting = compat.slot_counts(slot)
+        downloader = self._downloader()
+        target = self.leases.adjust(key, transferring, waiting + arriving)
+        before = compat.set_slot_concurrency(downloader, slot, target)
+        if target > before and waiting and not arriving and downloader is not None:
+            compat.restart_queue(downloader, slot)  # the queue waited for room that is free now
 
     def reached(self, request: Any, spider: Any = None) -> None:
         key = request.meta.get("download_slot")
         if key in self._shared():
-            downloader = self._downloader()
-            slot = downloader.slots.get(key) if downloader is not None else None
+            slot = compat.slot_of(self._downloader(), key)
             if slot is not None:  # the request is not in the slot's queue yet: it is about to be
                 self._update(key, slot, arriving=1)
 
     def left(self, request: Any, spider: Any = None) -> None:
         key = request.meta.get("download_slot")
         if key in self._shared():
-            downloader = self._downloader()
-            slot = downloader.slots.get(key) if downloader is not None else None
+            slot = compat.slot_of(self._downloader(), key)
             if slot is not None:
                 self._update(key, slot)
 
@@ -178,8 +177,8 @@ class SharedHostLimiter:
         if downloader is None:
             return
         for key in self._shared():
-            slot = downloader.slots.get(key)
-            if slot is not None and slot.queue and slot.free_transfer_slots() <= 0:
+            slot = compat.slot_of(downloader, key)
+            if slot is not None and compat.slot_counts(slot)[1] and compat.slot_room(slot) <= 0:
                 self._update(key, slot)
 
     def opened(self, spider: Any = None) -> None:

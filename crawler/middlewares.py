@@ -18,6 +18,7 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from crawler import compat
 from crawler.safety import AddressRefused, address_problem, is_ip_literal
 
 if TYPE_CHECKING:
@@ -49,6 +50,27 @@ def literal_problem(host: str, allow_private: bool) -> str | None:
     if h == "localhost" or h.endswith(".localhost"):
         return address_problem("127.0.0.1", allow_private)
     return None
+
+
+def retry_after(value: bytes | None, cap: float) -> float:
+    """Seconds a ``Retry-After`` header asks for (delta-seconds or an HTTP date), at most ``cap``."""
+    if not value:
+        return 0.0
+    text = value.decode("latin-1").strip()
+    try:
+        seconds = float(int(text))
+    except ValueError:
+        import datetime as dt
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return 0.0
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        seconds = (when - dt.datetime.now(dt.UTC)).total_seconds()
+    return max(0.0, min(seconds, cap))
 
 
 class _CrawlerBound:
@@ -93,7 +115,7 @@ class GuardMiddleware(_CrawlerBound):
                 # a document host other processes of the run may also use: its slot follows the run's
                 # leases (crawler/leases.py); it opens with no room until it has its lease
                 spider.shared_hosts.add(netloc)
-                self.crawler.engine.downloader.per_slot_settings.setdefault(netloc, {"concurrency": 0})
+                compat.open_slot_closed(compat.downloader_of(self.crawler), netloc)
         if request.meta.get("dont_obey_robotstxt") and parts.path == "/robots.txt":
             # robots.txt is tiny: a host that does not send it in a short time will not send the home page
             # either, and the home request carries the full time-out and retries (a dead host costs one
@@ -106,7 +128,9 @@ class GuardMiddleware(_CrawlerBound):
             request.headers.setdefault(b"Cache-Control", b"max-age=0")
         retries = int(request.meta.get("retry_times", 0) or 0)
         if retries:
-            await asyncio.sleep(min(8.0, spider.retry_backoff * 2 ** (retries - 1)))
+            # exponential backoff, or the server's own Retry-After (429/503) when it asks for longer
+            wait = min(8.0, spider.retry_backoff * 2 ** (retries - 1))
+            await asyncio.sleep(max(wait, float(request.meta.get("vigia_retry_after") or 0.0)))
         return None
 
 
@@ -137,6 +161,10 @@ class WireMiddleware(_CrawlerBound):
         spider.wire_bytes += size
         if response.status >= 500:
             request.meta.pop("cached_response", None)
+        if response.status in (429, 503):
+            delay = retry_after(response.headers.get(b"Retry-After"), spider.retry_after_max)
+            if delay:
+                request.meta["vigia_retry_after"] = delay  # the retry (a copy of this request) waits
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:

@@ -24,13 +24,14 @@ from __future__ import annotations
 from typing import Any
 
 from scrapy.http import Request
-from scrapy.pqueues import DownloaderAwarePriorityQueue
+
+from crawler import compat
 
 #: Suffix of the queue keys of browser requests (a host's browser queue: ``host:port`` + suffix).
 BROWSER = " browser"
 
 
-class HostRoomPriorityQueue(DownloaderAwarePriorityQueue):
+class HostRoomPriorityQueue(compat.SlotQueues):
     def __init__(self, crawler: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(crawler, *args, **kwargs)
         settings = crawler.settings
@@ -39,37 +40,28 @@ class HostRoomPriorityQueue(DownloaderAwarePriorityQueue):
         self.browser_pages = pages * max(1, settings.getint("PLAYWRIGHT_MAX_CONTEXTS", 1))
 
     def push(self, request: Request) -> None:
-        key = self._downloader_interface.get_slot_key(request)
+        key = self.slot_key(request)
         if request.meta.get("playwright"):
             key += BROWSER
-        queue = self.pqueues.get(key)
-        if queue is None:
-            queue = self.pqueues[key] = self.pqfactory(key)
-        queue.push(request)
+        self.queue_for(key).push(request)
 
     def _browser_free(self, downloader: Any) -> bool:
-        busy = sum(1 for request in downloader.active if request.meta.get("playwright"))
+        busy = sum(1 for request in compat.downloader_active(downloader) if request.meta.get("playwright"))
         return busy < self.browser_pages
 
     def _ranked_slot(self) -> str | None:
-        if not self.pqueues:
+        if not self.has_queues():
             return None
-        downloader = self._downloader_interface.downloader
-        slots = downloader.slots
-        default = downloader.domain_concurrency
-        per_slot = downloader.per_slot_settings
+        downloader = self.live_downloader()
         browser_free: bool | None = None  # asked once, when a browser queue is met
         best: tuple[int, int, int, str] | None = None
-        for key, queue in self.pqueues.items():
+        for key, queue in self.queues():
             host, browser = (key[: -len(BROWSER)], True) if key.endswith(BROWSER) else (key, False)
-            slot = slots.get(host)
             # a host shared with the run's other processes counts its whole ceiling, not its lease of the
             # moment (a lease is asked for by a request that reaches the downloader; at most the ceiling's
             # worth of requests waits there for it)
-            if slot is not None:
-                room = len(slot.active) - max(slot.concurrency, default)
-            else:
-                room = -max(int(per_slot.get(host, {}).get("concurrency", default)), default)
+            active, ceiling = compat.slot_ceiling(downloader, host)
+            room = active - ceiling
             if browser:
                 if room >= 0:
                     continue  # in a full host's queue it would hold a browser place without a page
@@ -84,15 +76,8 @@ class HostRoomPriorityQueue(DownloaderAwarePriorityQueue):
 
     def pop(self) -> Request | None:
         key = self._ranked_slot()
-        if key is None:
-            return None
-        queue = self.pqueues[key]
-        request = queue.pop()
-        if len(queue) == 0:
-            del self.pqueues[key]
-            queue.close()
-        return request
+        return self.take(key) if key is not None else None
 
     def peek(self) -> Request | None:
         key = self._ranked_slot()
-        return self.pqueues[key].peek() if key is not None else None
+        return self.first(key) if key is not None else None

@@ -68,17 +68,41 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     spider = crawler.spider
     if spider is None:
         raise RuntimeError("Scrapy no pudo iniciar la araña (vea el registro del rastreo)")
+    stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+    extraction_cpu = float(stats.get("vigia/extraction_cpu_seconds") or 0.0)
     summary = {
         "event": "done",
         "seconds": round(time.monotonic() - started, 3),
-        "cpu_seconds": round((cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime), 3),
+        # the crawl process and its extraction workers (their CPU is reported by the workers themselves)
+        "cpu_seconds": round(
+            (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime) + extraction_cpu, 3
+        ),
+        "extraction_cpu_seconds": extraction_cpu,
+        "extractions": int(stats.get("vigia/extractions") or 0),
+        "extractions_reused": int(stats.get("vigia/extractions_reused") or 0),
+        "extraction_failures": int(stats.get("vigia/extraction_failures") or 0),
         "wire_requests": getattr(spider, "wire_requests", 0),
         "wire_bytes": getattr(spider, "wire_bytes", 0),
         "pages": getattr(spider, "pages_total", 0),
         "finished": getattr(spider, "finished_total", 0),
+        "asked": len(job["portals"]),
+        "write_failures": getattr(spider, "write_failures", []),
     }
     store.close()
     return summary
+
+
+def _private_event_channel() -> None:
+    """The parent reads this process's events until its stdout closes. Helper processes (the extraction
+    workers' fork server, multiprocessing's resource tracker) inherit file descriptors 0–2 and may outlive
+    this process by a moment, or longer if something goes wrong: the events go to a private,
+    non-inheritable copy of stdout, and file descriptor 1 to /dev/null."""
+    sys.stdout.flush()
+    events = os.dup(1)  # os.dup's copy is not inheritable
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    sys.stdout = os.fdopen(events, "w", buffering=1, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,11 +115,20 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         sys.stderr.write(f"error: no se puede leer el trabajo {args[0]}: {exc}\n")
         return 2
+    _private_event_channel()
     try:
-        emit(run_job(job))
+        summary = run_job(job)
     except Exception as exc:  # noqa: BLE001 - one line for the parent process
         sys.stderr.write(f"error: {type(exc).__name__}: {exc}\n")
         return 1
+    emit(summary)
+    if summary["write_failures"]:
+        first = summary["write_failures"][0]
+        sys.stderr.write(f"error: no se pudo guardar la evidencia de {first['key']}: {first['error']}\n")
+        return 3
+    if summary["finished"] < summary["asked"]:
+        sys.stderr.write(f"error: {summary['finished']} de {summary['asked']} portales terminados\n")
+        return 3
     return 0
 
 

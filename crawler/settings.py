@@ -29,15 +29,15 @@ DNS_TIMEOUT = 10
 # Politeness: many portals at once, few requests per host.
 CONCURRENT_REQUESTS = 48
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
-# keeps that ceiling exact while a host's delay is 0 (crawler/downloader.py)
-DOWNLOADER = "crawler.downloader.CeilingDownloader"
+# keeps that ceiling exact while a host's delay is 0 (crawler/compat.py: a Scrapy downloader bug)
+DOWNLOADER = "crawler.compat.CeilingDownloader"
 DOWNLOAD_DELAY = 0
 # Broad crawl: the next request comes from the host with the most free room, then the most work left
 # (crawler/pqueues.py), so a document host shared by many portals (a Drive-like host, the night's
 # bottleneck under the per-host ceiling) is kept busy from the start.
 SCHEDULER_PRIORITY_QUEUE = "crawler.pqueues.HostRoomPriorityQueue"
-# The spider yields requests, never items: Scrapy's default (100) starts 100 asyncio tasks for every
-# response's output, which measured ≈ 17 % of a crawl process's CPU.
+# A response yields at most one item (its page or document) among its requests: Scrapy's default (100)
+# starts 100 asyncio tasks for every response's output, which measured ≈ 17 % of a crawl process's CPU.
 CONCURRENT_ITEMS = 1
 # The hard ceiling is CONCURRENT_REQUESTS_PER_DOMAIN requests in flight per host, for the whole run
 # (crawler/leases.py). AutoThrottle adds spacing: request starts at least latency / 3 apart, and a slow
@@ -82,8 +82,15 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.WireMiddleware": 950,
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
 }
-# One per-host ceiling for the whole run when its portals are split among processes (crawler/leases.py).
-EXTENSIONS = {"crawler.leases.SharedHostLimiter": 100}
+# One per-host ceiling for the whole run when its portals are split among processes (crawler/leases.py);
+# the stall watchdog (crawler/extensions.py).
+EXTENSIONS = {"crawler.leases.SharedHostLimiter": 100, "crawler.extensions.StallWatchdog": 200}
+# Archive bodies, extract documents in worker processes, store each finished portal (crawler/pipelines.py).
+ITEM_PIPELINES = {
+    "crawler.pipelines.ArchivePipeline": 100,
+    "crawler.pipelines.ExtractionPipeline": 200,
+    "crawler.pipelines.StorePipeline": 300,
+}
 
 # Incremental nights: real conditional requests (ETag / If-Modified-Since) through the HTTP cache.
 HTTPCACHE_ENABLED = True
@@ -133,6 +140,15 @@ VIGIA_HOST_LEASES: dict[str, object] = {}
 #: robots.txt gets a shorter time-out and fewer retries than pages (see GuardMiddleware)
 VIGIA_ROBOTS_TIMEOUT = 10.0
 VIGIA_ROBOTS_RETRIES = 1
+#: a retried 429/503 waits what its Retry-After header asks, up to this many seconds (else the backoff)
+VIGIA_RETRY_AFTER_MAX = 30.0
 #: when no request of any portal has ended for this long, the open portals are closed with what they have
 #: (a stuck request must not hold the night open; 0 = never)
 VIGIA_PORTAL_STALL_SECONDS = 300.0
+#: document extraction (crawler/extraction.py): worker processes per crawl process, each worker's address
+#: space (MB), seconds per document (wall clock) and documents before a worker is replaced. A document that
+#: breaks a limit is a parse_error of that document; the night goes on.
+VIGIA_EXTRACT_WORKERS = 1
+VIGIA_EXTRACT_MEMORY_MB = 1024
+VIGIA_EXTRACT_SECONDS = 60.0
+VIGIA_EXTRACT_MAX_TASKS = 500

@@ -150,6 +150,8 @@ class PortalState:
     holds_browser_place: bool = False
     #: sha256 → extraction of the documents of this portal's previous crawl (loaded when first needed)
     previous_extractions: dict[str, Any] | None = None
+    #: evidence that could not be written (a full disk): the crawl is ``partial`` and the run fails loudly
+    write_errors: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ the section page
     @property
@@ -188,6 +190,10 @@ class PortalState:
             return
         self.incident_keys.add(key)
         self.incidents.append({"kind": kind, "url": url, "message": message[:1000], "at": utcnow()})
+
+    def write_error(self, url: str | None, message: str) -> None:
+        """Evidence that could not be written: noted, and the crawl ends ``partial`` (crawler/pipelines.py)."""
+        self.write_errors.append(f"{url}: {message}"[:500] if url else message[:500])
 
     def trap_reason(self, url: str) -> str | None:
         """Why following ``url`` would walk into a spider trap (and count it), or ``None``."""
@@ -230,6 +236,10 @@ class PortalState:
             reasons.append("se alcanzó el límite de páginas del portal")
         if self.section_failure is not None:
             reasons.append(f"la sección de transparencia falló ({self.section_failure[0]})")
+        if self.write_errors:
+            reasons.append(
+                f"{len(self.write_errors)} copia(s) de evidencia no se pudieron guardar ({self.write_errors[0]})"
+            )
         if reasons:
             return "partial", "; ".join(reasons)
         if self.transparency_url is None:

@@ -16,6 +16,7 @@ from scrapy.utils.test import get_crawler
 from crawler.dates import extract_periods
 from crawler.documents import doc_type_from_url, extract
 from crawler.htmlparse import Link, detect_platform, is_transparency_link, parse_html
+from crawler.items import PageItem
 from crawler.middlewares import GuardMiddleware, OutOfScope
 from crawler.safety import AddressRefused, address_problem
 from crawler.spiders.portal import PortalSpider, classify_failure
@@ -278,7 +279,7 @@ def test_guard_refuses_before_connecting() -> None:
 
 def test_guard_keeps_requests_inside_the_portal() -> None:
     spider = _spider(True)
-    st = spider._make_state(
+    st = spider.window.make_state(
         {"key": "0101", "start_url": "http://127.0.0.1:8001/", "document_hosts": ["127.0.0.9"]}
     )
     spider.states[st.key] = st
@@ -315,7 +316,9 @@ def test_failure_classification() -> None:
 
 def _portal_spider(platform: str = "unknown", render: str = "auto") -> tuple[PortalSpider, PortalState]:
     spider = _spider(True)
-    st = spider._make_state({"key": "0901", "start_url": f"{BASE}/", "platform": platform, "render": render})
+    st = spider.window.make_state(
+        {"key": "0901", "start_url": f"{BASE}/", "platform": platform, "render": render}
+    )
     spider.states[st.key] = st
     return spider, st
 
@@ -328,10 +331,12 @@ def _respond(
 
 def test_home_leads_to_the_section_and_records_platform() -> None:
     spider, st = _portal_spider()
-    home = spider._request(st, f"{BASE}/", kind="home", depth=0, trail=[], in_section=False)
+    home = spider.links.request(st, f"{BASE}/", kind="home", depth=0, trail=[], in_section=False)
     assert home is not None
     out = spider.parse_page(_respond(spider, home, fixture("wordpress_home.html")))
     assert st.platform_observed == "wordpress" and st.home_ok
+    assert isinstance(out[0], PageItem) and out[0].home  # the page's body goes to the pipelines
+    out = [r for r in out if isinstance(r, Request)]
     section = [r for r in out if r.meta["vigia_section_root"]]
     assert [r.url for r in section] == [f"{BASE}/?page_id=77"]
     assert section[0].meta["vigia_trail"] == ["Información Pública de Oficio"]
@@ -343,7 +348,7 @@ def test_home_leads_to_the_section_and_records_platform() -> None:
 def test_section_page_collects_documents_with_trails() -> None:
     spider, st = _portal_spider("wordpress")
     st.home_ok = True
-    req = spider._request(
+    req = spider.links.request(
         st,
         f"{BASE}/?page_id=77",
         kind="page",
@@ -353,7 +358,11 @@ def test_section_page_collects_documents_with_trails() -> None:
         section_root=True,
     )
     assert req is not None
-    out = spider.parse_page(_respond(spider, req, fixture("wordpress_section.html")))
+    out = [
+        r
+        for r in spider.parse_page(_respond(spider, req, fixture("wordpress_section.html")))
+        if isinstance(r, Request)
+    ]
     docs = st.documents
     pdf = docs[f"{BASE}/wp-content/uploads/2026/09/NUMERAL-8-AGOSTO.pdf"]
     assert pdf["trail"] == [
@@ -374,7 +383,7 @@ def test_section_page_collects_documents_with_trails() -> None:
 
 def test_script_only_page_is_rendered_with_the_browser() -> None:
     spider, st = _portal_spider()
-    home = spider._request(st, f"{BASE}/", kind="home", depth=0, trail=[], in_section=False)
+    home = spider.links.request(st, f"{BASE}/", kind="home", depth=0, trail=[], in_section=False)
     assert home is not None
     out = spider.parse_page(_respond(spider, home, fixture("js_shell.html")))
     assert len(out) == 1 and out[0].meta.get("playwright") is True and out[0].url == f"{BASE}/"
@@ -383,7 +392,7 @@ def test_script_only_page_is_rendered_with_the_browser() -> None:
 
 def test_login_wall_blocks_and_stores_no_evidence() -> None:
     spider, st = _portal_spider()
-    home = spider._request(st, f"{BASE}/", kind="home", depth=0, trail=[], in_section=False)
+    home = spider.links.request(st, f"{BASE}/", kind="home", depth=0, trail=[], in_section=False)
     assert home is not None
     spider.parse_page(_respond(spider, home, fixture("login.html")))
     assert st.outcome()[0] == "blocked" and st.pages == {}
@@ -479,17 +488,17 @@ def test_browser_portals_take_only_part_of_the_window_of_open_portals() -> None:
         {"key": f"{i:04d}", "start_url": f"http://127.0.0.{i + 1}:9/", "platform": platform, "render": "auto"}
         for i, platform in enumerate(["javascript"] * 4 + ["unknown"] * 3)
     ]
-    spider.queue = list(reversed(specs))
+    spider.window.queue = list(reversed(specs))
     opened = [spider._open_next_portal()[0].meta["vigia_portal"] for _ in range(4)]
     assert opened == ["0000", "0001", "0004", "0005"]  # two browser portals, then the next static ones
-    assert spider.browser_open == 2
+    assert spider.window.browser_open == 2
     spider._finish(spider.states["0000"], open_next=False)
-    assert spider.browser_open == 1
+    assert spider.window.browser_open == 1
     assert spider._open_next_portal()[0].meta["vigia_portal"] == "0002"  # a browser place is free again
     assert spider._open_next_portal()[0].meta["vigia_portal"] == "0006"
     # nothing else left: the last browser portal opens even over the limit
     assert spider._open_next_portal()[0].meta["vigia_portal"] == "0003"
-    assert not spider.queue
+    assert not spider.window.queue
 
 
 def test_portals_are_shared_among_processes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -526,15 +535,18 @@ def test_portals_are_shared_among_processes(monkeypatch: pytest.MonkeyPatch) -> 
 def test_a_stuck_crawl_closes_its_open_portals_with_a_timeout_but_a_moving_one_does_not() -> None:
     """One request that never ends (a stuck browser page) must not hold the night open; a portal waiting
     its turn on a busy shared host while other requests complete is left alone."""
+    from crawler.extensions import StallWatchdog
+
     spider, st = _portal_spider()
-    spider.stall_seconds = 300.0
+    spider.crawler.spider = spider
+    watchdog = StallWatchdog(spider.crawler, 300.0)
     st.pending = 2
-    other = spider._make_state({"key": "0102", "start_url": "http://127.0.0.1:1/", "municipality": {}})
+    other = spider.window.make_state({"key": "0102", "start_url": "http://127.0.0.1:1/", "municipality": {}})
     spider.states[other.key] = other
     other.pending = 1
-    spider.check_stalled(now=spider.last_activity + 299)  # the crawl is still moving: nothing closes
+    watchdog.check(now=spider.last_activity + 299)  # the crawl is still moving: nothing closes
     assert not st.finished and not other.finished
-    spider.check_stalled(now=spider.last_activity + 301)
+    watchdog.check(now=spider.last_activity + 301)
     assert st.finished and other.finished
     assert any(i["kind"] == "timeout" and "no avanzó en 300 s" in i["message"] for i in st.incidents)
     assert st.outcome()[0] != "complete"  # never reported as a complete crawl
@@ -545,22 +557,23 @@ def test_a_process_that_cannot_close_after_the_watchdog_is_stopped(monkeypatch: 
     after a grace period (the portals' evidence is already stored), and the run can end."""
     from twisted.internet import reactor
 
-    from crawler.spiders import portal
+    from crawler import extensions
 
     spider, st = _portal_spider()
-    spider.stall_seconds = 300.0
     st.pending = 1
     closed: list[str] = []
     engine = type(
         "Engine", (), {"crawl": lambda self, r: None, "close_spider": lambda self, s, why: closed.append(why)}
     )()
+    crawler = type("Crawler", (), {"spider": spider, "engine": engine, "signals": spider.crawler.signals})()
+    watchdog = extensions.StallWatchdog(crawler, 300.0)
     monkeypatch.setattr(spider, "_engine", lambda: engine)
     monkeypatch.setattr(spider, "_finish", lambda state, open_next=True: setattr(state, "finished", True))
     later: list[tuple[float, Any]] = []
     monkeypatch.setattr(reactor, "callLater", lambda delay, fn, *a: later.append((delay, fn)), raising=False)
-    spider.check_stalled(now=spider.last_activity + 301)
+    watchdog.check(now=spider.last_activity + 301)
     assert closed == ["finished"]
-    assert later and later[0][0] == portal.STOP_GRACE_SECONDS
+    assert later and later[0][0] == extensions.STOP_GRACE_SECONDS
     stopped: list[bool] = []
     monkeypatch.setattr(reactor, "running", True, raising=False)
     monkeypatch.setattr(reactor, "stop", lambda: stopped.append(True), raising=False)
@@ -583,6 +596,37 @@ def test_a_browser_request_that_never_ends_fails_as_a_timeout(monkeypatch: pytes
     request = Request("http://127.0.0.1:1/", meta={"playwright": True})
     with pytest.raises(DownloadTimeoutError, match="no terminó"):
         asyncio.run(handler.download_request(request))
+
+
+def test_browser_error_pages_and_off_portal_pages_are_never_evidence() -> None:
+    """A page the browser ended on chrome-error:// (or outside the portal's hosts) is a failure of that
+    page, not a page of the portal; inside the section it makes the crawl partial."""
+    spider, st = _portal_spider()
+    st.home_ok = True
+    for final in ("chrome-error://chromewebdata/", "http://otro-sitio.example/transparencia"):
+        req = spider.links.request(
+            st, f"{BASE}/t{len(final)}", kind="page", depth=1, trail=[], in_section=True
+        )
+        assert req is not None
+        out = spider.parse_page(_respond(spider, req, fixture("wordpress_section.html"), url=final))
+        assert out == [] and not st.pages
+    assert st.outcome()[0] == "partial"
+    assert {i["kind"] for i in st.incidents} == {"connection_refused"}
+
+
+def test_a_403_or_an_oversized_page_inside_the_section_makes_the_crawl_partial() -> None:
+    spider, st = _portal_spider()
+    st.home_ok = True
+    req = spider.links.request(st, f"{BASE}/t/personal", kind="page", depth=2, trail=[], in_section=True)
+    assert req is not None
+    spider.parse_page(_respond(spider, req, "<html><body>prohibido</body></html>", status=403))
+    assert st.outcome()[0] == "partial" and st.incidents[-1]["kind"] == "login_wall"
+    outside, st2 = _portal_spider()
+    st2.home_ok = True
+    req = outside.links.request(st2, f"{BASE}/noticias", kind="page", depth=1, trail=[], in_section=False)
+    assert req is not None
+    outside.parse_page(_respond(outside, req, "<html><body>prohibido</body></html>", status=403))
+    assert st2.outcome()[0] == "complete"  # outside the section: an incident, the crawl is complete
 
 
 def test_section_page_is_the_page_that_lists_the_numerals_not_a_news_post() -> None:

@@ -415,7 +415,7 @@ def test_a_document_host_shared_by_two_processes_keeps_one_ceiling(store: Any, p
             for k, site in enumerate(portals, start=1)
         ]
         # FAST asks for no AutoThrottle start delay: with a delay of 0 Scrapy 2.19's own downloader
-        # starts a slot's whole queue at once (crawler/downloader.py keeps the ceiling)
+        # starts a slot's whole queue at once (crawler/compat.py keeps the ceiling)
         settings = {**FAST, "VIGIA_CRAWL_PROCESSES": processes}
         settings["CONCURRENT_REQUESTS_PER_DOMAIN"] = 2
         crawl_municipalities(store, rows, allow_private=True, settings=settings)

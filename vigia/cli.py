@@ -14,7 +14,7 @@ import sys
 import traceback
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -371,6 +371,16 @@ def crawl(
         settings=overrides or None,
     )
     console.print(summary.describe())
+    _crawl_problems(summary)
+
+
+def _crawl_problems(summary: Any) -> None:
+    """A crawl that lost portals or could not write evidence ends the command with an error."""
+    problems = list(getattr(summary, "problems", None) or [])
+    if problems:
+        for problem in problems[1:]:
+            err_console.print(f"error: {problem}", markup=False, highlight=False, soft_wrap=True)
+        raise UserError(f"el rastreo {summary.run_id} tuvo {len(problems)} problema(s): {problems[0]}")
 
 
 @app.command("check")
@@ -471,6 +481,7 @@ def nightly(
         console=console,
     )
     console.print(report_summary.describe())
+    _crawl_problems(crawl_summary)  # checked and reported every portal first; now fail loudly
 
 
 @app.command("audit")
