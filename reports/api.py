@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from reports import exports, views
+from reports import exports, fmt, views
 from reports.loader import BlobInfo, load_blob_info, load_history, load_run, previous_run_id, resolve_run_id
 from reports.pdf import render_pdfs
 from vigia import __version__
@@ -119,6 +119,7 @@ def environment() -> Environment:
     return Environment(
         loader=PackageLoader("reports", "templates"),
         autoescape=True,
+        finalize=fmt.strip_bidi,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -116,7 +116,11 @@ def _settings(pairs: list[str] | None) -> dict[str, object]:
             result[key.strip()] = json.loads(value)
         except json.JSONDecodeError:
             result[key.strip()] = value
-    return result
+    if not result:
+        return result
+    from crawler.options import validate_overrides
+
+    return validate_overrides(result)
 
 
 def _machinery(module: str, what: str):  # type: ignore[no-untyped-def]
@@ -134,7 +138,58 @@ def _machinery(module: str, what: str):  # type: ignore[no-untyped-def]
 def _store(db: str | None, data_dir: Path | None):  # type: ignore[no-untyped-def]
     from vigia.store import open_store
 
-    return open_store(config.database_url(db), config.data_dir(str(data_dir) if data_dir else None))
+    url = config.database_url(db)
+    if config.is_memory_database(url):
+        raise UserError(
+            f"--db {db or url}: una base de datos en memoria no guarda nada entre órdenes "
+            "(el rastreo, la evaluación y los reportes la verían vacía); use un archivo o un servidor"
+        )
+    return open_store(url, config.data_dir(str(data_dir) if data_dir else None))
+
+
+def _writable_out(out: Path) -> None:
+    """Fail at once (before any crawl) when the reports folder cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".vigia-write-test-{os.getpid()}"
+        probe.write_text("", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(
+            f"no se puede escribir en la carpeta de reportes {out}: {exc.strerror or exc}"
+        ) from None
+
+
+def _check_evidence_folder(store, run: int | None) -> None:  # type: ignore[no-untyped-def]
+    """Refuse a ``--data-dir`` that holds none of the run's raw bodies (a wrong folder used to report
+    "0 copias de evidencia" as if the evidence did not exist)."""
+    from sqlalchemy import select as sql_select
+
+    from reports.loader import resolve_run_id
+    from vigia.store.models import Document, Page, PortalCrawl
+
+    rid = resolve_run_id(store, run)
+    with store.session() as s:
+        shas = list(
+            s.scalars(
+                sql_select(Page.sha256)
+                .join(PortalCrawl, Page.portal_crawl_id == PortalCrawl.id)
+                .where(PortalCrawl.run_id == rid, Page.sha256.is_not(None))
+                .limit(20)
+            )
+        ) + list(
+            s.scalars(
+                sql_select(Document.sha256)
+                .join(PortalCrawl, Document.portal_crawl_id == PortalCrawl.id)
+                .where(PortalCrawl.run_id == rid, Document.sha256.is_not(None))
+                .limit(20)
+            )
+        )
+    if shas and not any(store.blobs.has(sha) for sha in shas):
+        raise UserError(
+            f"la carpeta de datos {store.blobs.root.parent} no tiene las copias de evidencia de la corrida "
+            f"{rid} (0 de {len(shas)} revisadas): revise --data-dir o VIGIA_DATA_DIR"
+        )
 
 
 # --------------------------------------------------------------------------- municipalities
@@ -288,7 +343,9 @@ def report(
     reference = _as_of(as_of)
     rows = _registry(registry)
     build_reports = _machinery("reports.api", "los reportes (vigia report)").build_reports
+    _writable_out(out)
     store = _store(db, data_dir)
+    _check_evidence_folder(store, run)
     summary = build_reports(
         store, out_dir=out, run_id=run, as_of=reference, registry=rows, pdf=pdf, console=console
     )
@@ -319,6 +376,7 @@ def nightly(
     crawl_municipalities = _machinery("crawler.api", "el rastreo (vigia crawl)").crawl_municipalities
     check_run = _machinery("checks.api", "la evaluación (vigia check)").check_run
     build_reports = _machinery("reports.api", "los reportes (vigia report)").build_reports
+    _writable_out(out)
     store = _store(db, data_dir)
     crawl_summary = crawl_municipalities(
         store,
