@@ -39,6 +39,10 @@ municipalities_app = typer.Typer(
     help="Registro de municipalidades (municipalities.csv).", no_args_is_help=True
 )
 app.add_typer(municipalities_app, name="municipalities")
+evidence_app = typer.Typer(
+    help="Archivos WACZ de la evidencia y su cadena de manifiestos (docs/evidence.md).", no_args_is_help=True
+)
+app.add_typer(evidence_app, name="evidence")
 
 DbOpt = Annotated[
     str | None,
@@ -390,6 +394,9 @@ def nightly(
     console.print(crawl_summary.describe())
     check_summary = check_run(store, run_id=crawl_summary.run_id, as_of=reference, console=console)
     console.print(check_summary.describe())
+    from vigia.evidence import build_run_archive
+
+    console.print(build_run_archive(store, crawl_summary.run_id).describe())
     report_summary = build_reports(
         store,
         out_dir=out,
@@ -442,6 +449,42 @@ def audit(
         sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
         return
     _print_audit_table(document)
+
+
+@evidence_app.command("build")
+def evidence_build(
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+    run: Annotated[
+        int | None, typer.Option("--run", help="Corrida (por defecto, la última evaluada).")
+    ] = None,
+) -> None:
+    """Escribe los WACZ de la evidencia citada por los hallazgos de una corrida y su manifiesto."""
+    from vigia.evidence import build_run_archive
+
+    store = _store(db, data_dir)
+    console.print(build_run_archive(store, run).describe())
+
+
+@evidence_app.command("verify")
+def evidence_verify(
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+    run: Annotated[
+        int | None,
+        typer.Option("--run", help="Verifica esta corrida y la cadena anterior (por defecto, todas)."),
+    ] = None,
+) -> None:
+    """Verifica los WACZ, sus registros y la cadena de manifiestos; sale con 1 si algo fue alterado."""
+    from vigia.evidence import verify_archives
+
+    store = _store(db, data_dir)
+    result = verify_archives(store, run)
+    for line in result.problem_lines():
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    console.print(result.describe(), markup=False, highlight=False, soft_wrap=True)
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 def _print_audit_table(doc: dict) -> None:  # type: ignore[type-arg]
