@@ -67,7 +67,7 @@ def xlsx_bomb() -> bytes:
 
     from fleet.documents import xlsx
 
-    valid = xlsx("Ejecución presupuestaria", ["Mes | Monto", "agosto 2026 | 1000"], dt.date(2026, 9, 1))
+    valid = xlsx("Informe mensual", ["Mes | Monto", "agosto 2026 | 1000"], dt.date(2026, 9, 1))
     buffer = io.BytesIO()
     item = b"<si><t>Ejecucion presupuestaria agosto 2026</t></si>"
     block = item * (_CHUNK // len(item))
