@@ -107,6 +107,9 @@ def crawl_municipalities(
     settings: dict[str, Any] | None = None,
 ) -> CrawlSummary:
     """Crawl the municipalities' portals; return the run's summary (resume ``resume_run_id`` if given)."""
+    from crawler.options import refuse_protected
+
+    refuse_protected(settings)  # the address guard follows ``allow_private`` only (issue 14)
     started = time.monotonic()
     if resume_run_id is not None:
         with store.session() as s:

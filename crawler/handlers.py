@@ -6,32 +6,124 @@ portal waiting until the run's stall watchdog closed it 300 s later, and the cra
 with the request still open). ``VIGIA_BROWSER_DEADLINE`` seconds after it starts, a browser request is
 cancelled and fails as a time-out, like any request that takes too long: the portal records a ``timeout``
 incident and goes on.
+
+It also holds the browser to the crawler's address rules (issue 14): Chromium is launched with
+:mod:`crawler.browser_proxy` as its proxy, which resolves every host itself, applies
+:func:`crawler.safety.address_problem` to the resolved address and connects to that very address, on
+every hop (redirects included) and for every scheme Chromium may use (HTTP, and HTTPS/WebSocket through
+``CONNECT``). A browser request whose answer came from the proxy (a refusal or an upstream failure), whose
+navigation failed in a refused tunnel, whose final URL is not ``http(s)`` (``chrome-error://…``) or whose
+final host is outside the portal's hosts **fails** (``AddressRefused``, ``OutOfScope``, a DNS, connection
+or time-out error): the spider records an incident and never stores what the browser showed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
-from scrapy.exceptions import DownloadTimeoutError
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+)
 from scrapy.http import Request, Response
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+from crawler.browser_proxy import MARKER, REASON, BrowserProxy, shared_proxy
+from crawler.middlewares import OutOfScope, netloc_of
+from crawler.safety import AddressRefused
+
+#: Chromium flags added when the browser goes through the proxy: no WebRTC traffic outside the proxy
+#: (UDP would bypass it) and no DNS prefetching of its own
+PROXY_ARGS = (
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--dns-prefetch-disable",
+)
+#: navigation errors that mean the proxy refused or could not open a tunnel
+_TUNNEL_ERRORS = ("ERR_TUNNEL_CONNECTION_FAILED", "ERR_PROXY_CONNECTION_FAILED", "ERR_UNEXPECTED_PROXY_AUTH")
+
+
+def proxy_failure(kind: str, reason: str) -> Exception:
+    """The download failure matching a refusal or upstream failure of the browser proxy."""
+    if kind == "private_address_refused":
+        return AddressRefused(f"navegador: {reason}")
+    if kind == "dns_error":
+        return CannotResolveHostError(reason)
+    if kind == "connection_refused":
+        return DownloadConnectionRefusedError(reason)
+    if kind == "timeout":
+        return DownloadTimeoutError(reason)
+    return OutOfScope(f"navegador: {reason}")
+
+
+def check_browser_response(response: Response, request: Request, in_scope: Any = None) -> None:
+    """Raise when a browser response must not be kept as evidence (see the module docstring).
+    ``in_scope(netloc) -> bool`` says whether the final URL's host belongs to the portal."""
+    kind = response.headers.get(MARKER)
+    if kind:
+        reason = unquote((response.headers.get(REASON) or b"").decode("ascii", "replace")) or kind.decode()
+        raise proxy_failure(kind.decode("ascii", "replace"), reason)
+    scheme = urlsplit(response.url).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise OutOfScope(
+            f"el navegador terminó en {response.url[:120]!r} al abrir {request.url} (página de error, no evidencia)"
+        )
+    if in_scope is not None and not in_scope(netloc_of(response.url)):
+        raise OutOfScope(f"el navegador terminó fuera de los hosts del portal: {response.url[:200]}")
 
 
 class DeadlinePlaywrightHandler(ScrapyPlaywrightDownloadHandler):
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
+        self.vigia_crawler = crawler
         self.deadline = crawler.settings.getfloat("VIGIA_BROWSER_DEADLINE", 240.0)
+        # always: the browser has no way out but the proxy (with --allow-private-addresses it allows
+        # loopback and private ranges, as Scrapy's own check does)
+        self.proxy: BrowserProxy | None = shared_proxy(crawler.settings.getbool("VIGIA_ALLOW_PRIVATE", False))
+        options = dict(self.config.launch_options)
+        options["proxy"] = {"server": self.proxy.url}
+        options["args"] = [*options.get("args", []), *PROXY_ARGS]
+        self.config.launch_options = options
+
+    def _in_scope(self, request: Request) -> Any:
+        spider = getattr(self.vigia_crawler, "spider", None)
+        state_for = getattr(spider, "state_for_request", None)
+        state = state_for(request) if state_for is not None else None
+        if state is None:
+            return None
+        document = request.meta.get("vigia_kind") == "document"
+        return lambda netloc: state.in_scope(netloc, document=document)
 
     async def download_request(self, request: Request) -> Response:  # type: ignore[override]
-        if not request.meta.get("playwright") or self.deadline <= 0:
+        if not request.meta.get("playwright"):
             return await super().download_request(request)
+        started = time.monotonic()
         try:
-            return await asyncio.wait_for(super().download_request(request), self.deadline)
+            if self.deadline > 0:
+                response = await asyncio.wait_for(super().download_request(request), self.deadline)
+            else:
+                response = await super().download_request(request)
         except TimeoutError:
             raise DownloadTimeoutError(
                 f"el navegador no terminó {request.url} en {self.deadline:.0f} s"
             ) from None
+        except Exception as exc:
+            text = str(exc)
+            if self.proxy is not None and any(code in text for code in _TUNNEL_ERRORS):
+                refusals = self.proxy.refusals_since(started)
+                if refusals:
+                    worst = next((r for r in refusals if r.kind == "private_address_refused"), refusals[0])
+                    raise proxy_failure(worst.kind, worst.reason) from None
+                raise DownloadConnectionRefusedError(
+                    f"navegador: el proxy no abrió el túnel ({text.splitlines()[0][:200]})"
+                ) from None
+            raise
+        check_browser_response(response, request, self._in_scope(request))
+        return response
 
 
 #: Installed in every page before its own scripts run: counts the page's fetch/XHR requests in flight and

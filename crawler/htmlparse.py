@@ -6,6 +6,7 @@ for malformed municipal HTML); the walk is iterative, so absurdly deep nesting c
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,7 +99,9 @@ def parse_html(html: str | bytes, base_url: str) -> ParsedPage:
     for b in root.iter("base"):
         href = b.get("href")
         if href:
-            base = urljoin(base_url, href.strip())
+            # a malformed <base> (e.g. "http://[::1", found by tests/test_fuzz_readers.py) is ignored
+            with contextlib.suppress(ValueError):
+                base = urljoin(base_url, href.strip())
             break
     title = ""
     for t in root.iter("title"):

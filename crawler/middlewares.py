@@ -103,6 +103,7 @@ class GuardMiddleware(_CrawlerBound):
             if not state.in_scope(netloc, document=(kind == "document")):
                 if kind == "home" and request.meta.get("redirect_urls"):
                     state.adopt_host(netloc)  # the portal moved: its home redirects to a new host
+                    BROWSER_ALLOWED_HOSTS.add(netloc)
                 else:
                     raise OutOfScope(f"{request.url} está fuera de los hosts del portal")
             request.meta["download_slot"] = netloc  # a redirect to another host is that host's request

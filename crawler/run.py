@@ -26,9 +26,10 @@ def build_settings(job: dict[str, Any]) -> Any:
     settings.setmodule(defaults, priority="project")
     data_dir = Path(job["data_dir"])
     settings.set("HTTPCACHE_DIR", str(data_dir / "httpcache"), priority="project")
-    settings.set("VIGIA_ALLOW_PRIVATE", bool(job.get("allow_private")), priority="project")
     for key, value in (job.get("settings") or {}).items():
         settings.set(key, value, priority="cmdline")
+    # the guard follows the job's allow_private only, whatever the overrides say (issue 14)
+    settings.set("VIGIA_ALLOW_PRIVATE", bool(job.get("allow_private")), priority="cmdline")
     log_file = job.get("log_file")
     if log_file:
         settings.set("LOG_FILE", log_file, priority="cmdline")

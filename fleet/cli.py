@@ -59,6 +59,14 @@ def generate_cmd(
             "--platforms", help="Plataformas a repartir en orden (pruebas), p. ej. javascript,wordpress."
         ),
     ] = None,
+    hostile: Annotated[
+        bool,
+        typer.Option(
+            "--hostile",
+            help="Planta tres portales hostiles: una bomba PDF, una bomba XLSX y un portal JavaScript que "
+            "redirige al navegador a 0.0.0.0 (fleet/hostile.py).",
+        ),
+    ] = False,
 ) -> None:
     """Genera la flota: spec.json, truth.json y registry.csv en --out."""
     started = time.perf_counter()
@@ -85,6 +93,7 @@ def generate_cmd(
         base_port=base_port,
         failures=failures,
         platforms=platform_list,
+        hostile=hostile,
     )
     seconds = time.perf_counter() - started
     docs = sum(len(p["documents"]) for p in truth["portals"])

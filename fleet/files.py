@@ -101,8 +101,11 @@ def write_fleet(
     base_port: int = 8377,
     failures: str = "mix",
     platforms: list[str] | None = None,
+    hostile: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Generate a fleet and write its files into ``out``; return (spec, truth)."""
+    """Generate a fleet and write its files into ``out``; return (spec, truth). ``hostile`` plants the
+    hostile families of fleet/hostile.py (PDF and XLSX bombs, a browser redirect to 0.0.0.0)."""
+    from fleet import hostile as hostile_families
     from fleet.generate import generate_fleet
     from fleet.truth import build_truth
 
@@ -117,9 +120,16 @@ def write_fleet(
     spec = generate_fleet(
         rows, portals, seed=seed, as_of=as_of, base_port=base_port, failures=failures, platforms=platforms
     )
+    if hostile:
+        hostile_families.plant(spec)
+        spec["hostile_dir"] = str((out / "hostile").resolve())
     truth = build_truth(spec)
+    if hostile:
+        hostile_families.apply_truth(spec, truth)
     try:
         out.mkdir(parents=True, exist_ok=True)
+        if hostile:
+            hostile_families.write_bombs(out / "hostile")
         write_atomic(out / "spec.json", json.dumps(spec, ensure_ascii=False, separators=(",", ":")))
         write_atomic(out / "truth.json", dump(truth))
         write_atomic(out / "registry.csv", registry_csv(spec, {m.ine_code: m for m in rows}))

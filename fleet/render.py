@@ -17,7 +17,7 @@ from html import escape
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from fleet import catalog, families
+from fleet import catalog, families, hostile
 from fleet.catalog import MONTHS_ES
 from fleet.documents import huge_pdf_head, publication_date, render_document
 from fleet.generate import group_of, numeral_heading
@@ -158,6 +158,10 @@ def _page_or_404(portal: Portal, key: str, path: str, query: dict[str, list[str]
             return reply
         if fail == "private_redirect":
             return Reply(status=302, headers={"Location": PRIVATE_REDIRECT_TARGET}, cacheable=False)
+        if fail == "browser_private_redirect":  # fleet/hostile.py
+            return Reply(
+                status=302, headers={"Location": hostile.redirect_target(portal.fleet.port)}, cacheable=False
+            )
         return _page(portal, page)
     doc = portal.docs.get(path)
     if doc is not None:
@@ -1164,7 +1168,10 @@ def _document(portal: Portal, doc: dict[str, Any]) -> Reply:
             headers={"ETag": f'"huge-{portal.d["ine_code"]}-{doc["id"]}"'},
             cacheable=False,
         )
-    body, ctype = render_document(portal.d, doc, as_of)
+    if doc.get("bomb"):  # fleet/hostile.py
+        body, ctype = hostile.bomb_body(doc["bomb"], str(portal.fleet.spec.get("hostile_dir", "")))
+    else:
+        body, ctype = render_document(portal.d, doc, as_of)
     headers = {}
     if doc["host"] == "drive":
         headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(doc['filename'])}"

@@ -15,6 +15,7 @@ Layout of ``out_dir``::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import os
@@ -120,6 +121,7 @@ def environment() -> Environment:
     return Environment(
         loader=PackageLoader("reports", "templates"),
         autoescape=True,
+        finalize=fmt.strip_bidi,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -166,6 +168,34 @@ def _plan_evidence(store: Store, run_id: int, data: Any) -> tuple[dict[str, str]
         if has(sha):
             archived[sha] = f"evidencia/{sha}.{archive_extension(infos.get(sha), first_url[sha])}"
     return archived, sorted(archived.items())
+
+
+def _publish_wacz(store: Store, run_id: int, out_dir: Path) -> dict[str, str]:
+    """Put the run's WACZ archives and its manifest in ``archivo/`` (hard links where possible); return
+    portal key → path relative to the site's root (docs/evidence.md)."""
+    from vigia.evidence import site_archives
+
+    sources, manifest = site_archives(store, run_id)
+    if not sources:
+        return {}
+    folder = out_dir / "archivo"
+    folder.mkdir(parents=True, exist_ok=True)
+    published: dict[str, str] = {}
+    for key, source in sources.items():
+        target = folder / source.name
+        try:
+            target.unlink(missing_ok=True)
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copyfile(source, target)
+        except OSError:
+            continue
+        published[key] = f"archivo/{source.name}"
+    if manifest is not None:
+        with contextlib.suppress(OSError):
+            shutil.copyfile(manifest, folder / f"manifiesto-corrida-{run_id}.json")
+    return published
 
 
 def _copy_evidence(blobs: BlobStore, out_dir: Path, jobs: Sequence[tuple[str, str]]) -> list[str]:
@@ -273,6 +303,7 @@ def build_reports(
         previous = load_run(store, prev_id, as_of, with_details=False) if prev_id is not None else None
         history = load_history(store, rid, as_of)
         archived, copy_jobs = _plan_evidence(store, rid, data)
+        wacz = _publish_wacz(store, rid, out_dir)
         ctx = views.ReportContext(
             data=data,
             previous=previous,
@@ -281,6 +312,7 @@ def build_reports(
             as_of=as_of,
             pdf=pdf,
             archived=archived,
+            wacz=wacz,
         )
 
         tables = exports.prepare(data, archived, ctx.file_names)

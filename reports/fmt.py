@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 from urllib.parse import urlsplit
+
+from markupsafe import Markup
 
 from vigia.spanish import MONTHS_ES
 
 #: Guatemala keeps Central Standard Time all year (UTC−6, no daylight saving).
 GUATEMALA = dt.timezone(dt.timedelta(hours=-6), "hora de Guatemala")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: Unicode bidirectional controls: portal text carrying one (a right-to-left override in a label) would
+#: reorder what the report shows around it, so they never reach a report (issue 14)
+_BIDI = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _UNSAFE_CELL_START = ("=", "+", "-", "@", "\t", "\r")
 #: An http(s) URL of printable ASCII with a plain host (and port): no control character, no space, no
 #: bracket or userinfo in the host. ``urlsplit`` accepts such a URL as is, so :func:`safe_href` returns it
@@ -53,8 +59,20 @@ def clean_text(value: str | None, limit: int | None = None) -> str:
     return text
 
 
+def strip_bidi(value: Any) -> Any:
+    """``value`` without bidirectional controls when it is text (markup stays markup); Jinja2's
+    ``finalize`` for every report, so no portal text reaches a page with one."""
+    if isinstance(value, str) and _BIDI.search(value):
+        cleaned = _BIDI.sub("", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value
+
+
 def spreadsheet_cell(value: str) -> str:
-    """Neutralise formula injection for CSV/XLSX readers (OWASP): a leading ' before = + - @."""
+    """Neutralise formula injection for CSV/XLSX readers (OWASP): a leading ' before = + - @; no
+    bidirectional controls."""
+    if value and _BIDI.search(value):
+        value = _BIDI.sub("", value)
     if value and value.startswith(_UNSAFE_CELL_START):
         return "'" + value
     return value

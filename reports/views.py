@@ -155,6 +155,7 @@ class ChecklistView:
     score_changes: tuple[HistoryPoint, ...]  # the nights whose score or band differed from the night before
     formula: str
     todo: tuple[RuleRowView, ...]  # what to fix first: absent and outdated numerals
+    wacz_href: str | None = None  # the night's WACZ archive of this portal's cited evidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,6 +422,7 @@ class ReportContext:
     pdf: bool
     archived: dict[str, str]  # sha256 -> path relative to the site's root
     file_names: dict[int, str] = field(default_factory=dict)  # crawl_id -> municipio/XXXX.html
+    wacz: dict[str, str] = field(default_factory=dict)  # portal key -> its WACZ, relative to the site's root
 
     def __post_init__(self) -> None:
         self.by_code = {m.ine_code: m for m in self.registry}
@@ -654,6 +656,7 @@ def checklist_view(ctx: ReportContext, portal: PortalRow) -> ChecklistView:
         score_changes=_changes_only(history),
         formula=SCORE_FORMULA,
         todo=tuple(r for r in numeral_rows if r.status in ("absent", "outdated")),
+        wacz_href=root + ctx.wacz[portal.portal_key] if portal.portal_key in ctx.wacz else None,
     )
 
 

@@ -168,3 +168,22 @@ def test_audit_json_has_the_contract_shape(night: dict[str, object]) -> None:
         assert f["status"] in {"present", "outdated", "absent", "not_applicable", "unverified"}
         for e in f["evidence"]:
             assert set(e) >= {"url", "label", "period"}
+
+
+def test_nightly_archives_cited_evidence_as_wacz_linked_from_each_checklist(night: dict[str, object]) -> None:
+    """Issue 14: each night writes a WACZ per portal with cited evidence, chained in a manifest; the
+    checklist links to its WACZ and `vigia evidence verify` passes on an untouched store."""
+    work = Path(str(night["work"]))
+    nightly = night["nightly"]
+    assert "Archivo de evidencia de la corrida" in nightly.stdout  # type: ignore[attr-defined]
+    site = work / "site"
+    waczs = sorted((site / "archivo").glob("*.wacz"))
+    assert len(waczs) == 4  # the four portals that answered; the dead one cites no evidence
+    for wacz in waczs:
+        page = (site / "municipio" / f"{wacz.stem}.html").read_text(encoding="utf-8")
+        assert f'href="../archivo/{wacz.name}"' in page
+    assert list((site / "archivo").glob("manifiesto-corrida-*.json"))
+    common = list(night["common"])  # type: ignore[call-overload]
+    result = vigia("evidence", "verify", *common[2:])  # --db and --data-dir (no --registry)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Evidencia íntegra" in result.stdout

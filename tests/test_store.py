@@ -155,6 +155,7 @@ def test_a_store_at_the_newest_migration_opens_without_alembic(
     with store.engine.begin() as conn:  # pretend the store predates the newest migration
         conn.execute(text("UPDATE alembic_version SET version_num='0001'"))
         conn.execute(text("DROP INDEX IF EXISTS ix_documents_sha256"))
+        conn.execute(text("DROP TABLE IF EXISTS evidence_archives"))
     store.close()
     store = open_store(sqlite_url, tmp_path / "data")
     assert calls == ["alembic"]

@@ -39,6 +39,10 @@ municipalities_app = typer.Typer(
     help="Registro de municipalidades (municipalities.csv).", no_args_is_help=True
 )
 app.add_typer(municipalities_app, name="municipalities")
+evidence_app = typer.Typer(
+    help="Archivos WACZ de la evidencia y su cadena de manifiestos (docs/evidence.md).", no_args_is_help=True
+)
+app.add_typer(evidence_app, name="evidence")
 
 DbOpt = Annotated[
     str | None,
@@ -116,13 +120,68 @@ def _settings(pairs: list[str] | None) -> dict[str, object]:
             result[key.strip()] = json.loads(value)
         except json.JSONDecodeError:
             result[key.strip()] = value
-    return result
+    if not result:
+        return result
+    from crawler.options import validate_overrides
+
+    return validate_overrides(result)
 
 
 def _store(db: str | None, data_dir: Path | None):  # type: ignore[no-untyped-def]
     from vigia.store import open_store
 
-    return open_store(config.database_url(db), config.data_dir(str(data_dir) if data_dir else None))
+    url = config.database_url(db)
+    if config.is_memory_database(url):
+        raise UserError(
+            f"--db {db or url}: una base de datos en memoria no guarda nada entre órdenes "
+            "(el rastreo, la evaluación y los reportes la verían vacía); use un archivo o un servidor"
+        )
+    return open_store(url, config.data_dir(str(data_dir) if data_dir else None))
+
+
+def _writable_out(out: Path) -> None:
+    """Fail at once (before any crawl) when the reports folder cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".vigia-write-test-{os.getpid()}"
+        probe.write_text("", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(
+            f"no se puede escribir en la carpeta de reportes {out}: {exc.strerror or exc}"
+        ) from None
+
+
+def _check_evidence_folder(store, run: int | None) -> None:  # type: ignore[no-untyped-def]
+    """Refuse a ``--data-dir`` that holds none of the run's raw bodies (a wrong folder used to report
+    "0 copias de evidencia" as if the evidence did not exist)."""
+    from sqlalchemy import select as sql_select
+
+    from reports.loader import resolve_run_id
+    from vigia.store.models import Document, Page, PortalCrawl
+
+    rid = resolve_run_id(store, run)
+    with store.session() as s:
+        shas = list(
+            s.scalars(
+                sql_select(Page.sha256)
+                .join(PortalCrawl, Page.portal_crawl_id == PortalCrawl.id)
+                .where(PortalCrawl.run_id == rid, Page.sha256.is_not(None))
+                .limit(20)
+            )
+        ) + list(
+            s.scalars(
+                sql_select(Document.sha256)
+                .join(PortalCrawl, Document.portal_crawl_id == PortalCrawl.id)
+                .where(PortalCrawl.run_id == rid, Document.sha256.is_not(None))
+                .limit(20)
+            )
+        )
+    if shas and not any(store.blobs.has(sha) for sha in shas):
+        raise UserError(
+            f"la carpeta de datos {store.blobs.root.parent} no tiene las copias de evidencia de la corrida "
+            f"{rid} (0 de {len(shas)} revisadas): revise --data-dir o VIGIA_DATA_DIR"
+        )
 
 
 # --------------------------------------------------------------------------- municipalities
@@ -426,7 +485,9 @@ def report(
     rows = _registry(registry)
     from reports.api import build_reports
 
+    _writable_out(out)
     store = _store(db, data_dir)
+    _check_evidence_folder(store, run)
     summary = build_reports(
         store, out_dir=out, run_id=run, as_of=reference, registry=rows, pdf=pdf, console=console
     )
@@ -458,6 +519,7 @@ def nightly(
     from crawler.api import crawl_municipalities
     from reports.api import build_reports
 
+    _writable_out(out)
     store = _store(db, data_dir)
     crawl_summary = crawl_municipalities(
         store,
@@ -471,6 +533,9 @@ def nightly(
     console.print(crawl_summary.describe())
     check_summary = check_run(store, run_id=crawl_summary.run_id, as_of=reference, console=console)
     console.print(check_summary.describe())
+    from vigia.evidence import build_run_archive
+
+    console.print(build_run_archive(store, crawl_summary.run_id).describe())
     report_summary = build_reports(
         store,
         out_dir=out,
@@ -524,6 +589,42 @@ def audit(
         sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
         return
     _print_audit_table(document)
+
+
+@evidence_app.command("build")
+def evidence_build(
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+    run: Annotated[
+        int | None, typer.Option("--run", help="Corrida (por defecto, la última evaluada).")
+    ] = None,
+) -> None:
+    """Escribe los WACZ de la evidencia citada por los hallazgos de una corrida y su manifiesto."""
+    from vigia.evidence import build_run_archive
+
+    store = _store(db, data_dir)
+    console.print(build_run_archive(store, run).describe())
+
+
+@evidence_app.command("verify")
+def evidence_verify(
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+    run: Annotated[
+        int | None,
+        typer.Option("--run", help="Verifica esta corrida y la cadena anterior (por defecto, todas)."),
+    ] = None,
+) -> None:
+    """Verifica los WACZ, sus registros y la cadena de manifiestos; sale con 1 si algo fue alterado."""
+    from vigia.evidence import verify_archives
+
+    store = _store(db, data_dir)
+    result = verify_archives(store, run)
+    for line in result.problem_lines():
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    console.print(result.describe(), markup=False, highlight=False, soft_wrap=True)
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 def _print_audit_table(doc: dict) -> None:  # type: ignore[type-arg]

@@ -40,3 +40,22 @@ def allow_private_addresses(cli_flag: bool = False) -> bool:
         "si",
         "sí",
     }
+
+
+def is_memory_database(url: str) -> bool:
+    """An SQLite database that lives only in memory (nothing would be kept between commands)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return False
+    if not parsed.drivername.startswith("sqlite"):
+        return False
+    database = parsed.database or ""
+    return (
+        database in ("", ":memory:")
+        or database.startswith("file::memory:")
+        or parsed.query.get("mode") == "memory"
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,15 @@ PLATFORMS: tuple[str, ...] = ("unknown", "wordpress", "joomla", "laip_standard",
 #: How pages are rendered: ``auto`` (static, falling back to the browser when the page is empty),
 #: ``static`` (never the browser) or ``browser`` (always through Chromium).
 RENDER_MODES: tuple[str, ...] = ("auto", "static", "browser")
+#: Limits of a registry file: Guatemala has 340 municipalities; a generated fleet for the benchmarks a few
+#: thousand. A file beyond them is refused at once, and a file full of bad rows reports at most
+#: ``MAX_PROBLEMS`` lines and a count of the rest (a 1.5 M-row file used to print 3 M lines).
+MAX_ROWS = 20_000
+MAX_BYTES = 20 * 1024 * 1024
+MAX_PROBLEMS = 50
+#: control characters (C0, DEL, C1) and the Unicode bidirectional controls (a right-to-left override
+#: in a name would reorder what a report shows); tab is refused too, it has no place in a cell
+_FORBIDDEN_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _TRUE = {"yes", "si", "sí", "true", "1", "y", "s"}
 _FALSE = {"no", "false", "0", "n", ""}
 
@@ -166,6 +176,7 @@ def parse_registry(text: str, source: str = DEFAULT_REGISTRY) -> list[Municipali
     index = {name: i for i, name in enumerate(header)}
     seen: dict[str, int] = {}
     seen_urls: dict[str, int] = {}
+    seen_bad: set[int] = set()
     result: list[Municipality] = []
     while True:
         try:
@@ -184,11 +195,24 @@ def parse_registry(text: str, source: str = DEFAULT_REGISTRY) -> list[Municipali
             )
             continue
 
+        if len(result) + len(seen_bad) >= MAX_ROWS:
+            problems.append(
+                f"line {line}: el registro tiene más de {MAX_ROWS} filas (Guatemala tiene 340 municipios); "
+                "no se lee más"
+            )
+            break
+
         def get(name: str, row: list[str] = row) -> str:
             i = index.get(name)
             return row[i].strip() if i is not None else ""
 
         row_problems: list[str] = []
+        for column, cell in zip(header, row, strict=False):
+            bad = _FORBIDDEN_CHARS.search(cell)
+            if bad:
+                row_problems.append(
+                    f"carácter de control U+{ord(bad.group()):04X} en la columna {column} (no se admite)"
+                )
         code = get("ine_code")
         if not (len(code) == 4 and code.isdigit()):
             row_problems.append(
@@ -255,6 +279,7 @@ def parse_registry(text: str, source: str = DEFAULT_REGISTRY) -> list[Municipali
                 )
         if row_problems:
             problems.extend(f"line {line}: {p}" for p in row_problems)
+            seen_bad.add(line)
             continue
         seen[code] = line
         if url:
@@ -281,14 +306,31 @@ def parse_registry(text: str, source: str = DEFAULT_REGISTRY) -> list[Municipali
             )
         )
     if problems:
-        raise RegistryError(problems)
+        raise RegistryError(capped(problems))
     return result
+
+
+def capped(problems: Sequence[str], limit: int = MAX_PROBLEMS) -> list[str]:
+    """At most ``limit`` problem lines, then one line counting the rest."""
+    if len(problems) <= limit:
+        return list(problems)
+    return [
+        *problems[:limit],
+        f"… y {len(problems) - limit} problemas más (se muestran los primeros {limit})",
+    ]
 
 
 def load_registry(path: str | os.PathLike[str] | None = None) -> list[Municipality]:
     """Load ``municipalities.csv`` (or ``path``); raise :class:`RegistryError` on any bad row."""
     p = Path(path or os.environ.get("VIGIA_REGISTRY") or DEFAULT_REGISTRY)
     try:
+        size = p.stat().st_size if p.is_file() else 0
+        if size > MAX_BYTES:
+            raise RegistryError(
+                [
+                    f"line 0: el archivo de registro {p} pesa {size / 1_048_576:.0f} MB (máximo {MAX_BYTES // 1_048_576} MB)"
+                ]
+            )
         raw = p.read_bytes()
     except FileNotFoundError:
         raise RegistryError([f"line 0: no existe el archivo de registro {p}"]) from None

@@ -257,3 +257,27 @@ class Finding(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="findings")
+
+
+class EvidenceArchive(Base):
+    """The WACZ evidence archives of one run and its manifest (``vigia/evidence``, docs/evidence.md).
+
+    ``manifest_sha256`` is the sha256 of the run's ``manifest.json`` (which lists every archive's and
+    every WARC record's hash); ``previous_manifest_sha256`` is the manifest hash of the previous archived
+    run, also written inside the manifest, so the manifests form a chain: altering or deleting a past
+    night's evidence breaks it (``vigia evidence verify``)."""
+
+    __tablename__ = "evidence_archives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    folder: Mapped[str] = mapped_column(Text)  # relative to the data directory
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    previous_run_id: Mapped[int | None] = mapped_column(Integer)
+    previous_manifest_sha256: Mapped[str | None] = mapped_column(String(64))
+    archives_count: Mapped[int] = mapped_column(Integer, default=0)
+    records_count: Mapped[int] = mapped_column(Integer, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
