@@ -332,6 +332,7 @@ def nightly(
     console.print(crawl_summary.describe())
     check_summary = check_run(store, run_id=crawl_summary.run_id, as_of=reference, console=console)
     console.print(check_summary.describe())
+    _flag_rereviews(store)
     report_summary = build_reports(
         store,
         out_dir=out,
@@ -342,6 +343,16 @@ def nightly(
         console=console,
     )
     console.print(report_summary.describe())
+
+
+def _flag_rereviews(store) -> None:  # type: ignore[no-untyped-def]
+    """After a night's checks: reviews whose evidence changed are marked for re-review (docs/review.md)."""
+    from vigia.review import flag_rereviews
+
+    with store.session() as session:
+        flagged = flag_rereviews(session)
+    if flagged:
+        console.print(f"{flagged} revisión(es) marcada(s) para revisar de nuevo: cambió la evidencia.")
 
 
 @app.command("audit")
@@ -415,6 +426,15 @@ def _register_fleet() -> None:
 
 
 _register_fleet()
+
+
+def _register_workspace() -> None:
+    from vigia.workspace_cli import register
+
+    register(app)
+
+
+_register_workspace()
 
 
 @app.callback(invoke_without_command=True)
