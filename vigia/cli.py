@@ -431,7 +431,7 @@ _register_fleet()
 def _register_workspace() -> None:
     from vigia.workspace_cli import register
 
-    register(app)
+    register(app, sys.modules[__name__])
 
 
 _register_workspace()
