@@ -41,12 +41,19 @@ _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 def vigia(*args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "vigia.cli", *args], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "vigia.cli", *args],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def fleet_night(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def fleet_night(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     work = tmp_path_factory.mktemp(f"review-{request.param}")
     if request.param == "sqlite":
         db = f"sqlite:///{work / 'vigia.db'}"
@@ -60,7 +67,7 @@ def fleet_night(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         db = f"{server}/{name}"
     fleet = work / "fleet"
     made = vigia(
-        "fleet", "generate", "--portals", "4", "--failures", "none", "--out", str(fleet), "--as-of", AS_OF,
+        "fleet", "generate", "--portals", "4", "--failures", "none", "--seed", "7", "--out", str(fleet), "--as-of", AS_OF,
         "--base-port", str(free_port()),
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
@@ -73,7 +80,12 @@ def fleet_night(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
 
 def test_an_override_holds_until_the_next_night_changes_its_evidence(fleet_night: dict[str, Any]) -> None:
-    work, fleet, db, common = fleet_night["work"], fleet_night["fleet"], fleet_night["db"], fleet_night["common"]
+    work, fleet, db, common = (
+        fleet_night["work"],
+        fleet_night["fleet"],
+        fleet_night["db"],
+        fleet_night["common"],
+    )
     added = vigia("users", "add", "analista@pdh.example.gt", "--role", "analyst", *common)
     assert added.returncode == 0, added.stderr
     listed = vigia("review", "list", "--json", *common)
@@ -87,13 +99,24 @@ def test_an_override_holds_until_the_next_night_changes_its_evidence(fleet_night
     cli = vigia("review", "override", first["ine_code"], str(first["numeral"]), target, "--reason", "Revisado a mano",
                 "--by", "analista@pdh.example.gt", *common)  # fmt: skip
     assert cli.returncode == 0, cli.stderr
-    refused = vigia("review", "override", first["ine_code"], "8", "present", "--reason", "x", "--by", "nadie@x.gt", *common)
+    refused = vigia(
+        "review",
+        "override",
+        first["ine_code"],
+        "8",
+        "present",
+        "--reason",
+        "x",
+        "--by",
+        "nadie@x.gt",
+        *common,
+    )
     assert refused.returncode == 2 and "no hay una cuenta activa" in refused.stderr
     confirmed = vigia("review", "confirm", first["ine_code"], "1", "--by", "analista@pdh.example.gt", *common)
     assert confirmed.returncode == 0, confirmed.stderr
     # every other finding of the night is overridden to a status the machine did not give
     store = open_store(db, work / "data")
-    flip = {"present": "absent", "outdated": "present", "absent": "present", "not_applicable": "absent",
+    flip = {"present": "absent", "outdated": "absent", "absent": "present", "not_applicable": "absent",
             "unverified": "absent"}  # fmt: skip
     with store.session() as s:
         for v in current_findings(s):
@@ -110,7 +133,11 @@ def test_an_override_holds_until_the_next_night_changes_its_evidence(fleet_night
                    "--as-of", AS_OF, "--no-pdf")  # fmt: skip
     assert report.returncode == 0, report.stderr
     rows = json.loads((work / "site1b" / "datos" / "hallazgos.json").read_text(encoding="utf-8"))["findings"]
-    assert all(r["status"] != r["machine_status"] for r in rows if (r["ine_code"], r["numeral"]) != (first["ine_code"], 1))
+    assert all(
+        r["status"] != r["machine_status"]
+        for r in rows
+        if (r["ine_code"], r["numeral"]) != (first["ine_code"], 1)
+    )
     # the next night: a known subset of the fleet changes
     nxt = vigia("fleet", "next-night", "--fleet", str(fleet))
     assert nxt.returncode == 0, nxt.stderr
@@ -132,9 +159,14 @@ def test_an_override_holds_until_the_next_night_changes_its_evidence(fleet_night
         for key in changed:
             assert views[key].needs_rereview, (key, views[key].machine_status)
             assert views[key].status == views[key].machine_status
-        untouched = [v for (code, _n), v in views.items() if code not in touched]
-        assert untouched and all(v.reviewed and not v.needs_rereview for v in untouched)
-        flagged = {(r.ine_code, r.numeral) for r in s.scalars(select(Review).where(Review.rereview_since.is_not(None)))}
+        held = [v for key, v in views.items() if key not in changed and v.reviewed]
+        assert held, touched  # their evidence is as it was: the reviewer's status still applies
+        assert all(v.review is not None and v.status == v.review.status for v in held)
+        assert any(v.status != v.machine_status for v in held)
+        flagged = {
+            (r.ine_code, r.numeral)
+            for r in s.scalars(select(Review).where(Review.rereview_since.is_not(None)))
+        }
         assert changed <= flagged
         rereview_audits = s.scalars(select(AuditEntry).where(AuditEntry.action == "review.rereview")).all()
         assert len(rereview_audits) == len(flagged)
@@ -160,7 +192,12 @@ def test_a_reply_flips_the_finding_after_the_workers_recrawl(fleet_night: dict[s
     from fleet.night import _monthly_docs, _publish_month
     from vigia.web import create_app
 
-    work, fleet, db, common = fleet_night["work"], fleet_night["fleet"], fleet_night["db"], fleet_night["common"]
+    work, fleet, db, common = (
+        fleet_night["work"],
+        fleet_night["fleet"],
+        fleet_night["db"],
+        fleet_night["common"],
+    )
     spec_path = fleet / "spec.json"
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
     as_of = dt.date.fromisoformat(spec["as_of"])
@@ -174,7 +211,8 @@ def test_a_reply_flips_the_finding_after_the_workers_recrawl(fleet_night: dict[s
         for n, plan in p["numerals"].items()
         if plan["status"] == "outdated" and plan["mode"] == "docs" and _monthly_docs(p, n)
         and machine.get((p["ine_code"], int(n))) is not None
-        and machine[(p["ine_code"], int(n))].status == "outdated"
+        and machine[(p["ine_code"], int(n))].machine_status == "outdated"
+        and machine[(p["ine_code"], int(n))].status != "present"
     ]  # fmt: skip
     assert candidates, "the fleet has no outdated monthly numeral to answer"
     portal, numeral = candidates[0]
@@ -203,14 +241,16 @@ def test_a_reply_flips_the_finding_after_the_workers_recrawl(fleet_night: dict[s
     import time
 
     time.sleep(2.5)  # the fleet server reloads spec.json
-    ran = vigia("worker", "--once", "--as-of", as_of.isoformat(), "--registry", str(fleet / "registry.csv"), *common)
+    ran = vigia(
+        "worker", "--once", "--as-of", as_of.isoformat(), "--registry", str(fleet / "registry.csv"), *common
+    )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "1 nuevo(s) rastreo(s)" in ran.stdout
     with store.session() as s:
         job = s.scalars(select(RecrawlJob)).one()
         assert job.state == "done" and job.portal_crawl_id
         reply = s.scalars(select(Reply)).one()
-        assert reply.machine_status == "outdated" and reply.result_status == "present"
+        assert reply.machine_status in ("outdated", "absent") and reply.result_status == "present"
         view = next(v for v in current_findings(s, [code]) if v.numeral == int(numeral))
         assert view.run_kind == "recrawl" and view.machine_status == "present"
         assert {e.action for e in s.scalars(select(AuditEntry).where(AuditEntry.ine_code == code))} >= {
@@ -226,7 +266,9 @@ def test_a_reply_flips_the_finding_after_the_workers_recrawl(fleet_night: dict[s
     analyst.post("/login", data={"email": "otra@pdh.example.gt", "password": PASSWORD,
                                  "csrf_token": _token(analyst, "/login")})  # fmt: skip
     detail = analyst.get(f"/revision/{code}/{int(numeral)}").get_data(as_text=True)
-    assert "Ya se publicó el mes" in detail and "nuevo veredicto" in detail and "Nuevo rastreo pedido" in detail
+    assert (
+        "Ya se publicó el mes" in detail and "nuevo veredicto" in detail and "Nuevo rastreo pedido" in detail
+    )
     # a re-crawl is not a night: the site of the night is unchanged
     rebuilt = vigia("report", *common, "--registry", str(fleet / "registry.csv"), "--out", str(work / "site3"),
                     "--as-of", as_of.isoformat(), "--no-pdf")  # fmt: skip
