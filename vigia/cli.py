@@ -266,6 +266,7 @@ def check(
     store = _store(db, data_dir)
     summary = check_run(store, run_id=run, as_of=reference, only=codes, console=console)
     console.print(summary.describe())
+    _flag_rereviews(store)
 
 
 @app.command("report")
