@@ -115,7 +115,9 @@ def test_analyst_overrides_and_municipality_replies_in_chromium(workspace: dict[
         browser = p.chromium.launch(executable_path=CHROMIUM_PATH, args=list(CHROMIUM_ARGS))
         try:
             analyst = browser.new_context().new_page()
-            analyst.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            analyst.on(
+                "console", lambda m: problems.append(f"{m.text} {m.location}") if m.type == "error" else None
+            )
             _login(analyst, base, "analista@pdh.example.gt")
             assert "Cola de revisión" in analyst.content()
             analyst.goto(f"{base}municipio/{code}")
