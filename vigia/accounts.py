@@ -137,10 +137,16 @@ def active_reviewer(session: Session, email: str) -> User:
     return user
 
 
-def _failures(session: Session, column: object, value: str, since: dt.datetime) -> list[dt.datetime]:
-    """Times of the failures for ``value`` since ``since`` and after its last success, oldest first."""
-    last_ok = session.scalar(
-        select(func.max(LoginAttempt.at)).where(column == value, LoginAttempt.success.is_(True))  # type: ignore[operator]
+def _failures(
+    session: Session, column: object, value: str, since: dt.datetime, reset_on_success: bool = True
+) -> list[dt.datetime]:
+    """Times of the failures for ``value`` since ``since`` (and after its last success), oldest first."""
+    last_ok = (
+        session.scalar(
+            select(func.max(LoginAttempt.at)).where(column == value, LoginAttempt.success.is_(True))  # type: ignore[operator]
+        )
+        if reset_on_success
+        else None
     )
     start = max(since, last_ok) if last_ok else since
     return list(
@@ -170,7 +176,10 @@ def login(
     email = normalize_email(email)[:254]
     address = (address or "")[:64]
     since = now - policy.window
-    by_address = _failures(session, LoginAttempt.address, address, since) if address else []
+    # an address's failures are not forgiven by one success (an attacker may own one account)
+    by_address = (
+        _failures(session, LoginAttempt.address, address, since, reset_on_success=False) if address else []
+    )
     if len(by_address) >= policy.address_lock_after:
         wait = (by_address[-1] + policy.lock_for - now).total_seconds()
         if wait > 0:
