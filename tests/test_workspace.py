@@ -131,6 +131,16 @@ def test_failed_logins_are_slowed_then_locked(store: Store, tmp_path: Path) -> N
     assert _login(locking.test_client(), ANTIGUA).status_code == 302
 
 
+def test_an_address_is_locked_after_failures_on_several_accounts(store: Store, tmp_path: Path) -> None:
+    client = _app(
+        store, tmp_path, LoginPolicy(delay_after=100, lock_after=100, address_lock_after=3)
+    ).test_client()
+    for email in ("nadie@x.gt", "otro@x.gt", ANTIGUA):
+        assert _login(client, email, "mala-clave-123").status_code == 401
+    refused = _login(client, MIXCO)
+    assert refused.status_code == 429 and "esta dirección" in refused.get_data(as_text=True)
+
+
 def test_post_without_csrf_token_is_refused(store: Store, tmp_path: Path) -> None:
     client = _app(store, tmp_path).test_client()
     refused = client.post("/login", data={"email": ANALYST, "password": PASSWORD})
