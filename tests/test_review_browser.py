@@ -99,6 +99,7 @@ def _login(page: Any, base: str, email: str) -> None:
     page.wait_for_load_state()
 
 
+@pytest.mark.timeout(1500)  # two nights of the fleet on a shared two-core machine
 def test_analyst_overrides_and_municipality_replies_in_chromium(workspace: dict[str, Any]) -> None:
     from checks.periods import required_month
     from fleet.night import _monthly_docs, _publish_month

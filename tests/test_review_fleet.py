@@ -79,6 +79,7 @@ def fleet_night(
         yield {"work": work, "fleet": fleet, "db": db, "common": common, "server": server_proc}
 
 
+@pytest.mark.timeout(1500)  # two nights of the fleet on a shared two-core machine
 def test_an_override_holds_until_the_next_night_changes_its_evidence(fleet_night: dict[str, Any]) -> None:
     work, fleet, db, common = (
         fleet_night["work"],
@@ -187,6 +188,7 @@ def _token(client: Any, path: str) -> str:
     return found.group(1)
 
 
+@pytest.mark.timeout(1500)  # two nights of the fleet on a shared two-core machine
 def test_a_reply_flips_the_finding_after_the_workers_recrawl(fleet_night: dict[str, Any]) -> None:
     from checks.periods import required_month
     from fleet.night import _monthly_docs, _publish_month
