@@ -171,43 +171,41 @@ def _http(url: str | None) -> str | None:
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 
-def _evidence_rows(session: Any, view: FindingView) -> list[EvidenceRow]:
-    urls = [e.get("url") or "" for e in view.evidence]
-    trails: dict[str, list[str]] = {}
+def _evidence_map(session: Any, views: list[FindingView]) -> dict[str, list[EvidenceRow]]:
+    """Evidence rows of each finding (by rule), with heading trails and archived copies: three queries."""
+    urls = sorted({str(e.get("url") or "") for v in views for e in v.evidence})
+    crawl_ids = sorted({v.portal_crawl_id for v in views})
+    trails: dict[tuple[int, str], list[str]] = {}
     if urls:
-        for url, trail in session.execute(
-            select(Document.url, Document.trail).where(
-                Document.portal_crawl_id == view.portal_crawl_id, Document.url.in_(urls)
-            )
-        ):
-            trails[url] = [str(t) for t in trail or []]
-        for url, trail in session.execute(
-            select(Page.url, Page.trail).where(
-                Page.portal_crawl_id == view.portal_crawl_id, Page.url.in_(urls)
-            )
-        ):
-            trails.setdefault(url, [str(t) for t in trail or []])
-    shas = [e.get("sha256") for e in view.evidence if isinstance(e.get("sha256"), str)]
+        for model in (Page, Document):
+            for pc_id, url, trail in session.execute(
+                select(model.portal_crawl_id, model.url, model.trail).where(
+                    model.portal_crawl_id.in_(crawl_ids), model.url.in_(urls)
+                )
+            ):
+                trails[(pc_id, url)] = [str(t) for t in trail or []]
+    shas = sorted({e["sha256"] for v in views for e in v.evidence if isinstance(e.get("sha256"), str)})
     stored = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(shas)))) if shas else set()
-    blobs = _store().blobs
-    rows = []
-    for e in view.evidence:
-        url = str(e.get("url") or "")
-        sha = e.get("sha256") if isinstance(e.get("sha256"), str) else None
-        archived = sha if sha and _SHA.match(sha) and (sha in stored or blobs.has(sha)) else None
-        rows.append(
-            EvidenceRow(
-                label=str(e.get("label") or url),
-                url=url,
-                live_href=_http(url),
-                period=e.get("period"),
-                page_url=e.get("page_url"),
-                page_href=_http(e.get("page_url")),
-                archived_href=url_for("evidence", sha256=archived) if archived else None,
-                trail=trails.get(url, []),
+    out: dict[str, list[EvidenceRow]] = {}
+    for v in views:
+        rows = out.setdefault(v.rule, [])
+        for e in v.evidence:
+            url = str(e.get("url") or "")
+            sha = e.get("sha256") if isinstance(e.get("sha256"), str) else None
+            archived = sha if sha and _SHA.match(sha) and sha in stored else None
+            rows.append(
+                EvidenceRow(
+                    label=str(e.get("label") or url),
+                    url=url,
+                    live_href=_http(url),
+                    period=e.get("period"),
+                    page_url=e.get("page_url"),
+                    page_href=_http(e.get("page_url")),
+                    archived_href=url_for("evidence", sha256=archived) if archived else None,
+                    trail=trails.get((v.portal_crawl_id, url), []),
+                )
             )
-        )
-    return rows
+    return out
 
 
 def _score(session: Any, views: list[FindingView]) -> tuple[str, str]:
@@ -323,7 +321,7 @@ def register(app: Flask) -> None:
         code = _own(ine_code)
         view = _finding(code, numeral)
         with _store().session() as s:
-            evidence = _evidence_rows(s, view)
+            evidence = _evidence_map(s, [view]).get(view.rule, [])
             reviews = list(
                 s.scalars(
                     select(Review)
@@ -399,7 +397,7 @@ def register(app: Flask) -> None:
             if not views and m is None:
                 abort(404)
             score, band = _score(s, views)
-            evidence = {v.rule: _evidence_rows(s, v) for v in views}
+            evidence = _evidence_map(s, views)
             replies = list(s.scalars(select(Reply).where(Reply.ine_code == code).order_by(Reply.id.desc())))
             reply_states = {r.id: _job_state(s, r) for r in replies}
             reviews = list(
