@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -114,7 +115,12 @@ def measure(
     from vigia.registry import load_registry
     from vigia.store import open_store
 
-    work = work or Path(tempfile.mkdtemp(prefix="vigia-bench-serve-"))
+    if work is None:
+        scratch = Path(tempfile.mkdtemp(prefix="vigia-bench-serve-"))
+        try:
+            return measure(portals, readers, seconds, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     db = f"sqlite:///{work / 'vigia.db'}"
     store = open_store(db, work / "data")
     registry = load_registry(ROOT / "municipalities.csv")
