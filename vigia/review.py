@@ -172,7 +172,7 @@ class FindingView:
     evidence: list[dict[str, Any]]
     confidence: str
     confidence_reasons: list[str]
-    fingerprint: str
+    fingerprint: str  # "" when not computed (no review of this municipality, whole queue)
     page_hashes: dict[str, str] = field(default_factory=dict)
     review: Review | None = None
     reply: Reply | None = None
@@ -255,7 +255,10 @@ def current_findings(
     }
     reviews = latest_reviews(session, current.keys())
     replies = latest_replies(session, current.keys())
-    hashes = page_hashes(session, crawls)
+    # page hashes (for the fingerprints) of the crawls a review or a decision may need: all of them when
+    # the municipalities are named, else those with a review (the whole queue needs no more)
+    hashed = set(crawls) if codes is not None else {current[code][0] for code, _rule in reviews}
+    hashes = page_hashes(session, hashed)
     out: list[FindingView] = []
     eval_ids = sorted(by_eval)
     for start in range(0, len(eval_ids), 500):
@@ -286,7 +289,7 @@ def current_findings(
                 evidence=evidence,
                 confidence=f.confidence or "high",
                 confidence_reasons=list(f.confidence_reasons or []),
-                fingerprint=fingerprint(evidence, pc_hashes),
+                fingerprint=fingerprint(evidence, pc_hashes) if pc_id in hashed else "",
                 page_hashes=pc_hashes,
                 review=reviews.get((code, f.rule)),
                 reply=replies.get((code, f.rule)),
