@@ -94,12 +94,12 @@ def assess(finding: Finding, rule: object, snapshot: PortalSnapshot) -> tuple[st
         return MEDIUM, ("portal_statement",)
     analysis = snapshot.analysis
     if finding.status == ABSENT:
-        reasons = ["complete_crawl_nothing_found"]
+        found = ["complete_crawl_nothing_found"]
         if analysis.broken.get(finding.numeral):
-            reasons.append("broken_links")
+            found.append("broken_links")
         if analysis.items.get(finding.numeral):
-            reasons.append("requirement_not_shown")
-        return level_of(reasons), tuple(reasons)
+            found.append("requirement_not_shown")
+        return level_of(found), tuple(found)
     if finding.status not in (PRESENT, OUTDATED):
         return HIGH, ()
     wanted = {(e.url, e.page_url) for e in finding.evidence}
@@ -111,9 +111,10 @@ def assess(finding: Finding, rule: object, snapshot: PortalSnapshot) -> tuple[st
     extra: tuple[str, ...] = ()
     if getattr(rule, "requires_es", "") and "No se pudo comprobar" in finding.reason:
         extra = ("requirement_unchecked",)
+    reasons: tuple[str, ...]
     if not decisive:
-        reasons = ("no_period",) if periodic and not finding.period else ("page_content",)
-        return level_of(reasons + extra), reasons + extra
+        reasons = (("no_period",) if periodic and not finding.period else ("page_content",)) + extra
+        return level_of(reasons), reasons
     best = max(
         (_item_reasons(i, periodic) for i in decisive),
         key=lambda rs: (LEVEL_RANK[level_of(rs)], -len(rs)),
