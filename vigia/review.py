@@ -287,7 +287,7 @@ def current_findings(
                 reason=f.reason or "",
                 period=f.period,
                 evidence=evidence,
-                confidence=f.confidence or "high",
+                confidence=f.confidence or "",  # "" for findings stored before confidence existed
                 confidence_reasons=list(f.confidence_reasons or []),
                 fingerprint=fingerprint(evidence, pc_hashes) if pc_id in hashed else "",
                 page_hashes=pc_hashes,

@@ -162,7 +162,7 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
                 v.municipality,
                 str(v.numeral),
                 v.status_label,
-                LEVEL_LABELS.get(v.confidence, v.confidence),
+                LEVEL_LABELS.get(v.confidence, "sin dato"),
                 marks,
                 v.reason,
             )
