@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 
 from vigia import audit
+from vigia.doctypes import is_document_host
 from vigia.errors import UserError
 from vigia.registry import Municipality
 from vigia.review import RECRAWL_KIND, current_finding, current_findings, flag_rereviews
@@ -56,8 +57,6 @@ def allowed_hosts(m: Municipality) -> set[str]:
 
 def check_urls(raw: list[str], m: Municipality) -> list[str]:
     """The reply's URLs, cleaned; a UserError naming the first one that is not acceptable."""
-    from crawler.documents import DOCUMENT_HOST_PATTERNS
-
     urls = [u.strip() for u in raw if u and u.strip()]
     if not urls:
         raise UserError("indique al menos una URL donde se publica la información")
@@ -71,7 +70,7 @@ def check_urls(raw: list[str], m: Municipality) -> list[str]:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UserError(f"la URL debe empezar con http:// o https://: {url[:120]!r}")
         netloc, host = _netloc_and_host(url)
-        if netloc in allowed or host in allowed or DOCUMENT_HOST_PATTERNS.search(host):
+        if netloc in allowed or host in allowed or is_document_host(host):
             continue
         raise UserError(
             f"la URL {url[:120]!r} no está en el portal de la municipalidad ni en un sitio de documentos conocido"
