@@ -55,6 +55,7 @@ def registry_csv(spec: dict[str, Any], rows: dict[str, Municipality]) -> str:
             "population_2020": "" if m.population_2020 is None else str(m.population_2020),
             "pdh_score_2023": "" if m.pdh_score_2023 is None else f"{m.pdh_score_2023:g}",
             "notes": "portal simulado (flota de pruebas de Vigía)",
+            "portal_source": "",
         }
         writer.writerow([values[c] for c in COLUMNS])
     text = buf.getvalue()

@@ -33,7 +33,10 @@ COLUMNS: tuple[str, ...] = (
     "population_2020",
     "pdh_score_2023",
     "notes",
+    "portal_source",
 )
+#: Columns a registry file may leave out (older files still validate).
+OPTIONAL_COLUMNS: tuple[str, ...] = ("portal_source",)
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "ine_code",
     "department",
@@ -105,6 +108,8 @@ class Municipality:
     population_2020: int | None = None
     pdh_score_2023: float | None = None
     notes: str = ""
+    #: Provenance of ``portal_url``/``alt_urls``: source document or URL, confidence, date seen.
+    portal_source: str = ""
     line: int = field(default=0, compare=False)
 
     @property
@@ -271,6 +276,7 @@ def parse_registry(text: str, source: str = DEFAULT_REGISTRY) -> list[Municipali
                 population_2020=population,
                 pdh_score_2023=score,
                 notes=get("notes"),
+                portal_source=get("portal_source"),
                 line=line,
             )
         )
