@@ -550,6 +550,7 @@ def main() -> None:
         "--latency", default="200-800", help="latencia por solicitud para la cota de cortesía (ms)"
     )
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--skip-serve", action="store_true", help="sin la medida del espacio de revisión")
     parser.add_argument(
         "--scale-generated",
         type=int,
@@ -942,6 +943,9 @@ def main() -> None:
                     ok=growth_work <= 1.1,
                 ),
             )
+        # 7. The review workspace: checklists served to 50 concurrent readers, against a static file server.
+        if not args.skip_serve:
+            serve_rows(rows, figures, work / "serve")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -964,6 +968,39 @@ def finish(rows: list[Row], figures: dict[str, Any], portals: int) -> None:
     path = out_dir / f"bench-{stamp}.json"
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     print(f"\nresultados: {path.relative_to(ROOT)}")
+
+
+def serve_rows(rows: list[Row], figures: dict[str, Any], work: Path, readers: int = 50) -> None:
+    """``vigia serve`` (waitress) against ``python -m http.server``, same checklists, same run (bench/serve.py)."""
+    from bench.serve import measure
+
+    work.mkdir(parents=True, exist_ok=True)
+    served = measure(portals=340, readers=readers, seconds=15.0, work=work)
+    figures["serve"] = served
+    app, static = served["app"], served["static"]
+    add(
+        rows,
+        Row(
+            f"espacio de revisión: listas de verificación a {readers} lectores (vigia serve)",
+            app["rps"],
+            "sol./s",
+            baseline=static["rps"],
+            ratio=round(app["rps"] / static["rps"], 3) if static["rps"] else None,
+            target="informativo (frente a http.server)",
+            extra={"app": app, "static": static},
+        ),
+    )
+    add(
+        rows,
+        Row(
+            f"espacio de revisión: latencia p95 con {readers} lectores",
+            app["p95_ms"],
+            "ms",
+            baseline=static["p95_ms"],
+            ratio=round(app["p95_ms"] / static["p95_ms"], 3) if static["p95_ms"] else None,
+            target="informativo (frente a http.server)",
+        ),
+    )
 
 
 def add(rows: list[Row], row: Row) -> None:

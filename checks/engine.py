@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from checks.confidence import with_confidence
 from checks.model import NOT_APPLICABLE, OUTDATED, PRESENT, Finding, PortalSnapshot
 from checks.registry import ALL_RULES
 from checks.rules.base import OUTCOME_ES
@@ -49,7 +50,7 @@ def no_score_reason(snapshot: PortalSnapshot) -> str | None:
 
 
 def evaluate_snapshot(snapshot: PortalSnapshot, as_of: dt.date) -> Result:
-    findings = tuple(rule.evaluate(snapshot, as_of) for rule in ALL_RULES)
+    findings = tuple(with_confidence(rule.evaluate(snapshot, as_of), rule, snapshot) for rule in ALL_RULES)
     reason = no_score_reason(snapshot)
     if reason is not None:
         return Result(findings, None, None, reason)

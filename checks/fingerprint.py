@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: The modules whose code or data decide a finding (paths relative to the repository).
 FINGERPRINTED: tuple[str, ...] = (
     "checks/attribution.py",
+    "checks/confidence.py",
     "checks/engine.py",
     "checks/model.py",
     "checks/periods.py",

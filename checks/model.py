@@ -78,6 +78,8 @@ class Finding:
     evidence: tuple[Evidence, ...] = ()
     period: str | None = None
     details: tuple[tuple[str, Any], ...] = ()
+    confidence: str = "high"  # high | medium | low, set by checks/confidence.py
+    confidence_reasons: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -233,6 +233,8 @@ def finding_rows(result: Result) -> list[dict[str, Any]]:
             "period": f.period,
             "evidence": [e.as_dict() for e in f.evidence],
             "details": dict(f.details),
+            "confidence": f.confidence,
+            "confidence_reasons": list(f.confidence_reasons),
         }
         for position, f in enumerate(result.findings)
     ]

@@ -19,7 +19,7 @@ from reports.facts import NUMERALS, STATUS_LABELS, pdh_scores
 from reports.loader import EvidenceItem, RunData
 from reports.xlsx import write_workbook
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 #: (column, type, description) — the order is the CSV's and the XLSX's.
 COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -58,6 +58,19 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("pdh_last_score", "número o vacío", "Último puntaje publicado por el PDH (0 en sus tablas = sin dato)."),
     ("pdh_last_year", "texto o vacío", "Año de ese puntaje del PDH."),
     ("checklist", "ruta", "Lista de verificación de la municipalidad dentro del sitio."),
+    (
+        "machine_status",
+        "texto",
+        "Estado que dio la revisión automática (status es el efectivo, tras la revisión de la PDH).",
+    ),
+    (
+        "reviewed_by",
+        "texto o vacío",
+        "Cuenta de la PDH que revisó el hallazgo (vacío si no se revisó o la evidencia cambió).",
+    ),
+    ("reviewed_at", "fecha y hora UTC (ISO 8601) o vacío", "Cuándo se revisó."),
+    ("review_reason", "texto o vacío", "Motivo de la revisión."),
+    ("confidence", "texto", "Confianza de la revisión automática: high, medium o low."),
 )
 FIELDS = tuple(c[0] for c in COLUMNS)
 NON_COMPLIANT = ("outdated", "absent")
@@ -126,6 +139,11 @@ def _rows(data: RunData, archived: dict[str, str], file_names: dict[int, str]) -
                     "pdh_last_score": record.score if record else None,
                     "pdh_last_year": (record.year or "") if record else "",
                     "checklist": file_names.get(p.crawl_id, ""),
+                    "machine_status": f.machine_status or f.status,
+                    "reviewed_by": f.reviewed_by or "",
+                    "reviewed_at": _iso(f.reviewed_at),
+                    "review_reason": f.review_reason or "",
+                    "confidence": f.confidence or "",
                 }
             )
     return rows

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,6 +19,8 @@ from vigia.errors import UserError
 from vigia.store.db import Store
 from vigia.store.models import Blob, CrawlRun, Document, Evaluation, Finding, Incident, PortalCrawl
 
+#: Runs that are not nights: ad-hoc audits of one URL and re-crawls asked by a municipality's reply.
+NOT_NIGHT_KINDS = ("audit", "recrawl")
 #: How many nights the trend charts look back.
 TREND_NIGHTS = 30
 _CHUNK = 500
@@ -42,6 +44,13 @@ class FindingRow:
     period: str | None
     evidence: tuple[EvidenceItem, ...]
     position: int
+    # the review workspace (docs/review.md): ``status`` above is the effective status
+    machine_status: str = ""
+    confidence: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: dt.datetime | None = None
+    review_reason: str | None = None
+    needs_rereview: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +205,7 @@ def resolve_run_id(store: Store, run_id: int | None) -> int:
         runs = _runs_with_evaluations(session)
     if not runs:
         raise UserError("no hay evaluaciones en la base de datos: ejecute primero vigia crawl y vigia check")
-    nightly = [rid for rid, kind in runs if kind != "audit"]
+    nightly = [rid for rid, kind in runs if kind not in NOT_NIGHT_KINDS]
     return nightly[0] if nightly else runs[0][0]
 
 
@@ -204,7 +213,7 @@ def previous_run_id(store: Store, run_id: int) -> int | None:
     """The newest earlier run (not an audit) with evaluations: "the previous night"."""
     with store.session() as session:
         runs = _runs_with_evaluations(session, below=run_id)
-    return next((rid for rid, kind in runs if kind != "audit"), None)
+    return next((rid for rid, kind in runs if kind not in NOT_NIGHT_KINDS), None)
 
 
 def _pick_evaluations(rows: Iterable[tuple[int, int, dt.date]], as_of: dt.date) -> dict[int, int]:
@@ -269,6 +278,7 @@ def load_run(store: Store, run_id: int, as_of: dt.date, with_details: bool = Tru
                 Finding.reason,
                 Finding.period,
                 Finding.position,
+                Finding.confidence,
             )
             query = select(*columns, Finding.evidence) if with_details else select(*columns)
             for r in session.execute(query.where(Finding.evaluation_id.in_(chunk))):
@@ -279,10 +289,13 @@ def load_run(store: Store, run_id: int, as_of: dt.date, with_details: bool = Tru
                         status=r[3],
                         reason=r[4] or "",
                         period=r[5],
-                        evidence=_evidence(r[7]) if with_details else (),
+                        evidence=_evidence(r[8]) if with_details else (),
                         position=r[6] or 0,
+                        machine_status=r[3],
+                        confidence=r[7],
                     )
                 )
+        _apply_reviews(session, crawls, chosen, findings, evaluations)
         incidents: dict[int, list[IncidentRow]] = defaultdict(list)
         if with_details:
             for chunk in _chunks(crawl_ids):
@@ -328,6 +341,54 @@ def load_run(store: Store, run_id: int, as_of: dt.date, with_details: bool = Tru
     return RunData(run=info, portals=tuple(portals))
 
 
+def _apply_reviews(
+    session: Session,
+    crawls: list[PortalCrawl],
+    chosen: dict[int, int],
+    findings: dict[int, list[FindingRow]],
+    evaluations: dict[int, EvaluationRow],
+) -> None:
+    """Replace machine statuses by the reviewers' where a review holds (vigia/review.py), in place, and
+    score those portals again from their effective statuses."""
+    from checks.engine import band_for, score_findings
+    from vigia.review import overlay
+
+    rows = [
+        (c.id, chosen[c.id], c.ine_code, f.rule, f.status)
+        for c in crawls
+        if c.id in chosen
+        for f in findings.get(chosen[c.id], ())
+    ]
+    effective = overlay(session, rows)
+    if not effective:
+        return
+    for c in crawls:
+        eval_id = chosen.get(c.id)
+        if eval_id is None:
+            continue
+        changed = False
+        updated: list[FindingRow] = []
+        for f in findings.get(eval_id, ()):
+            eff = effective.get((c.id, f.rule))
+            if eff is not None:
+                changed = changed or eff.status != f.status
+                f = replace(
+                    f,
+                    status=eff.status,
+                    reviewed_by=eff.reviewed_by,
+                    reviewed_at=eff.reviewed_at,
+                    review_reason=eff.review_reason,
+                    needs_rereview=eff.needs_rereview,
+                )
+            updated.append(f)
+        findings[eval_id] = updated
+        ev = evaluations.get(eval_id)
+        if changed and ev is not None and ev.score is not None:
+            score = score_findings(tuple(updated))  # type: ignore[arg-type]
+            if score is not None:
+                evaluations[eval_id] = replace(ev, score=score, band=band_for(score))
+
+
 def load_history(store: Store, up_to_run: int, as_of: dt.date) -> list[NightPoint]:
     """Score and outcome of every portal on each of the last nights up to ``up_to_run`` (inclusive)."""
     with store.session() as session:
@@ -336,7 +397,7 @@ def load_history(store: Store, up_to_run: int, as_of: dt.date) -> list[NightPoin
                 select(CrawlRun.id, CrawlRun.started_at)
                 .join(PortalCrawl, PortalCrawl.run_id == CrawlRun.id)
                 .join(Evaluation, Evaluation.portal_crawl_id == PortalCrawl.id)
-                .where(CrawlRun.id <= up_to_run, CrawlRun.kind != "audit")
+                .where(CrawlRun.id <= up_to_run, CrawlRun.kind.notin_(NOT_NIGHT_KINDS))
                 .group_by(CrawlRun.id, CrawlRun.started_at)
                 .order_by(CrawlRun.id.desc())
                 .limit(TREND_NIGHTS)

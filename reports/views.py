@@ -105,6 +105,7 @@ class RuleRowView:
     more_evidence: int  # evidence items not listed on the page (all are in the exports)
     action: str
     previous_label: str  # "" when unchanged or no previous night
+    review_note: str = ""  # "Revisado por la PDH el …" (docs/review.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -575,7 +576,22 @@ def _rule_row(
         more_evidence=max(0, len(f.evidence) - MAX_EVIDENCE_SHOWN),
         action=_action(f.status, guidance, fact.numeral if fact else None),
         previous_label=status_label(before) if before and before != f.status else "",
+        review_note=_review_note(f),
     )
+
+
+def _review_note(f: FindingRow) -> str:
+    """The mark of a reviewed item; the machine's verdict is named when the reviewer changed it."""
+    if f.reviewed_by:
+        note = f"Revisado por la PDH el {fmt.date_es(f.reviewed_at.date()) if f.reviewed_at else '—'}"
+        if f.machine_status and f.machine_status != f.status:
+            note += f" (la revisión automática decía: {status_label(f.machine_status)})"
+        if f.review_reason:
+            note += f". Motivo: {fmt.clean_text(f.review_reason, 300)}"
+        return note + "."
+    if f.needs_rereview:
+        return "La evidencia cambió desde la última revisión de la PDH: rige la revisión automática hasta una nueva revisión."
+    return ""
 
 
 def _history(ctx: ReportContext, portal: PortalRow) -> tuple[tuple[HistoryPoint, ...], Markup | None]:

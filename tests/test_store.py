@@ -151,13 +151,16 @@ def test_a_store_at_the_newest_migration_opens_without_alembic(
     monkeypatch.setattr(db, "alembic_config", lambda engine: calls.append("alembic") or real_config(engine))
     open_store(sqlite_url, tmp_path / "data").close()
     assert calls == []
-    store = open_store(sqlite_url, tmp_path / "data")
-    with store.engine.begin() as conn:  # pretend the store predates the newest migration
-        conn.execute(text("UPDATE alembic_version SET version_num='0001'"))
-        conn.execute(text("DROP INDEX IF EXISTS ix_documents_sha256"))
-        conn.execute(text("DROP TABLE IF EXISTS evidence_archives"))
-    store.close()
-    store = open_store(sqlite_url, tmp_path / "data")
+    from alembic import command
+
+    older_url = f"sqlite:///{tmp_path / 'older.db'}"
+    engine = db.make_engine(older_url)
+    with engine.begin() as conn:  # a store that predates the newest migrations
+        older = real_config(engine)
+        older.attributes["connection"] = conn
+        command.upgrade(older, "0001")
+    engine.dispose()
+    store = open_store(older_url, tmp_path / "data")
     assert calls == ["alembic"]
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == db.script_head()

@@ -462,6 +462,7 @@ def check(
     store = _store(db, data_dir)
     summary = check_run(store, run_id=run, as_of=reference, only=codes, console=console)
     console.print(summary.describe())
+    _flag_rereviews(store)
 
 
 @app.command("report")
@@ -536,6 +537,7 @@ def nightly(
     from vigia.evidence import build_run_archive
 
     console.print(build_run_archive(store, crawl_summary.run_id).describe())
+    _flag_rereviews(store)
     report_summary = build_reports(
         store,
         out_dir=out,
@@ -547,6 +549,16 @@ def nightly(
     )
     console.print(report_summary.describe())
     _crawl_problems(crawl_summary)  # checked and reported every portal first; now fail loudly
+
+
+def _flag_rereviews(store) -> None:  # type: ignore[no-untyped-def]
+    """After a night's checks: reviews whose evidence changed are marked for re-review (docs/review.md)."""
+    from vigia.review import flag_rereviews
+
+    with store.session() as session:
+        flagged = flag_rereviews(session)
+    if flagged:
+        console.print(f"{flagged} revisión(es) marcada(s) para revisar de nuevo: cambió la evidencia.")
 
 
 @app.command("audit")
@@ -664,6 +676,15 @@ def fleet(ctx: typer.Context) -> object:
         ) from None
     command = typer.main.get_command(fleet_app)
     return command.main(args=list(ctx.args), prog_name="vigia fleet", standalone_mode=False)
+
+
+def _register_workspace() -> None:
+    from vigia.workspace_cli import register
+
+    register(app, sys.modules[__name__])
+
+
+_register_workspace()
 
 
 @app.callback(invoke_without_command=True)

@@ -255,6 +255,8 @@ class Finding(Base):
     period: Mapped[str | None] = mapped_column(String(32))
     evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    confidence: Mapped[str | None] = mapped_column(String(8))  # high | medium | low (checks/confidence.py)
+    confidence_reasons: Mapped[list[Any] | None] = mapped_column(JSON)  # reason codes that set it
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="findings")
 
@@ -281,3 +283,125 @@ class EvidenceArchive(Base):
     records_count: Mapped[int] = mapped_column(Integer, default=0)
     bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# --------------------------------------------------------------------------- the review workspace
+# Accounts, reviews, replies, re-crawl jobs and the audit trail (docs/review.md). Reviews and replies are
+# stored beside the findings, never instead of them: findings stay derived data.
+
+ROLES = ("admin", "analyst", "municipality")
+REVIEW_ACTIONS = ("confirm", "override")
+JOB_STATES = ("queued", "running", "done", "failed")
+
+
+class User(Base):
+    """An account of the review workspace (``vigia users add``)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)  # argon2id
+    role: Mapped[str] = mapped_column(String(16))  # one of ROLES
+    ine_code: Mapped[str | None] = mapped_column(String(4))  # the municipality of a municipality account
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class LoginAttempt(Base):
+    """One try at /login (failed ones slow down, then lock, the account and the address)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_email_at", "email", "at"),
+        Index("ix_login_attempts_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    email: Mapped[str] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(64), default="")
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Review(Base):
+    """An analyst's decision on one finding (confirm or override), with the evidence it was made on.
+
+    The newest review of (``ine_code``, ``rule``) governs while the evidence's fingerprint is unchanged.
+    """
+
+    __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_code_rule", "ine_code", "rule"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ine_code: Mapped[str] = mapped_column(String(4))
+    rule: Mapped[str] = mapped_column(String(32))
+    numeral: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))  # confirm | override
+    status: Mapped[str] = mapped_column(String(16))  # the status the reviewer settled on
+    machine_status: Mapped[str] = mapped_column(String(16))  # the machine's, when reviewed
+    reason: Mapped[str] = mapped_column(Text, default="")
+    reviewer: Mapped[str] = mapped_column(String(254))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    portal_crawl_id: Mapped[int | None] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{"url", "sha256"}] reviewed
+    rereview_since: Mapped[dt.datetime | None] = mapped_column(DateTime)  # set when the evidence changed
+
+
+class Reply(Base):
+    """A municipality's answer to a finding that is not "Cumple": where the item is published."""
+
+    __tablename__ = "replies"
+    __table_args__ = (Index("ix_replies_code_rule", "ine_code", "rule"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ine_code: Mapped[str] = mapped_column(String(4))
+    rule: Mapped[str] = mapped_column(String(32))
+    numeral: Mapped[int | None] = mapped_column(Integer)
+    urls: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(254))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    machine_status: Mapped[str] = mapped_column(String(16))  # the finding's status when answered
+    job_id: Mapped[int | None] = mapped_column(Integer)
+    result_status: Mapped[str | None] = mapped_column(String(16))  # the re-crawl's verdict
+    result_portal_crawl_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class RecrawlJob(Base):
+    """A queued re-crawl of one municipality's portal (run by ``vigia worker``)."""
+
+    __tablename__ = "recrawl_jobs"
+    __table_args__ = (Index("ix_recrawl_jobs_state", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ine_code: Mapped[str] = mapped_column(String(4), index=True)
+    reply_id: Mapped[int | None] = mapped_column(Integer)
+    requested_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # one of JOB_STATES
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    portal_crawl_id: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """One line of the append-only audit trail: who, when, what, before and after, evidence hashes."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(48))
+    ine_code: Mapped[str | None] = mapped_column(String(4))
+    subject: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    evidence: Mapped[list[Any] | None] = mapped_column(JSON)
+    address: Mapped[str | None] = mapped_column(String(64))
