@@ -9,7 +9,7 @@ import pytest
 from vigia.registry import COLUMNS, DEPARTMENTS, RegistryError, load_registry, parse_registry, select
 
 ROOT = Path(__file__).resolve().parent.parent
-HEADER = ",".join(COLUMNS)
+HEADER = ",".join(c for c in COLUMNS if c != "uip_email")  # an optional column
 GOOD = "0101,01,Guatemala,Guatemala,https://muni.example.gob.gt/,,unknown,auto,,no,yes,12100101,995393,0,"
 GOOD2 = "0108,01,Guatemala,Mixco,https://munimixco.example.gob.gt/,,wordpress,auto,,yes,yes,12100108,507549,55.56,"
 
@@ -108,3 +108,13 @@ def test_select_only_priority_and_unknown_code() -> None:
     assert [m.ine_code for m in select(rows, only=["0108", "0101"])] == ["0108", "0101"]
     with pytest.raises(RegistryError):
         select(rows, only=["9999"])
+
+
+def test_uip_email_is_optional_and_validated() -> None:
+    header = HEADER + ",uip_email"
+    rows = parse_registry("\n".join([header, GOOD + ",uip@muni.example.gt", GOOD2 + ","]) + "\n")
+    assert [m.uip_email for m in rows] == ["uip@muni.example.gt", ""]
+    assert parse_registry("\n".join([HEADER, GOOD]))[0].uip_email == ""  # a registry without the column
+    for bad in ("uip@", "Ana <uip@muni.example.gt>", "uip@muni.example.gt;otra@muni.example.gt", "uip @x.gt"):
+        problems = _problems("\n".join([header, GOOD + "," + bad, GOOD2 + ","]))
+        assert len(problems) == 1 and problems[0].startswith(f"line 2: uip_email: correo mal formado {bad!r}")

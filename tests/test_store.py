@@ -152,10 +152,14 @@ def test_a_store_at_the_newest_migration_opens_without_alembic(
     open_store(sqlite_url, tmp_path / "data").close()
     assert calls == []
     store = open_store(sqlite_url, tmp_path / "data")
-    with store.engine.begin() as conn:  # pretend the store predates the newest migration
-        conn.execute(text("UPDATE alembic_version SET version_num='0001'"))
-        conn.execute(text("DROP INDEX IF EXISTS ix_documents_sha256"))
+    from alembic import command
+
+    with store.engine.begin() as conn:  # the store predates the newest migration (one step down)
+        down = real_config(store.engine)
+        down.attributes["connection"] = conn
+        command.downgrade(down, "-1")
     store.close()
+    calls.clear()
     store = open_store(sqlite_url, tmp_path / "data")
     assert calls == ["alembic"]
     with store.engine.connect() as conn:

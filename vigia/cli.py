@@ -209,6 +209,7 @@ def municipalities_show(
         ("Activa", "sí" if m.active else "no"),
         ("Población 2020", str(m.population_2020 or "—")),
         ("Puntaje PDH 2023", "—" if m.pdh_score_2023 is None else f"{m.pdh_score_2023:.2f}"),
+        ("Correo de la UIP", m.uip_email or "—"),
         ("Notas", m.notes or "—"),
     ):
         table.add_row(key, value)

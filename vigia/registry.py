@@ -33,6 +33,7 @@ COLUMNS: tuple[str, ...] = (
     "population_2020",
     "pdh_score_2023",
     "notes",
+    "uip_email",
 )
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "ine_code",
@@ -105,6 +106,7 @@ class Municipality:
     population_2020: int | None = None
     pdh_score_2023: float | None = None
     notes: str = ""
+    uip_email: str = ""  # the Unidad de Información Pública's address (optional): its checklist's messages
     line: int = field(default=0, compare=False)
 
     @property
@@ -125,6 +127,20 @@ def check_url(value: str) -> str | None:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         return f"URL mal formada {value!r} (puerto inválido)"
+    return None
+
+
+def check_email(value: str) -> str | None:
+    """Return a problem description for a malformed e-mail address, or ``None`` if it is usable.
+
+    The syntax check is the ``email-validator`` library's (no DNS look-up: the registry is validated
+    offline); a display name, several addresses or spaces are refused."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return f"correo mal formado {value!r} ({exc})"
     return None
 
 
@@ -248,6 +264,11 @@ def parse_registry(text: str, source: str = DEFAULT_REGISTRY) -> list[Municipali
                 row_problems.append(
                     f"pdh_score_2023 debe ser un número de 0 a 100: {get('pdh_score_2023')!r}"
                 )
+        uip_email = get("uip_email")
+        if uip_email:
+            problem = check_email(uip_email)
+            if problem:
+                row_problems.append(f"uip_email: {problem}")
         if row_problems:
             problems.extend(f"line {line}: {p}" for p in row_problems)
             continue
@@ -271,6 +292,7 @@ def parse_registry(text: str, source: str = DEFAULT_REGISTRY) -> list[Municipali
                 population_2020=population,
                 pdh_score_2023=score,
                 notes=get("notes"),
+                uip_email=uip_email,
                 line=line,
             )
         )
