@@ -6,6 +6,7 @@ Layout of ``out_dir``::
     prioridad.html        the priority list on its own
     matriz.html           municipalities × numerals
     nocturno.html         the monitors' nightly report (crawl health)
+    atom/*.xml            Atom feeds of the changes: the country's, per department, per municipality
     datos.html            the exports and their schema
     municipio/XXXX.html   one checklist per municipality (+ XXXX.pdf)
     evidencia/<sha256>.<ext>   archived copies of cited evidence (HTML kept as .html.txt)
@@ -33,7 +34,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from reports import exports, views
+from reports import exports, feeds, views
 from reports.loader import BlobInfo, load_blob_info, load_history, load_run, previous_run_id, resolve_run_id
 from reports.pdf import render_pdfs
 from vigia import __version__
@@ -87,6 +88,7 @@ class ReportSummary:
     regressed: int = 0
     went_down: int = 0
     came_back: int = 0
+    feeds: int = 0
 
     @property
     def index(self) -> Path:
@@ -333,6 +335,7 @@ def build_reports(
             schema_version=exports.SCHEMA_VERSION,
         )
         render("data.html.j2", "datos.html", data_view)
+        feed_files = feeds.write_feeds(out_dir, feeds.nights(store, data, previous, as_of), archived)
         try:
             copy_failures = background.result() if pool is not None else background
         finally:
@@ -379,4 +382,5 @@ def build_reports(
         regressed=len(index_view.changes.regressed),
         went_down=len(index_view.changes.went_down),
         came_back=len(index_view.changes.came_back),
+        feeds=feed_files,
     )

@@ -208,8 +208,9 @@ def municipality_message(
         if changes.score_changed and not (changes.went_down or changes.came_back):
             score_change = f"{fmt.score(changes.score_before)} → {fmt.score(changes.score_after)}"
         regressed, improved = lines(changes.regressed), lines(changes.improved)
-        # a portal that went down turns every numeral to No verificable: the outcome says it once
-        other = () if changes.went_down else lines(changes.other)
+        # a portal that went down (or came back) moves every numeral to (or from) No verificable: the
+        # outcome says it once
+        other = () if (changes.went_down or changes.came_back) else lines(changes.other)
     todo = tuple(_line(r, "", checklist_href) for r in checklist.todo)
     return MunicipalityMessage(
         recipient=recipient,
