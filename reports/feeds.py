@@ -6,7 +6,8 @@ numeral whose status changed, a band change, a portal that went down or came bac
 municipality's checklist at the numeral, where the evidence is listed; for the newest night an entry
 about a numeral also links to the evidence itself (the archived copy in the site, else the live URL).
 
-Feeds cover the last :data:`FEED_NIGHTS` nights and are written with ``feedgen``::
+Feeds cover the last :data:`FEED_NIGHTS` nights. They are built with lxml (feedgen 1.0.0 drops the
+``rel`` of an entry's links, so an entry could not carry both its checklist and its evidence)::
 
     atom/pais.xml               the whole country
     atom/departamento-NN.xml    one per department (all 22, empty ones too)
@@ -16,12 +17,13 @@ Feeds cover the last :data:`FEED_NIGHTS` nights and are written with ``feedgen``
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from reports import fmt, views
 from reports.loader import PortalRow, RunData, load_run
@@ -175,30 +177,48 @@ def entries(runs: Sequence[RunData], archived: dict[str, str]) -> list[FeedEntry
     return result
 
 
+ATOM = "http://www.w3.org/2005/Atom"
+#: Characters XML 1.0 cannot carry at all (portal text may hold them): dropped, never an error.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+    node = etree.SubElement(parent, f"{{{ATOM}}}{tag}", {k: _NOT_XML.sub("", v) for k, v in attrs.items()})
+    if text is not None:
+        node.text = _NOT_XML.sub("", text)
+    return node
+
+
 def _feed(
     feed_id: str, title: str, file_name: str, alternate: str, items: Sequence[FeedEntry], updated: dt.datetime
 ) -> bytes:
-    fg = FeedGenerator()
-    fg.id(feed_id)
-    fg.title(title)
-    fg.subtitle("Cambios noche a noche en la información pública de oficio (LAIP, art. 10) según Vigía")
-    fg.language("es")
-    fg.author({"name": "Vigía"})
-    fg.link(href=file_name.removeprefix(f"{FOLDER}/"), rel="self", type="application/atom+xml")
-    fg.link(href=f"../{alternate}", rel="alternate", type="text/html")
-    fg.updated(updated)
+    """One Atom 1.0 document (RFC 4287), built with lxml: every text is escaped by the serializer."""
+    root = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
+    root.set("{http://www.w3.org/XML/1998/namespace}lang", "es")
+    _el(root, "id", feed_id)
+    _el(root, "title", title)
+    _el(
+        root,
+        "subtitle",
+        "Cambios noche a noche en la información pública de oficio (LAIP, art. 10) según Vigía",
+    )
+    _el(root, "updated", updated.isoformat())
+    _el(_el(root, "author"), "name", "Vigía")
+    _el(root, "link", href=file_name.removeprefix(f"{FOLDER}/"), rel="self", type="application/atom+xml")
+    _el(root, "link", href=f"../{alternate}", rel="alternate", type="text/html")
+    _el(root, "generator", "Vigía")
     for item in items:
-        e = fg.add_entry(order="append")
-        e.id(item.id)
-        e.title(item.title)
-        e.updated(item.updated)
-        e.link(href=f"../{item.link}", rel="alternate", type="text/html")
+        entry = _el(root, "entry")
+        _el(entry, "id", item.id)
+        _el(entry, "title", item.title)
+        _el(entry, "updated", item.updated.isoformat())
+        _el(entry, "link", href=f"../{item.link}", rel="alternate", type="text/html")
         if item.evidence:
             href = item.evidence if "://" in item.evidence else f"../{item.evidence}"
-            e.link(href=href, rel="related", title="Evidencia")
+            _el(entry, "link", href=href, rel="related", title="Evidencia")
         if item.summary:
-            e.summary(item.summary)
-    return fg.atom_str(pretty=True)
+            _el(entry, "summary", item.summary)
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
 def write_feeds(out_dir: Path, runs: Sequence[RunData], archived: dict[str, str]) -> int:
