@@ -105,10 +105,14 @@ def test_two_nights_right_recipients_right_messages_and_golden_files(scenario) -
         assert box.take() == []  # the same night again sends nothing
     codes = [m.ine_code for m in synthetic.scenario_registry() if m.portal_url]
     # night 1: every municipality with a portal and an address gets its first message; both monitors a digest
-    assert sorted(r.recipients[0] for r in night1) == sorted([uip(c) for c in codes] + [s.email for s in MONITORS])
+    assert sorted(r.recipients[0] for r in night1) == sorted(
+        [uip(c) for c in codes] + [s.email for s in MONITORS]
+    )
     assert one.municipality_messages == 7 and one.digests == 2 and one.delivery.sent == 9
     first_msg = next(r.message for r in night1 if r.recipients == [uip("0101")])
-    assert first_msg["Subject"].startswith("Vigía: lista de verificación del portal de transparencia de Guatemala")
+    assert first_msg["Subject"].startswith(
+        "Vigía: lista de verificación del portal de transparencia de Guatemala"
+    )
     # night 2: only the municipalities whose checklist changed (0101 improved, 0108 regressed and changed
     # band, 1301 went down, 1601 came back); 0301, 0901 and 1701 did not change
     assert sorted(r.recipients[0] for r in night2) == sorted(
@@ -126,7 +130,9 @@ def test_two_nights_right_recipients_right_messages_and_golden_files(scenario) -
     assert "El portal dejó de responder: Completo → Inaccesible" in down and "No publicado»)" in down
     # the department filter: the Huehuetenango monitor's digest speaks of Huehuetenango only
     digest_hue = by_to["quiche@example.org"].get_body(("plain",)).get_content()
-    assert "Portales revisados: 1 " in digest_hue and "Mixco" not in digest_hue and "Huehuetenango" in digest_hue
+    assert (
+        "Portales revisados: 1 " in digest_hue and "Mixco" not in digest_hue and "Huehuetenango" in digest_hue
+    )
     # headers: List-Unsubscribe, a Message-ID derived from the idempotency key
     msg = by_to[uip("0108")]
     assert msg["List-Unsubscribe"].startswith("<mailto:vigia@pdh.example.gt?subject=BAJA")
@@ -182,7 +188,8 @@ def test_a_server_failing_mid_batch_loses_nothing_and_duplicates_nothing(scenari
     ids = [r.message_id for r in box.accepted]
     assert len(ids) == 9 and len(set(ids)) == 9  # every message once
     assert sorted(r.recipients[0] for r in box.accepted) == sorted(
-        [uip(c) for c in ("0101", "0108", "0301", "0901", "1301", "1601", "1701")] + [s.email for s in MONITORS]
+        [uip(c) for c in ("0101", "0108", "0301", "0901", "1301", "1601", "1701")]
+        + [s.email for s in MONITORS]
     )
     assert counts(store) == {"sent": 9}
 
@@ -219,11 +226,24 @@ def test_opt_out_is_honoured_before_queuing_and_at_sending(scenario) -> None:  #
         # a message already queued for an address that opts out is suppressed, never sent
         enqueue(
             store,
-            [Draft("x:2026-11-24:uip", "municipio", NIGHT1, uip("0301"), "0301", first, "s", "Subject: s\r\n\r\nx")],
+            [
+                Draft(
+                    "x:2026-11-24:uip",
+                    "municipio",
+                    NIGHT1,
+                    uip("0301"),
+                    "0301",
+                    first,
+                    "s",
+                    "Subject: s\r\n\r\nx",
+                )
+            ],
         )
         set_opt_out(store, uip("0301"))
         later = _notify(store, first, NIGHT1, url, now=T1, subscribers=[])
-        assert later.delivery.suppressed == 1 and len(box.to(uip("0301"))) == 1  # only night 1's first message
+        assert (
+            later.delivery.suppressed == 1 and len(box.to(uip("0301"))) == 1
+        )  # only night 1's first message
         # --undo: the address gets messages again (its next message says what changed since its last one)
         assert set_opt_out(store, uip("0101"), undo=True) is True
         two = _notify(store, second, NIGHT2, url, now=T2, subscribers=[])
@@ -251,7 +271,9 @@ def test_smtp_url_subscribers_and_cli_errors(tmp_path: Path) -> None:
     for bad in ("http://mail.example.gt", "smtp://", "smtp://mail:puerto"):
         with pytest.raises(UserError):
             parse_smtp_url(bad)
-    subs = parse_subscribers("- email: a@example.org\n- email: b@example.org\n  departments: [quiché]\n", "s.yml")
+    subs = parse_subscribers(
+        "- email: a@example.org\n- email: b@example.org\n  departments: [quiché]\n", "s.yml"
+    )
     assert subs == [Subscriber("a@example.org"), Subscriber("b@example.org", ("Quiché",))]
     csv_subs = parse_subscribers("email,departments\nc@example.org,Petén;Izabal\n", "s.csv")
     assert csv_subs == [Subscriber("c@example.org", ("Petén", "Izabal"))]
@@ -281,12 +303,16 @@ def test_starttls_is_used_when_the_server_offers_it(scenario, tmp_path: Path) ->
         .serial_number(1)
         .not_valid_before(dt.datetime(2020, 1, 1))
         .not_valid_after(dt.datetime(2100, 1, 1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
         .sign(key, hashes.SHA256())
     )
     (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     (tmp_path / "k.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_ctx.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
