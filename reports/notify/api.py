@@ -60,6 +60,7 @@ class NotifySummary:
     dry_run_dir: Path | None = None
     files: int = 0
     seconds: float = 0.0
+    seconds_compose: float = 0.0
     kinds: Counter[str] = field(default_factory=Counter)
 
     def describe(self) -> str:
@@ -80,7 +81,10 @@ class NotifySummary:
             if d
             else "; en la bandeja de salida, sin enviar"
         )
-        return f"{head}; {self.queued} nuevos en la bandeja de salida{sent} ({self.seconds:.1f} s)"
+        return (
+            f"{head}; {self.queued} nuevos en la bandeja de salida{sent} "
+            f"({self.seconds:.1f} s, de ellos {self.seconds_compose:.1f} s para componer)"
+        )
 
 
 def _incident_counts(store: Store, run_id: int) -> dict[int, int]:
@@ -272,6 +276,7 @@ def run_notify(
         unsubscribe=unsubscribe,
         now=now,
     )
+    summary.seconds_compose = time.perf_counter() - started
     if dry_run is not None:
         summary.dry_run_dir = dry_run
         dry_run.mkdir(parents=True, exist_ok=True)
