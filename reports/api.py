@@ -111,7 +111,8 @@ class ReportSummary:
         return (
             f"Reportes de la corrida {self.run_id} (referencia {self.as_of.isoformat()}): "
             f"{self.portals} portales ({self.scored} con puntaje), {self.pages} páginas HTML, "
-            f"{self.evidence_files} copias de evidencia, {self.export_rows} filas exportadas"
+            f"{self.evidence_files} copias de evidencia, {self.export_rows} filas exportadas, "
+            f"{self.feeds} feeds Atom"
             f"{pdf}{changes}; total {self.seconds:.1f} s → {self.index}"
         )
 
