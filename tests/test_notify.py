@@ -356,3 +356,72 @@ def test_atom_feeds_parse_and_link_to_the_evidence(scenario, tmp_path: Path) -> 
     ]
     raw = (site / "atom" / "municipio-1701.xml").read_text(encoding="utf-8")
     assert "<script>" not in raw and "&lt;script&gt;" in raw
+
+
+# --------------------------------------------------------------------------- the digest's other parts
+
+
+def test_digest_lists_portals_down_n_nights_in_a_row(scenario) -> None:  # type: ignore[no-untyped-def]
+    store, first, second = scenario
+    third = synthetic.add_night(
+        store, synthetic.scenario_specs(2), dt.datetime(2026, 11, 26, 8, 0), dt.date(2026, 11, 26)
+    )
+    out = Path(store.url.removeprefix("sqlite:///")).parent / "eml"
+    kw = {"registry": _registry(), "subscribers": [MONITORS[0]]}
+    run_notify(
+        store, run_id=third, as_of=dt.date(2026, 11, 26), site_url=SITE, dry_run=out, down_nights=2, **kw
+    )
+    digest = email.message_from_bytes(
+        (out / "resumen-analista@pdh.example.gt.eml").read_bytes(), policy=policy.default
+    )
+    text = digest.get_body(("plain",)).get_content()
+    assert "PORTALES CAÍDOS 2 NOCHES SEGUIDAS O MÁS (1)" in text
+    assert "- Huehuetenango (Huehuetenango): 2 noches. Conexión rechazada tras 3 intentos." in text
+    run_notify(store, run_id=third, as_of=dt.date(2026, 11, 26), site_url=SITE, dry_run=out, **kw)
+    text = (
+        email.message_from_bytes(
+            (out / "resumen-analista@pdh.example.gt.eml").read_bytes(), policy=policy.default
+        )
+        .get_body(("plain",))
+        .get_content()
+    )
+    assert "PORTALES CAÍDOS 3 NOCHES SEGUIDAS O MÁS (0)" in text  # the default N is 3
+
+
+def test_review_workspace_hook_adds_monitors_and_waiting_work(scenario, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sys
+    import types
+
+    store, first, _ = scenario
+    hook = types.ModuleType("vigia.review.digest")
+    hook.monitors = lambda store: ["revisora@pdh.example.gt"]  # type: ignore[attr-defined]
+    hook.waiting = lambda store, site_url: [  # type: ignore[attr-defined]
+        ("Revisiones pendientes", 4, site_url + "revision"),
+        ("Respuestas de municipalidades sin leer", 2, site_url + "revision"),
+    ]
+    monkeypatch.setitem(sys.modules, "vigia.review", types.ModuleType("vigia.review"))
+    monkeypatch.setitem(sys.modules, "vigia.review.digest", hook)
+    out = tmp_path / "eml"
+    summary = run_notify(store, _registry(), run_id=first, as_of=NIGHT1, site_url=SITE, dry_run=out)
+    assert summary.digests == 1
+    msg = email.message_from_bytes(
+        (out / "resumen-revisora@pdh.example.gt.eml").read_bytes(), policy=policy.default
+    )
+    text = msg.get_body(("plain",)).get_content()
+    assert "RESPUESTAS Y REVISIONES PENDIENTES" in text
+    assert "- Revisiones pendientes: 4 https://vigia.example.org/revision" in text
+    # without the workspace, the digest has no review section
+    monkeypatch.delitem(sys.modules, "vigia.review.digest")
+    monkeypatch.delitem(sys.modules, "vigia.review")
+    plain = run_notify(
+        store, _registry(), run_id=first, as_of=NIGHT1, site_url=SITE, dry_run=out, subscribers=MONITORS
+    )
+    assert plain.digests == 2
+    text = (
+        email.message_from_bytes(
+            (out / "resumen-analista@pdh.example.gt.eml").read_bytes(), policy=policy.default
+        )
+        .get_body(("plain",))
+        .get_content()
+    )
+    assert "REVISIONES" not in text
