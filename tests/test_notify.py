@@ -425,3 +425,20 @@ def test_review_workspace_hook_adds_monitors_and_waiting_work(scenario, monkeypa
         .get_content()
     )
     assert "REVISIONES" not in text
+
+
+@pytest.mark.postgres
+def test_outbox_on_sqlite_and_postgresql(db_url: str, tmp_path: Path) -> None:
+    """The same guarantees on both engines: retries after a failing server, no duplicate, re-run sends nothing."""
+    store = open_store(db_url, tmp_path / "data")
+    first, second = synthetic.build_scenario(store)
+    box = Mailbox(fail_after=2)
+    with smtp_server(box) as url:
+        assert _notify(store, first, NIGHT1, url, now=T1).delivery.sent == 2
+        box.fail_after = None
+        assert _notify(store, first, NIGHT1, url, now=T1 + dt.timedelta(hours=1)).delivery.sent == 7
+        assert _notify(store, second, NIGHT2, url, now=T2).delivery.sent == 6
+        assert _notify(store, second, NIGHT2, url, now=T2).delivery.sent == 0
+    assert len({r.message_id for r in box.accepted}) == len(box.accepted) == 15
+    assert counts(store) == {"sent": 15}
+    store.close()

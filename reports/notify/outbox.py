@@ -126,13 +126,32 @@ def existing_keys(store: Store, night: dt.date) -> set[str]:
 def latest_states(
     store: Store, kind: str, before: dt.date
 ) -> dict[tuple[str, str], tuple[dt.date, dict[str, Any]]]:
-    """The newest message of ``kind`` before night ``before`` per (recipient, ine_code): its night and state."""
+    """The newest message of ``kind`` before night ``before`` per (recipient, ine_code): its night and state
+    (one row per pair is read, however many nights the outbox holds)."""
+    from sqlalchemy import func
+
+    ranked = (
+        select(
+            OutboxMessage.recipient,
+            OutboxMessage.ine_code,
+            OutboxMessage.night,
+            OutboxMessage.state,
+            func.row_number()
+            .over(
+                partition_by=(OutboxMessage.recipient, OutboxMessage.ine_code),
+                order_by=(OutboxMessage.night.desc(), OutboxMessage.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(OutboxMessage.kind == kind, OutboxMessage.night < before)
+        .subquery()
+    )
     result: dict[tuple[str, str], tuple[dt.date, dict[str, Any]]] = {}
     with store.session() as session:
         rows = session.execute(
-            select(OutboxMessage.recipient, OutboxMessage.ine_code, OutboxMessage.night, OutboxMessage.state)
-            .where(OutboxMessage.kind == kind, OutboxMessage.night < before)
-            .order_by(OutboxMessage.night, OutboxMessage.id)
+            select(ranked.c.recipient, ranked.c.ine_code, ranked.c.night, ranked.c.state).where(
+                ranked.c.rank == 1
+            )
         )
         for recipient, ine_code, night, state in rows:
             result[(normalize(recipient), ine_code or "")] = (night, state or {})
