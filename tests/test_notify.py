@@ -393,14 +393,13 @@ def test_review_workspace_hook_adds_monitors_and_waiting_work(scenario, monkeypa
     import types
 
     store, first, _ = scenario
-    hook = types.ModuleType("vigia.review.digest")
-    hook.monitors = lambda store: ["revisora@pdh.example.gt"]  # type: ignore[attr-defined]
-    hook.waiting = lambda store, site_url: [  # type: ignore[attr-defined]
+    hook = types.ModuleType("vigia.review")
+    hook.digest_monitors = lambda store: ["revisora@pdh.example.gt"]  # type: ignore[attr-defined]
+    hook.digest_waiting = lambda store, site_url: [  # type: ignore[attr-defined]
         ("Revisiones pendientes", 4, site_url + "revision"),
         ("Respuestas de municipalidades sin leer", 2, site_url + "revision"),
     ]
-    monkeypatch.setitem(sys.modules, "vigia.review", types.ModuleType("vigia.review"))
-    monkeypatch.setitem(sys.modules, "vigia.review.digest", hook)
+    monkeypatch.setitem(sys.modules, "vigia.review", hook)
     out = tmp_path / "eml"
     summary = run_notify(store, _registry(), run_id=first, as_of=NIGHT1, site_url=SITE, dry_run=out)
     assert summary.digests == 1
@@ -411,8 +410,7 @@ def test_review_workspace_hook_adds_monitors_and_waiting_work(scenario, monkeypa
     assert "RESPUESTAS Y REVISIONES PENDIENTES" in text
     assert "- Revisiones pendientes: 4 https://vigia.example.org/revision" in text
     # without the workspace, the digest has no review section
-    monkeypatch.delitem(sys.modules, "vigia.review.digest")
-    monkeypatch.delitem(sys.modules, "vigia.review")
+    monkeypatch.setitem(sys.modules, "vigia.review", types.ModuleType("vigia.review"))
     plain = run_notify(
         store, _registry(), run_id=first, as_of=NIGHT1, site_url=SITE, dry_run=out, subscribers=MONITORS
     )
@@ -442,3 +440,48 @@ def test_outbox_on_sqlite_and_postgresql(db_url: str, tmp_path: Path) -> None:
     assert len({r.message_id for r in box.accepted}) == len(box.accepted) == 15
     assert counts(store) == {"sent": 15}
     store.close()
+
+
+def test_review_workspace_queue_adapter(scenario, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A workspace with the analysts' queue and its tables: its analysts get the digest with the queue counted."""
+    import sys
+    import types
+
+    from sqlalchemy import text
+
+    store, first, _ = scenario
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, role TEXT, active BOOLEAN)")
+        )
+        conn.execute(text("CREATE TABLE reviews (id INTEGER PRIMARY KEY)"))
+        conn.execute(text("CREATE TABLE replies (id INTEGER PRIMARY KEY)"))
+        conn.execute(
+            text(
+                "INSERT INTO users (email, role, active) VALUES ('ana@pdh.example.gt', 'analyst', 1), "
+                "('jefe@pdh.example.gt', 'admin', 1), ('ex@pdh.example.gt', 'analyst', 0), "
+                "('uip@muni.example.gt', 'municipality', 1)"
+            )
+        )
+    item = types.SimpleNamespace
+    workspace = types.ModuleType("vigia.review")
+    workspace.queue = lambda session: [  # type: ignore[attr-defined]
+        item(needs_rereview=True, disputed=False),
+        item(needs_rereview=False, disputed=True),
+        item(needs_rereview=False, disputed=False),
+    ]
+    monkeypatch.setitem(sys.modules, "vigia.review", workspace)
+    monkeypatch.setenv("VIGIA_WORKSPACE_URL", "https://revision.example.gt")
+    out = tmp_path / "eml"
+    summary = run_notify(store, _registry(), run_id=first, as_of=NIGHT1, site_url=SITE, dry_run=out)
+    assert summary.digests == 2  # the active admin and analyst, not the disabled one nor the municipality
+    text_part = (
+        email.message_from_bytes((out / "resumen-ana@pdh.example.gt.eml").read_bytes(), policy=policy.default)
+        .get_body(("plain",))
+        .get_content()
+    )
+    assert (
+        "- Hallazgos por revisar en la cola de analistas: 3 https://revision.example.gt/revision" in text_part
+    )
+    assert "- Revisiones por repetir (la evidencia cambió): 1" in text_part
+    assert "- Respuestas de municipalidades por atender: 1" in text_part
