@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from fleet_helpers import fleet_server, free_port
 from smtp_helpers import Mailbox, smtp_server
 from sqlalchemy import select
@@ -58,6 +59,8 @@ def _state(db: str, data: Path) -> dict[int, dict[str, tuple[object, ...]]]:
     return out
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # two crawls of the fleet on a busy machine
 def test_two_nights_of_nightly_with_mail(tmp_path: Path) -> None:
     fleet = tmp_path / "fleet"
     result = vigia(
