@@ -416,6 +416,7 @@ def nightly(
             down_nights=down_nights,
             mail_from=mail_from,
             unsubscribe=unsubscribe,
+            pdf=pdf,
         )
 
 
@@ -503,6 +504,7 @@ def _run_notify(
     down_nights: int,
     mail_from: str | None,
     unsubscribe: str | None,
+    pdf: bool = True,
 ) -> None:
     from reports.notify.api import run_notify
     from reports.notify.subscribers import load_subscribers
@@ -524,6 +526,7 @@ def _run_notify(
         down_nights=down_nights,
         sender=_sender(mail_from),
         unsubscribe=unsubscribe,
+        pdf=pdf,
     )
     if summary.delivery:
         for line in summary.delivery.errors[:10]:
@@ -554,6 +557,12 @@ def notify(
     down_nights: DownNightsOpt = 3,
     mail_from: MailFromOpt = None,
     unsubscribe: UnsubscribeOpt = None,
+    pdf: Annotated[
+        bool,
+        typer.Option(
+            "--pdf/--no-pdf", help="Enlaza el PDF de la lista de verificación (si el sitio lo tiene)."
+        ),
+    ] = True,
 ) -> None:
     """Compone los mensajes de la noche, los guarda en la bandeja de salida y envía lo pendiente."""
     if ctx.invoked_subcommand is not None:
@@ -572,6 +581,7 @@ def notify(
         down_nights=down_nights,
         mail_from=mail_from,
         unsubscribe=unsubscribe,
+        pdf=pdf,
     )
 
 

@@ -112,6 +112,7 @@ def compose(
     unsubscribe: str | None = None,
     now: dt.datetime | None = None,
     summary: NotifySummary | None = None,
+    pdf: bool = True,
 ) -> tuple[list[Draft], NotifySummary]:
     """The night's new messages (not yet in the outbox), and the counts of what was left out and why."""
     now = now or utcnow()
@@ -196,6 +197,7 @@ def compose(
             night,
             site_url,
             unsubscribe,
+            pdf=pdf,
         )
         if view is None:
             summary.unchanged += 1
@@ -260,6 +262,7 @@ def run_notify(
     sender: str = DEFAULT_SENDER,
     unsubscribe: str | None = None,
     now: dt.datetime | None = None,
+    pdf: bool = True,
 ) -> NotifySummary:
     """Compose, queue and send (``transport``), or write .eml files only (``dry_run``: nothing is stored)."""
     started = time.perf_counter()
@@ -275,6 +278,7 @@ def run_notify(
         sender=sender,
         unsubscribe=unsubscribe,
         now=now,
+        pdf=pdf,
     )
     summary.seconds_compose = time.perf_counter() - started
     if dry_run is not None:

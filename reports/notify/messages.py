@@ -169,6 +169,7 @@ def municipality_message(
     night: dt.date,
     site_url: str,
     unsubscribe: str,
+    pdf: bool = True,
 ) -> MunicipalityMessage | None:
     """The message for one municipality, or ``None`` when nothing changed since ``previous_state``.
 
@@ -237,7 +238,7 @@ def municipality_message(
         todo=todo,
         counts=checklist.counts,
         checklist_href=checklist_href,
-        pdf_href=checklist_href.removesuffix(".html") + ".pdf",
+        pdf_href=checklist_href.removesuffix(".html") + ".pdf" if pdf else "",
         site_href=site_url + "index.html",
         unsubscribe=unsubscribe,
     )
