@@ -252,6 +252,19 @@ def test_opt_out_is_honoured_before_queuing_and_at_sending(scenario) -> None:  #
         assert "primer mensaje" in first_0101.get_body(("plain",)).get_content()
 
 
+def test_enqueue_skips_a_key_already_in_the_outbox(scenario) -> None:  # type: ignore[no-untyped-def]
+    store, first, _ = scenario
+    draft = Draft(
+        "resumen:2026-11-24:a@example.org", "resumen", NIGHT1, "a@example.org", None, first, "s", "x"
+    )
+    assert enqueue(store, [draft]) == (1, 0)
+    assert enqueue(store, [draft, dataclasses.replace(draft, key="resumen:2026-11-24:b@example.org")]) == (
+        1,
+        1,
+    )
+    assert counts(store) == {"pending": 2}
+
+
 def test_dry_run_writes_eml_files_and_stores_nothing(scenario, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     store, first, _ = scenario
     out = tmp_path / "mensajes"

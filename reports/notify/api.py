@@ -284,8 +284,6 @@ def run_notify(
     if dry_run is not None:
         summary.dry_run_dir = dry_run
         dry_run.mkdir(parents=True, exist_ok=True)
-        for old in dry_run.glob("*.eml"):
-            old.unlink()
         for d in drafts:
             write_eml(dry_run, eml_name(d.kind, d.recipient, d.ine_code), d.message)
             summary.files += 1
