@@ -61,10 +61,11 @@ def main(argv: list[str] | None = None) -> int:
                 subscribers=monitors,
                 sender="Vigía <vigia@pdh.example.gt>",
             )
-            seconds = time.perf_counter() - t
+            seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
             received = len(box.take())
             print(
-                f"{label}: {received} mensajes recibidos por SMTP en {seconds:.1f} s — {summary.describe()}"
+                f"{label}: {received} mensajes recibidos por SMTP en {seconds:.1f} s ({cpu:.1f} s de CPU, "
+                f"servidor SMTP del mismo proceso incluido) — {summary.describe()}"
             )
     t, cpu = time.perf_counter(), time.process_time()
     dry = run_notify(
