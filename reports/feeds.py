@@ -32,6 +32,8 @@ from vigia.store.db import Store
 
 #: Nights of changes a feed carries (newest first); older nights are in the readers' own history.
 FEED_NIGHTS = 7
+#: Entries per feed at most (newest first): a night that changes everything does not make a huge file.
+MAX_ENTRIES = 500
 FOLDER = "atom"
 
 
@@ -207,7 +209,7 @@ def _feed(
     _el(root, "link", href=file_name.removeprefix(f"{FOLDER}/"), rel="self", type="application/atom+xml")
     _el(root, "link", href=f"../{alternate}", rel="alternate", type="text/html")
     _el(root, "generator", "Vigía")
-    for item in items:
+    for item in items[:MAX_ENTRIES]:
         entry = _el(root, "entry")
         _el(entry, "id", item.id)
         _el(entry, "title", item.title)
