@@ -23,7 +23,7 @@ from sqlalchemy import select
 from reports import synthetic
 from reports.api import build_reports
 from reports.notify.api import run_notify
-from reports.notify.outbox import Draft, backoff, counts, enqueue, set_opt_out
+from reports.notify.outbox import Draft, backoff, counts, enqueue, problems, set_opt_out
 from reports.notify.subscribers import Subscriber, parse_subscribers
 from reports.notify.transport import SmtpTransport, parse_smtp_url
 from vigia.errors import UserError
@@ -178,6 +178,7 @@ def test_a_server_failing_mid_batch_loses_nothing_and_duplicates_nothing(scenari
         retried = [r for r in rows if r.attempts == 1 and r.status == "pending"]
         assert len(retried) == 3 and all(r.next_attempt_at == T1 + backoff(1) for r in retried)
         assert all("451" in (r.last_error or "") for r in retried)
+        assert [p.id for p in problems(store)] == sorted((r.id for r in retried), reverse=True)
         # before the backoff is over, the retried ones wait; the untried ones go (the server is fine now)
         box.fail_after = None
         early = _notify(store, first, NIGHT1, url, now=T1 + dt.timedelta(minutes=1))

@@ -609,10 +609,11 @@ def notify_optout(
 
 @notify_app.command("outbox")
 def notify_outbox(db: DbOpt = None, data_dir: DataDirOpt = None) -> None:
-    """Estado de la bandeja de salida: mensajes por estado."""
-    from reports.notify.outbox import counts
+    """Estado de la bandeja de salida: mensajes por estado y los que tuvieron problemas."""
+    from reports.notify.outbox import counts, problems
 
-    found = counts(_store(db, data_dir))
+    store = _store(db, data_dir)
+    found = counts(store)
     labels = {
         "pending": "pendientes",
         "sending": "enviándose",
@@ -623,6 +624,21 @@ def notify_outbox(db: DbOpt = None, data_dir: DataDirOpt = None) -> None:
     total = sum(found.values())
     parts = ", ".join(f"{labels.get(k, k)} {v}" for k, v in sorted(found.items()))
     console.print(f"Bandeja de salida: {total} mensajes" + (f" ({parts})" if parts else ""), markup=False)
+    troubles = problems(store, limit=20)
+    if troubles:
+        table = Table(title="Mensajes con problemas (los más recientes)")
+        for col in ("Noche", "Destinatario", "Estado", "Intentos", "Próximo intento (UTC)", "Último error"):
+            table.add_column(col)
+        for row in troubles:
+            table.add_row(
+                row.night.isoformat(),
+                row.recipient,
+                labels.get(row.status, row.status),
+                str(row.attempts),
+                row.next_attempt_at.strftime("%Y-%m-%d %H:%M") if row.next_attempt_at else "—",
+                (row.last_error or "")[:120],
+            )
+        console.print(table)
 
 
 def _print_audit_table(doc: dict) -> None:  # type: ignore[type-arg]

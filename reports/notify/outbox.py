@@ -207,6 +207,19 @@ def counts(store: Store) -> dict[str, int]:
         )
 
 
+def problems(store: Store, limit: int = 20) -> list[OutboxMessage]:
+    """The newest messages that failed or are waiting for a retry (with their last error)."""
+    with store.session() as session:
+        return list(
+            session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.last_error.is_not(None), OutboxMessage.status != "sent")
+                .order_by(OutboxMessage.id.desc())
+                .limit(limit)
+            )
+        )
+
+
 # --------------------------------------------------------------------------- sending side
 
 
