@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import sqlite3
@@ -312,6 +313,136 @@ def registry_codes(fleet: Path, n: int) -> str:
         return ",".join(r["ine_code"] for _, r in zip(range(n), csv.DictReader(fh), strict=False))
 
 
+_PDF_LINE = re.compile(r"(\d+) PDF en ([\d.]+) s(?: con \w+)?(?: \((\d+) sin cambios\))?")
+
+
+def nightly_cmd(fleet: Path, db: Path, data: Path, site: Path) -> list[str]:
+    return [
+        *VIGIA,
+        "nightly",
+        "--registry",
+        str(fleet / "registry.csv"),
+        "--db",
+        f"sqlite:///{db}",
+        "--data-dir",
+        str(data),
+        "--out",
+        str(site),
+        "--as-of",
+        AS_OF,
+    ]
+
+
+def pdf_figures(stdout: str) -> dict[str, float]:
+    """PDFs up to date, seconds and PDFs kept, from the report's summary line (``N PDF en S s (K sin cambios)``)."""
+    found = list(_PDF_LINE.finditer(" ".join(stdout.split())))  # the console wraps long lines
+    match = found[-1] if found else None
+    if match is None:
+        return {"pdfs": 0, "pdf_s": 0.0, "kept": 0, "rendered": 0}
+    pdfs, kept = int(match.group(1)), int(match.group(3) or 0)
+    return {"pdfs": pdfs, "pdf_s": float(match.group(2)), "kept": kept, "rendered": pdfs - kept}
+
+
+def whole_nights(
+    work: Path, portals: int, env: dict[str, str], rows: list[Row], figures: dict[str, Any]
+) -> None:
+    """The whole ``vigia nightly`` (crawl + check + report + PDFs) on a fleet of its own: night 1, the same
+    night again with nothing changed, and a night after ``vigia fleet next-night``."""
+    fleet = work / "fleet-nightly"
+    run_rss([*VIGIA, "fleet", "generate", "--portals", str(portals), "--out", str(fleet), "--as-of", AS_OF])
+    db, data, site = work / "nightly.db", work / "nightly-data", work / "nightly-site"
+    nights: dict[str, dict[str, Any]] = {}
+    with FleetServer(fleet):
+        for name in ("night1", "night2"):
+            m = run_rss(nightly_cmd(fleet, db, data, site), env)
+            nights[name] = {
+                "wall_s": m.wall_s,
+                "cpu_s": m.cpu_s,
+                **store_figures(db),
+                **pdf_figures(m.stdout),
+            }
+    run_rss([*VIGIA, "fleet", "next-night", "--fleet", str(fleet)])
+    with FleetServer(fleet):
+        m = run_rss(nightly_cmd(fleet, db, data, site), env)
+        nights["night_changes"] = {
+            "wall_s": m.wall_s,
+            "cpu_s": m.cpu_s,
+            **store_figures(db),
+            **pdf_figures(m.stdout),
+        }
+    figures["nightly"] = nights
+    n1, n2, n3 = nights["night1"], nights["night2"], nights["night_changes"]
+    labels = {
+        "night1": "primera noche",
+        "night2": "segunda noche sin cambios",
+        "night_changes": "noche con cambios",
+    }
+    for key, night in nights.items():
+        extra = {k: night[k] for k in ("cpu_s", "bytes", "requests", "pdfs", "rendered", "kept", "pdf_s")}
+        add(
+            rows,
+            Row(
+                f"vigia nightly completo, {labels[key]}: tiempo", round(night["wall_s"], 1), "s", extra=extra
+            ),
+        )
+    wall_ratio = n2["wall_s"] / n1["wall_s"]
+    cpu_ratio = n2["cpu_s"] / n1["cpu_s"]
+    add(
+        rows,
+        Row(
+            "noche sin cambios: tiempo total frente a la primera",
+            round(n2["wall_s"], 1),
+            "s",
+            round(n1["wall_s"], 1),
+            round(wall_ratio, 3),
+            "≤ 0.25",
+            wall_ratio <= 0.25,
+        ),
+    )
+    add(
+        rows,
+        Row(
+            "noche sin cambios: CPU frente a la primera",
+            round(n2["cpu_s"], 1),
+            "s",
+            round(n1["cpu_s"], 1),
+            round(cpu_ratio, 3),
+            "≤ 0.20",
+            cpu_ratio <= 0.20,
+        ),
+    )
+    add(
+        rows,
+        Row(
+            f"PDF en frío ({n1['rendered']} listas)",
+            round(n1["pdf_s"], 1),
+            "s",
+            target="≤ 40 s",
+            ok=n1["pdf_s"] <= 40,
+        ),
+    )
+    add(
+        rows,
+        Row(
+            "PDF generados de nuevo, noche sin cambios",
+            n2["rendered"],
+            "PDF",
+            target="0",
+            ok=n2["rendered"] == 0,
+            extra={"kept": n2["kept"], "pdf_s": n2["pdf_s"]},
+        ),
+    )
+    add(
+        rows,
+        Row(
+            "PDF generados de nuevo, noche con cambios",
+            n3["rendered"],
+            "PDF",
+            extra={"kept": n3["kept"], "pdf_s": n3["pdf_s"]},
+        ),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmarks de Vigía sobre la flota simulada.")
     parser.add_argument("--portals", type=int, default=340)
@@ -327,6 +458,14 @@ def main() -> None:
     )
     parser.add_argument("--pdf", action="store_true", help="mide también los PDF de cada municipalidad")
     parser.add_argument("--keep", action="store_true", help="conserva la carpeta de trabajo")
+    parser.add_argument(
+        "--skip-nightly", action="store_true", help="sin las tres noches completas de vigia nightly (con PDF)"
+    )
+    parser.add_argument(
+        "--only-nightly",
+        action="store_true",
+        help="solo las tres noches completas de vigia nightly (con PDF)",
+    )
     args = parser.parse_args()
     lo, hi = (int(x) for x in args.latency.split("-"))
 
@@ -351,6 +490,10 @@ def main() -> None:
             ]
         )
         add(rows, Row("flota: generación", round(m.wall_s, 2), "s", target="< 30 s", ok=m.wall_s < 30))
+        if not args.skip_nightly:
+            whole_nights(work, args.portals, env, rows, figures)
+        if args.only_nightly:
+            return finish(rows, figures, args.portals)
 
         # 1. Throughput: full pipeline vs plain Scrapy on the same URLs, no injected latency.
         db1, data1 = work / "night1.db", work / "data1"
@@ -687,7 +830,11 @@ def main() -> None:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+    finish(rows, figures, args.portals)
 
+
+def finish(rows: list[Row], figures: dict[str, Any], portals: int) -> None:
+    """Print the table and write it, with the machine's description, under ``bench/results/``."""
     print_table(rows)
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -695,7 +842,7 @@ def main() -> None:
     payload = {
         "when": stamp,
         "machine": machine(),
-        "portals": args.portals,
+        "portals": portals,
         "rows": [r.__dict__ for r in rows],
         "figures": figures,
     }

@@ -34,9 +34,9 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from reports import exports, feeds, views
+from reports import exports, feeds, fmt, views
 from reports.loader import BlobInfo, load_blob_info, load_history, load_run, previous_run_id, resolve_run_id
-from reports.pdf import render_pdfs
+from reports.pdf import SINCE_MARK, render_pdfs
 from vigia import __version__
 from vigia.errors import UserError
 from vigia.registry import Municipality
@@ -84,6 +84,7 @@ class ReportSummary:
     seconds: float
     seconds_pdf: float
     has_previous: bool = False
+    pdf_engine: str = ""
     newly_compliant: int = 0
     regressed: int = 0
     went_down: int = 0
@@ -97,6 +98,7 @@ class ReportSummary:
     def describe(self) -> str:
         pdf = (
             f", {self.pdfs} PDF en {self.seconds_pdf:.1f} s"
+            + (f" con {self.pdf_engine}" if self.pdf_engine else "")
             + (f" ({self.pdfs_kept} sin cambios)" if self.pdfs_kept else "")
             + (f" ({len(self.pdf_failures)} fallidos)" if self.pdf_failures else "")
             if self.pdfs or self.pdf_failures
@@ -255,6 +257,7 @@ def build_reports(
     pdf: bool = True,
     console: Any = None,
     pdf_workers: int | None = None,
+    pdf_engine: str | None = None,
 ) -> ReportSummary:
     """Write the site, the exports and (``pdf=True``) the checklists' PDFs for one run."""
     started = time.perf_counter()
@@ -312,7 +315,7 @@ def build_reports(
                 pdf_documents.append(
                     (
                         view.file_name.removesuffix(".html") + ".pdf",
-                        checklist_pdf.render(view=view, meta=view.meta),
+                        checklist_pdf.render(view=view, meta=view.meta, since=SINCE_MARK),
                     )
                 )
             pages += 1
@@ -351,15 +354,22 @@ def build_reports(
             f"Sitio escrito en {out_dir} ({pages} páginas, {len(archived)} copias de evidencia) en {html_seconds:.1f} s"
         )
 
-    pdfs, failures, pdf_seconds, kept = 0, (), 0.0, 0
+    pdfs, failures, pdf_seconds, kept, engine = 0, (), 0.0, 0, ""
     if pdf and pdf_documents:
         if console is not None:
             console.print(f"Generando {len(checklist_pages)} PDF de listas de verificación…")
         t0 = time.perf_counter()
         pdf_css = resources.files("reports").joinpath("static/pdf.css").read_text(encoding="utf-8")
-        outcome = render_pdfs(out_dir, sorted(pdf_documents), pdf_css, workers=pdf_workers)
+        outcome = render_pdfs(
+            out_dir,
+            sorted(pdf_documents),
+            pdf_css,
+            workers=pdf_workers,
+            since=fmt.date_es(ctx.reference),
+            engine=pdf_engine,
+        )
         pdf_seconds = time.perf_counter() - t0
-        pdfs, failures, kept = outcome.written, outcome.failed, outcome.kept
+        pdfs, failures, kept, engine = outcome.written, outcome.failed, outcome.kept, outcome.engine
         if console is not None:
             for line in failures[:10]:
                 console.print(f"PDF no generado: {line}", markup=False)
@@ -378,6 +388,7 @@ def build_reports(
         pdfs_kept=kept,
         seconds=time.perf_counter() - started,
         seconds_pdf=pdf_seconds,
+        pdf_engine=engine,
         has_previous=index_view.changes.has_previous,
         newly_compliant=index_view.changes.newly_compliant,
         regressed=len(index_view.changes.regressed),

@@ -146,6 +146,7 @@ class ChecklistView:
     history: tuple[HistoryPoint, ...]
     history_chart: Markup | None
     pdf_href: str | None
+    score_changes: tuple[HistoryPoint, ...]  # the nights whose score or band differed from the night before
     formula: str
     todo: tuple[RuleRowView, ...]  # what to fix first: absent and outdated numerals
 
@@ -591,6 +592,15 @@ def _history(ctx: ReportContext, portal: PortalRow) -> tuple[tuple[HistoryPoint,
     return rows, chart
 
 
+def _changes_only(history: Sequence[HistoryPoint]) -> tuple[HistoryPoint, ...]:
+    """The points where the score or band changed (what a PDF, which shows a state, can show)."""
+    out: list[HistoryPoint] = []
+    for point in history:
+        if not out or (out[-1].score, out[-1].band) != (point.score, point.band):
+            out.append(point)
+    return tuple(out)
+
+
 def checklist_view(ctx: ReportContext, portal: PortalRow) -> ChecklistView:
     root = "../"
     facts = numerals()
@@ -639,6 +649,7 @@ def checklist_view(ctx: ReportContext, portal: PortalRow) -> ChecklistView:
         history=history,
         history_chart=chart,
         pdf_href=pdf_href,
+        score_changes=_changes_only(history),
         formula=SCORE_FORMULA,
         todo=tuple(r for r in numeral_rows if r.status in ("absent", "outdated")),
     )

@@ -313,31 +313,114 @@ def _context(store, first: int, second: int) -> views.ReportContext:  # type: ig
     )
 
 
-def test_pdf_of_a_checklist(scenario, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("engine", [pytest.param("chromium", marks=pytest.mark.browser), "weasyprint"])
+def test_pdf_of_a_checklist(scenario, tmp_path: Path, engine: str) -> None:  # type: ignore[no-untyped-def]
     from importlib import resources
 
     from pypdf import PdfReader
 
     from reports.api import environment
-    from reports.pdf import render_pdfs
+    from reports.pdf import SINCE_MARK, render_pdfs
 
     store, _, _, (first, second) = scenario
     ctx = _context(store, first, second)
     portal = next(p for p in ctx.data.portals if p.ine_code == "0301")
     view = views.checklist_view(ctx, portal)
-    html = environment().get_template("checklist_pdf.html.j2").render(view=view, meta=view.meta)
+    html = (
+        environment()
+        .get_template("checklist_pdf.html.j2")
+        .render(view=view, meta=view.meta, since=SINCE_MARK)
+    )
     css = resources.files("reports").joinpath("static/pdf.css").read_text(encoding="utf-8")
-    result = render_pdfs(tmp_path, [("municipio/0301.pdf", html)], css, workers=1)
-    assert result.written == 1 and result.kept == 0 and not result.failed
+    result = render_pdfs(
+        tmp_path,
+        [("municipio/0301.pdf", html)],
+        css,
+        workers=1,
+        since="3 de diciembre de 2026",
+        engine=engine,
+    )
+    assert result.written == 1 and result.kept == 0 and not result.failed and result.engine == engine
     pdf = tmp_path / "municipio/0301.pdf"
     reader = PdfReader(pdf)
     assert len(reader.pages) >= 2
     text = " ".join(page.extract_text() for page in reader.pages)
     assert "Antigua Guatemala" in text and "Deficiente" in text and "29. Otra información útil" in text
-    # unchanged HTML and stylesheet: the PDF is kept, not rendered again
+    assert "vigente desde el 3 de diciembre de 2026" in text and "Página 1 de" in text
+    # unchanged HTML and stylesheet, a later night: the PDF is kept, with the date its state began
     before = pdf.stat().st_mtime_ns
-    again = render_pdfs(tmp_path, [("municipio/0301.pdf", html)], css, workers=1)
-    assert again.written == 1 and again.kept == 1 and pdf.stat().st_mtime_ns == before
+    again = render_pdfs(
+        tmp_path,
+        [("municipio/0301.pdf", html)],
+        css,
+        workers=1,
+        since="4 de diciembre de 2026",
+        engine=engine,
+    )
+    assert again.written == 1 and again.kept == 1 and again.engine == "" and pdf.stat().st_mtime_ns == before
+    # what it shows changed: rendered again, with the new date
+    changed = html.replace("Deficiente", "Bajo")
+    third = render_pdfs(
+        tmp_path,
+        [("municipio/0301.pdf", changed)],
+        css,
+        workers=1,
+        since="5 de diciembre de 2026",
+        engine=engine,
+    )
+    assert third.kept == 0 and third.written == 1
+    text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "vigente desde el 5 de diciembre de 2026" in text and "Deficiente" not in text
+
+
+@pytest.mark.parametrize("engine", [pytest.param("chromium", marks=pytest.mark.browser), "weasyprint"])
+def test_pdf_engines_fetch_nothing(tmp_path: Path, engine: str) -> None:
+    """Whatever reaches the print HTML, the engine loads no resource (scripts, images, styles, frames)."""
+    import http.server
+    import threading
+
+    from reports.pdf import render_pdfs
+
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    html = (
+        f'<html><head><link rel="stylesheet" href="{base}/css"><script src="{base}/js"></script></head>'
+        f'<body><img src="{base}/img"><iframe src="{base}/frame"></iframe><p>texto</p>'
+        f"<script>fetch('{base}/fetch')</script></body></html>"
+    )
+    try:
+        result = render_pdfs(tmp_path, [("municipio/0000.pdf", html)], "", workers=1, engine=engine)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.written == 1 and not result.failed
+    assert hits == []
+
+
+def test_pdf_engine_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reports import pdf
+    from vigia.errors import UserError
+
+    monkeypatch.setenv("VIGIA_PDF_ENGINE", "weasyprint")
+    assert pdf.choose_engine() == "weasyprint"
+    assert pdf.choose_engine("chromium") == "chromium"
+    monkeypatch.setenv("VIGIA_PDF_ENGINE", "auto")
+    monkeypatch.setattr(pdf, "chromium_available", lambda: False)
+    assert pdf.choose_engine() == "weasyprint"
+    with pytest.raises(UserError, match="motor de PDF desconocido"):
+        pdf.choose_engine("prince")
 
 
 def test_synthetic_generator_small(tmp_path: Path) -> None:
@@ -370,15 +453,16 @@ def test_same_site_from_postgresql(scenario, postgres_server: str, tmp_path: Pat
 def test_build_with_pdf_hands_every_checklist_to_the_renderer(
     scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    """The wiring of pdf=True (WeasyPrint itself is exercised in test_pdf_of_a_checklist)."""
+    """The wiring of pdf=True (the engines themselves are exercised in test_pdf_of_a_checklist)."""
     import reports.api as api
     from reports.pdf import PdfResult
 
     seen: list[tuple[str, str]] = []
 
-    def fake(root: Path, documents, css: str, workers=None):  # type: ignore[no-untyped-def]
+    def fake(root: Path, documents, css: str, workers=None, since="", engine=None):  # type: ignore[no-untyped-def]
         seen.extend(documents)
         assert "@page" in css
+        assert since == "25 de noviembre de 2026"
         return PdfResult(len(documents), (), 0)
 
     monkeypatch.setattr(api, "render_pdfs", fake)
