@@ -257,7 +257,7 @@ def write_feeds(out_dir: Path, runs: Sequence[RunData], archived: dict[str, str]
     for p in runs[0].portals:
         href = views.checklist_file_name(p)
         key = href.removeprefix("municipio/").removesuffix(".html")
-        name = f"{FOLDER}/municipio-{key}.xml"
+        name = views.feed_file_name(p)
         title = f"Vigía — cambios en el portal de {fmt.clean_text(p.municipality, 120)} ({p.department})"
         files[name] = _feed(
             f"urn:vigia:feed:municipio:{p.portal_key}",

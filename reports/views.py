@@ -55,6 +55,7 @@ class PageMeta:
     active: str
     run_label: str
     as_of_label: str
+    feed: str = "atom/pais.xml"  # the page's Atom feed (reports/feeds.py), relative to the site's root
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,13 +434,14 @@ class ReportContext:
         run = self.data.run
         return f"Corrida {run.id} · {fmt.date_es(fmt.local_time(run.started_at).date() if run.started_at else None)}"
 
-    def meta(self, title: str, active: str, root: str = "") -> PageMeta:
+    def meta(self, title: str, active: str, root: str = "", feed: str = "atom/pais.xml") -> PageMeta:
         return PageMeta(
             title=title,
             root=root,
             active=active,
             run_label=self.run_label,
             as_of_label=fmt.date_es(self.reference),
+            feed=feed,
         )
 
     def href(self, portal: PortalRow, root: str = "") -> str:
@@ -455,6 +457,12 @@ def checklist_file_name(portal: PortalRow) -> str:
     if len(code) == 4 and code.isdigit():
         return f"municipio/{code}.html"
     return f"municipio/portal-{portal.crawl_id}.html"
+
+
+def feed_file_name(portal: PortalRow) -> str:
+    """The municipality's Atom feed (``atom/municipio-XXXX.xml``), named like its checklist."""
+    key = checklist_file_name(portal).removeprefix("municipio/").removesuffix(".html")
+    return f"atom/municipio-{key}.xml"
 
 
 def band_css(band: str | None) -> str:
@@ -619,7 +627,9 @@ def checklist_view(ctx: ReportContext, portal: PortalRow) -> ChecklistView:
     file_name = ctx.file_names[portal.crawl_id]
     pdf_href = file_name.removeprefix("municipio/").replace(".html", ".pdf") if ctx.pdf else None
     return ChecklistView(
-        meta=ctx.meta(f"Lista de verificación — {portal.municipality}", "checklist", root),
+        meta=ctx.meta(
+            f"Lista de verificación — {portal.municipality}", "checklist", root, feed=feed_file_name(portal)
+        ),
         file_name=file_name,
         ine_code=portal.ine_code or "",
         municipality=portal.municipality,

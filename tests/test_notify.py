@@ -368,6 +368,12 @@ def test_atom_feeds_parse_and_link_to_the_evidence(scenario, tmp_path: Path) -> 
     assert [e.title for e in parsed["municipio-1301.xml"].entries] == [
         "Huehuetenango (Huehuetenango): el portal dejó de responder (Completo → Inaccesible)"
     ]
+    # every page names its feed (feed readers find it; the footer links it)
+    page = (site / "municipio" / "0101.html").read_text(encoding="utf-8")
+    assert (
+        'rel="alternate" type="application/atom+xml"' in page and 'href="../atom/municipio-0101.xml"' in page
+    )
+    assert 'href="atom/pais.xml"' in (site / "index.html").read_text(encoding="utf-8")
     raw = (site / "atom" / "municipio-1701.xml").read_text(encoding="utf-8")
     assert "<script>" not in raw and "&lt;script&gt;" in raw
 
