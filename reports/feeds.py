@@ -26,8 +26,8 @@ from pathlib import Path
 from lxml import etree
 
 from reports import fmt, views
-from reports.loader import PortalRow, RunData, load_run
-from vigia.registry import DEPARTMENT_CODES, DEPARTMENTS
+from reports.loader import PortalRow, RunData, load_run, previous_run_id
+from vigia.registry import DEPARTMENTS
 from vigia.store.db import Store
 
 #: Nights of changes a feed carries (newest first); older nights are in the readers' own history.
@@ -53,8 +53,6 @@ class FeedEntry:
 
 def nights(store: Store, current: RunData, previous: RunData | None, as_of: dt.date) -> list[RunData]:
     """The current run, the previous night, and older nights (without evidence), newest first."""
-    from reports.loader import previous_run_id
-
     result = [current]
     if previous is None:
         return result
@@ -270,7 +268,3 @@ def write_feeds(out_dir: Path, runs: Sequence[RunData], archived: dict[str, str]
     for name, body in files.items():
         (out_dir / name).write_bytes(body)
     return len(files)
-
-
-def department_code(name: str) -> str | None:
-    return DEPARTMENT_CODES.get(name)
