@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from checks.model import STATUSES
+from checks.model import FAILED_OUTCOMES, STATUSES
 from vigia.store.models import CrawlRun, Evaluation, Finding, PortalCrawl
 
 
@@ -112,9 +112,7 @@ def compare(
                 for f in session.scalars(select(Finding).where(Finding.evaluation_id == evaluation.id))
                 if f.numeral is not None
             }
-            if pc.outcome in ("unreachable", "blocked", "disallowed") and any(
-                f.status == "absent" for f in found.values()
-            ):
+            if pc.outcome in FAILED_OUTCOMES and any(f.status == "absent" for f in found.values()):
                 result.failed_with_absent.append(code)
             for key, expected in sorted(entry.get("numerals", {}).items(), key=lambda kv: int(kv[0])):
                 numeral = int(key)

@@ -8,12 +8,13 @@ import multiprocessing
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from checks import RULES_VERSION
 from checks.model import STATUS_LABELS
@@ -49,7 +50,7 @@ class CheckSummary:
         )
 
 
-def _run(session: Any, run_id: int | None) -> CrawlRun:
+def _run(session: Session, run_id: int | None) -> CrawlRun:
     if run_id is None:
         run = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1)).first()
         if run is None:
@@ -96,7 +97,7 @@ def _workers_for(store: Any, count: int) -> int:
     return min(cpus, count) if cpus > 1 else 0
 
 
-def _evaluated(store: Any, ids: list[int], as_of: dt.date, workers: int) -> Iterator[Prepared]:
+def _evaluated(store: Any, ids: list[int], as_of: dt.date, workers: int) -> Generator[Prepared, None, None]:
     """Every portal crawl evaluated, in the order of ``ids`` (in worker processes when ``workers``)."""
     if workers == 0:
         for start in range(0, len(ids), STORE_BATCH):
@@ -192,7 +193,7 @@ def evaluate_portal_crawl(store: Any, portal_crawl_id: int, as_of: dt.date) -> i
 
 
 def audit_document(store: Any, evaluation_id: int) -> dict[str, Any]:
-    """The JSON object of DESIGN.md §5 for one evaluation."""
+    """The JSON object of ``vigia audit --json`` (docs/CONTRACTS.md) for one evaluation."""
     with store.session() as session:
         evaluation = session.get(Evaluation, evaluation_id)
         if evaluation is None:

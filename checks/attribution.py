@@ -10,7 +10,7 @@ numerals in two passes:
 2. **vocabulary** of each numeral (declared in its rule module), only when no explicit label exists,
    taking the most specific phrase (longest match) of the nearest place that names one.
 
-Explicit labels always beat vocabulary. Not evidence (DESIGN.md §3 hard negatives): sections that
+Explicit labels always beat vocabulary. Not evidence (docs/legal-reading.md, "What is evidence"): sections that
 quote the legal text with nothing linked, empty accordions, news posts, the information unit's page
 and the request form (only explicit numeral labels next to the link count there), the law itself,
 and broken links (kept apart to explain the finding). Sections with no document count only when they
@@ -23,7 +23,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import urlsplit
 
 from checks.model import Block, DocumentSnap, PageSnap, PortalSnapshot
 from checks.periods import Period, best_period, find_periods, period_from_dates, period_from_text
@@ -41,42 +40,7 @@ from checks.text import (
     url_path,
     words,
 )
-
-DOC_EXTENSIONS = {
-    "pdf": "pdf",
-    "xlsx": "xlsx",
-    "xls": "xls",
-    "xlsm": "xlsx",
-    "docx": "docx",
-    "doc": "doc",
-    "ods": "ods",
-    "odt": "odt",
-    "csv": "csv",
-    "pptx": "pptx",
-    "ppt": "ppt",
-    "zip": "zip",
-    "rar": "zip",
-    "jpg": "image",
-    "jpeg": "image",
-    "png": "image",
-    "gif": "image",
-    "txt": "other",
-    "json": "other",
-}
-DOCUMENT_HOSTS = (
-    "guatecompras.gt",
-    "drive.google.com",
-    "docs.google.com",
-    "dropbox.com",
-    "onedrive.live.com",
-    "1drv.ms",
-    "sharepoint.com",
-    "mega.nz",
-    "scribd.com",
-    "issuu.com",
-    "box.com",
-    "gob.gt/laip",
-)
+from vigia.doctypes import looks_like_document
 
 _NEWS_PATH = re.compile(
     r"/(?:noticias?|news|blog|prensa|comunicados?|eventos?|galeria|galerias|category|categoria|tag|author|articulos-de-noticias)(?:/|$|\?)"
@@ -352,25 +316,6 @@ def is_uip_page(page: PageSnap | None) -> bool:
     return bool(_UIP_PAGE.search(topic)) and not _TRANSPARENCY.search(topic)
 
 
-@lru_cache(maxsize=65536)
-def looks_like_document(url: str) -> str | None:
-    """The document type of a link that is not an HTML page (by extension or document host)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    path = parts.path.lower()
-    if "." in path.rsplit("/", 1)[-1]:
-        ext = path.rsplit(".", 1)[-1]
-        if ext in DOC_EXTENSIONS:
-            return DOC_EXTENSIONS[ext]
-    host = (parts.hostname or "").lower()
-    full = host + path
-    if any(h in full for h in DOCUMENT_HOSTS):
-        return "other"
-    return None
-
-
 def _attribute(occ: _Occurrence) -> tuple[tuple[int, ...], str, str]:
     """(numerals, how, where) for one occurrence; ``()`` when nothing names a numeral."""
     doc = occ.doc
@@ -598,8 +543,10 @@ def _occurrences(
         for block in page.blocks:
             headings = tuple(reversed(block.headings))
             for link in block.links:
-                doc = docs.get(link.url)
-                if doc is None:
+                known = docs.get(link.url)
+                if known is not None:
+                    doc = known
+                else:
                     doc_type = looks_like_document(link.url)
                     if doc_type is None:
                         continue
@@ -621,21 +568,21 @@ def _occurrences(
             if (doc.url, page_url or "") in seen:
                 continue
             seen.add((doc.url, page_url or ""))
-            page = pages.get(page_url or "")
-            page_trail = tuple(page.trail) if page else ()
+            found = pages.get(page_url or "")
+            page_trail = tuple(found.trail) if found else ()
             # the document's trail = page trail + section headings above the link
             section = (
                 tuple(doc_trail[len(page_trail) :])
-                if page and tuple(doc_trail[: len(page_trail)]) == page_trail
+                if found and tuple(doc_trail[: len(page_trail)]) == page_trail
                 else tuple(doc_trail)
             )
             yield _Occurrence(
                 doc,
                 label or doc.label,
                 tuple(reversed(section)),
-                page,
+                found,
                 tuple(reversed(page_trail)),
-                *_flags(page, flags),
+                *_flags(found, flags),
             )
 
 
@@ -718,7 +665,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                 continue
             # a section belongs to a numeral only through its own (nearest) heading: a sidebar
             # "Últimas noticias" nested under "Numeral 13" is not the numeral's content
-            numerals: tuple[int, ...] = _explicit(block.headings[-1]) if block.headings else ()
+            numerals = _explicit(block.headings[-1]) if block.headings else ()
             own_heading = bool(numerals)
             if not numerals and not uip and not block.headings and not block.links:
                 for t in (page.title, *reversed(page.trail)):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.attribution import looks_like_document
 from checks.model import Block, DocumentSnap, IncidentSnap, Link, Mention, PageSnap, PortalSnapshot
 from checks.text import url_host
+from vigia.doctypes import looks_like_document
 
 
 def _page(d: dict[str, Any]) -> PageSnap:

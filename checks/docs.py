@@ -9,10 +9,10 @@ import inspect
 
 from checks import RULES_VERSION, attribution
 from checks.engine import BANDS, OUTDATED_CREDIT
-from checks.model import STATUS_LABELS
+from checks.model import ABSENT, OUTDATED, PRESENT, STATUS_LABELS
 from checks.registry import NUMERAL_RULES
 from checks.rules import base
-from checks.rules.base import PERIODICITY_ES
+from checks.rules.base import PERIODICITY_ES, NumeralRule
 from checks.rules.portal import PORTAL_RULES
 
 
@@ -71,7 +71,7 @@ def render() -> str:
             f"| `{rule.code}` | {rule.numeral} | {rule.title} | {PERIODICITY_ES[rule.periodicity]} | {kind} |"
         )
     for rule in NUMERAL_RULES:
-        out += ["", f"### {rule.code} — {rule.title}", "", rule.doc.strip(), ""]
+        out += ["", f"### {rule.code} — {rule.title}", "", *_numeral_facts(rule), ""]
         out.append("Vocabulario (expresiones regulares sobre texto sin tildes, en minúsculas):")
         out.append("")
         out += [f"- `{v}`" for v in rule.vocabulary]
@@ -85,7 +85,29 @@ def render() -> str:
         "|---|---|---|",
     ]
     out += [f"| `{r.code}` | {r.title} | {r.description} |" for r in PORTAL_RULES]
+    out += ["", "Qué debe hacer la municipalidad:", ""]
+    out += [f"- `{r.code}`: {r.guidance}" for r in PORTAL_RULES]
     return "\n".join(out) + "\n"
+
+
+def _numeral_facts(rule: NumeralRule) -> list[str]:
+    """A numeral's section, written from the rule's own fields (nothing here restates them)."""
+    kind = "resumen" if rule.legal_text_is_summary else "literal"
+    lines = [
+        f"Artículo 10, numeral {rule.numeral}. Texto legal ({kind}): «{rule.legal_text}».",
+        f"Verificación del texto: {rule.verification}.",
+        "",
+        f"Periodicidad: {rule.periodicity_es}."
+        + ("" if rule.applies_to_municipalities else " No aplica a las municipalidades."),
+        "",
+        f"- {STATUS_LABELS[PRESENT]} (`{PRESENT}`): {rule.present}",
+        f"- {STATUS_LABELS[OUTDATED]} (`{OUTDATED}`): {rule.outdated}",
+        f"- {STATUS_LABELS[ABSENT]} (`{ABSENT}`): {rule.absent}",
+        "",
+        f"Qué debe hacer la municipalidad: {rule.guidance}",
+    ]
+    lines += [f"\nNota: {note}" for note in rule.notes]
+    return lines
 
 
 if __name__ == "__main__":

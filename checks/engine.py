@@ -7,9 +7,12 @@ from dataclasses import dataclass
 
 from checks.model import NOT_APPLICABLE, OUTDATED, PRESENT, Finding, PortalSnapshot
 from checks.registry import ALL_RULES
+from checks.rules.base import OUTCOME_ES
 
 OUTDATED_CREDIT = 0.5  # docs/legal-reading.md: score = 100 × (present + 0.5 × outdated) / applicable
-BANDS = ((85.0, "Aceptable"), (60.0, "Bajo"), (0.0, "Deficiente"))
+ACCEPTABLE, LOW, DEFICIENT = "Aceptable", "Bajo", "Deficiente"
+#: The PDH's bands: (lowest score, name), best first.
+BANDS = ((85.0, ACCEPTABLE), (60.0, LOW), (0.0, DEFICIENT))
 
 
 @dataclass(frozen=True)
@@ -40,13 +43,7 @@ def score_findings(findings: tuple[Finding, ...]) -> float | None:
 def no_score_reason(snapshot: PortalSnapshot) -> str | None:
     if snapshot.complete:
         return None
-    why = {
-        "partial": "el rastreo fue parcial",
-        "unreachable": "el portal no respondió",
-        "blocked": "el portal bloqueó al rastreador",
-        "disallowed": "robots.txt no permite rastrear el portal",
-        None: "el rastreo no terminó",
-    }.get(snapshot.outcome, f"el rastreo terminó como {snapshot.outcome}")
+    why = OUTCOME_ES.get(snapshot.outcome, f"el rastreo terminó como {snapshot.outcome}")
     detail = f" ({snapshot.outcome_reason})" if snapshot.outcome_reason else ""
     return f"Sin puntaje esta noche: {why}{detail}."
 

@@ -14,12 +14,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from checks.attribution import Analysis
 
-PRESENT = "present"
-OUTDATED = "outdated"
-ABSENT = "absent"
-NOT_APPLICABLE = "not_applicable"
-UNVERIFIED = "unverified"
-STATUSES = (PRESENT, OUTDATED, ABSENT, NOT_APPLICABLE, UNVERIFIED)
+from vigia.store.models import FAILED_OUTCOMES, STATUSES
+
+PRESENT, OUTDATED, ABSENT, NOT_APPLICABLE, UNVERIFIED = STATUSES
 
 STATUS_LABELS: dict[str, str] = {
     PRESENT: "Cumple",
@@ -29,7 +26,25 @@ STATUS_LABELS: dict[str, str] = {
     UNVERIFIED: "No verificable",
 }
 
-FAILED_OUTCOMES = ("unreachable", "blocked", "disallowed")
+__all__ = [
+    "ABSENT",
+    "FAILED_OUTCOMES",
+    "NOT_APPLICABLE",
+    "OUTDATED",
+    "PRESENT",
+    "STATUSES",
+    "STATUS_LABELS",
+    "UNVERIFIED",
+    "Block",
+    "DocumentSnap",
+    "Evidence",
+    "Finding",
+    "IncidentSnap",
+    "Link",
+    "Mention",
+    "PageSnap",
+    "PortalSnapshot",
+]
 
 
 @dataclass(frozen=True)

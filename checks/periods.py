@@ -1,349 +1,39 @@
-"""Periods read from labels, file names, headings and document text, and the freshness policy.
+"""The freshness policy (LAIP art. 7) over the periods that ``vigia.periods`` reads.
 
-A :class:`Period` is a month, a run of months (quarter, semester, "enero a marzo") or a year; it
-counts for its last month (docs/legal-reading.md: "a quarterly report counts for the last month of
-its quarter"). The reference date ``as_of`` is always an argument: nothing here reads the clock.
-
-Regular expressions only (no dateparser): the checks must evaluate hundreds of portals in seconds.
+The reference date ``as_of`` is always an argument: nothing here reads the clock. The period reader
+itself (month names, quarters, dates in Spanish) is ``vigia.periods``, shared with the crawler; its
+names are re-exported here for the rules.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
 
-from checks.text import norm, strip_non_period_numbers
+from vigia.periods import (
+    PartialPeriod,
+    Period,
+    best_period,
+    context_year,
+    find_periods,
+    period_from_dates,
+    period_from_text,
+)
 from vigia.spanish import MONTHS_ES
 
-_MONTH_WORDS: dict[str, int] = {}
-for _i, _name in enumerate(MONTHS_ES, start=1):
-    _MONTH_WORDS[_name] = _i
-for _word, _i in {
-    "ene": 1,
-    "feb": 2,
-    "febr": 2,
-    "mar": 3,
-    "marz": 3,
-    "abr": 4,
-    "may": 5,
-    "jun": 6,
-    "jul": 7,
-    "ago": 8,
-    "agos": 8,
-    "agost": 8,
-    "sep": 9,
-    "sept": 9,
-    "set": 9,
-    "setiembre": 9,
-    "septiemre": 9,
-    "septembre": 9,
-    "oct": 10,
-    "octub": 10,
-    "nov": 11,
-    "novi": 11,
-    "noviem": 11,
-    "dic": 12,
-    "dici": 12,
-    "diciem": 12,
-    "febreo": 2,
-    "agoto": 8,
-    "octumbre": 10,
-}.items():
-    _MONTH_WORDS[_word] = _i
-
-_MONTH = "(" + "|".join(sorted(_MONTH_WORDS, key=len, reverse=True)) + r")\.?"
-_B = r"(?<![a-z])"
-_E = r"(?![a-z])"
-_YEAR4 = r"(20[0-4]\d)(?!\d)"
-_OF = r"\s*(?:[-/.,_]\s*)?(?:de(?:l)?\s+)?(?:ano\s+|a\.\s*)?"
-
-_RANGE = re.compile(
-    _B
-    + _MONTH
-    + _E
-    + r"\s*(?:a|al|-|–|_|y|hasta)\s*(?:(?:el\s+)?\d{1,2}\s+de\s+)?"
-    + _MONTH
-    + _E
-    + r"(?:"
-    + _OF
-    + _YEAR4
-    + ")?"
-)
-_ORD = {
-    "primer": 1,
-    "primero": 1,
-    "1er": 1,
-    "1o": 1,
-    "1": 1,
-    "i": 1,
-    "segundo": 2,
-    "2do": 2,
-    "2o": 2,
-    "2": 2,
-    "ii": 2,
-    "tercer": 3,
-    "tercero": 3,
-    "3er": 3,
-    "3o": 3,
-    "3": 3,
-    "iii": 3,
-    "cuarto": 4,
-    "4to": 4,
-    "4o": 4,
-    "4": 4,
-    "iv": 4,
-}
-_ORD_RX = "(" + "|".join(sorted(_ORD, key=len, reverse=True)) + ")"
-_QUARTER = re.compile(
-    _B + _ORD_RX + r"\.?\s*(trimestre|semestre|cuatrimestre)" + r"(?:" + _OF + _YEAR4 + ")?"
-)
-_QUARTER2 = re.compile(
-    _B
-    + r"(trimestre|semestre|cuatrimestre)[\s_\-]*(?:no\.?\s*)?"
-    + _ORD_RX
-    + r"(?![a-z0-9])"
-    + r"(?:"
-    + _OF
-    + _YEAR4
-    + ")?"
-)
-_TQ = re.compile(_B + r"t([1-4])\s*[-_ ]?\s*" + _YEAR4 + r"|(?<!\d)" + _YEAR4 + r"\s*[-_ ]?\s*t([1-4])(?!\d)")
-_MONTH_YEAR = re.compile(_B + _MONTH + _E + r"(?:" + _OF + r"(?:" + _YEAR4 + r"|'?(\d{2})(?!\d)))?")
-_NUM_MY = re.compile(r"(?<![\d.,])(0?[1-9]|1[0-2])\s*[-/_.]\s*" + _YEAR4)
-_NUM_YM = re.compile(
-    r"(?<![\d.,])" + r"(20[0-4]\d)\s*[-/_.]\s*(0?[1-9]|1[0-2])(?![\d])(?!\s*[-/_.]\s*20\d\d)"
-)
-_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[-/.]\s*(0?[1-9]|1[0-2])\s*[-/.]\s*" + _YEAR4)
-_YEAR = re.compile(r"(?<![\d.,])" + _YEAR4)
-_FISCAL = re.compile(r"ejercicio\s+fiscal\s*" + _YEAR4)
-
-
-@dataclass(frozen=True, order=True)
-class Period:
-    """A reporting period: ``year`` and the months it covers (``first``..``last``); ``kind`` says how."""
-
-    year: int
-    last: int  # last month covered (12 for a year)
-    first: int
-    kind: str  # month | range | year
-
-    @property
-    def key(self) -> tuple[int, int]:
-        return (self.year, self.last)
-
-    def code(self) -> str:
-        if self.kind == "year":
-            return f"{self.year}"
-        if self.kind == "month":
-            return f"{self.year}-{self.last:02d}"
-        return f"{self.year}-{self.first:02d}/{self.year}-{self.last:02d}"
-
-    def label(self) -> str:
-        if self.kind == "year":
-            return f"{self.year}"
-        if self.kind == "month":
-            return f"{MONTHS_ES[self.last - 1]} {self.year}"
-        return f"{MONTHS_ES[self.first - 1]} a {MONTHS_ES[self.last - 1]} {self.year}"
-
-
-@dataclass(frozen=True)
-class PartialPeriod:
-    """What one text says: a period, possibly without its year (``"AGOSTO"``)."""
-
-    first: int | None
-    last: int | None
-    year: int | None
-    kind: str
-
-    def complete(self, year: int | None) -> Period | None:
-        y = self.year if self.year is not None else year
-        if y is None:
-            return None
-        if self.kind == "year" or self.last is None:
-            return Period(y, 12, 1, "year")
-        first = self.first if self.first is not None else self.last
-        return Period(y, self.last, first, "month" if first == self.last else "range")
-
-
-def _year2(value: str | None) -> int | None:
-    if value is None:
-        return None
-    return 2000 + int(value)
-
-
-def _mask(text: str, span: tuple[int, int]) -> str:
-    return text[: span[0]] + " " * (span[1] - span[0]) + text[span[1] :]
-
-
-def _quarter_months(kind: str, n: int) -> tuple[int, int] | None:
-    if kind == "trimestre" and 1 <= n <= 4:
-        return 3 * n - 2, 3 * n
-    if kind == "semestre" and 1 <= n <= 2:
-        return 6 * n - 5, 6 * n
-    if kind == "cuatrimestre" and 1 <= n <= 3:
-        return 4 * n - 3, 4 * n
-    return None
-
-
-def find_periods(text: str) -> list[PartialPeriod]:
-    """Every period named in ``text`` (numeral labels, decree numbers and money ignored)."""
-    return list(_find_periods(text)) if text else []
-
-
-@lru_cache(maxsize=65536)
-def _find_periods(text: str) -> tuple[PartialPeriod, ...]:
-    return tuple(_scan_periods(text))
-
-
-def _scan_periods(text: str) -> list[PartialPeriod]:
-    t = strip_non_period_numbers(text)
-    out: list[PartialPeriod] = []
-    for m in list(_RANGE.finditer(t)):
-        a, b = _MONTH_WORDS[m.group(1)], _MONTH_WORDS[m.group(2)]
-        if a <= b:
-            out.append(PartialPeriod(a, b, int(m.group(3)) if m.group(3) else None, "range"))
-            t = _mask(t, m.span())
-    for rx in (_QUARTER, _QUARTER2):
-        for m in list(rx.finditer(t)):
-            if rx is _QUARTER:
-                n, kind = _ORD[m.group(1)], m.group(2)
-            else:
-                kind, n = m.group(1), _ORD[m.group(2)]
-            months = _quarter_months(kind, n)
-            if months:
-                out.append(
-                    PartialPeriod(months[0], months[1], int(m.group(3)) if m.group(3) else None, "range")
-                )
-                t = _mask(t, m.span())
-    for m in list(_TQ.finditer(t)):
-        q = int(m.group(1) or m.group(4))
-        year = int(m.group(2) or m.group(3))
-        out.append(PartialPeriod(3 * q - 2, 3 * q, year, "range"))
-        t = _mask(t, m.span())
-    for m in list(_DATE.finditer(t)):
-        day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
-        if 1 <= day <= 31:
-            out.append(PartialPeriod(month, month, year, "month"))
-            t = _mask(t, m.span())
-    for m in list(_MONTH_YEAR.finditer(t)):
-        month = _MONTH_WORDS[m.group(1)]
-        year = int(m.group(2)) if m.group(2) else _year2(m.group(3))
-        word = m.group(1)
-        if year is None and len(word) <= 3 and word in ("mar", "may", "set", "sep", "dic", "nov"):
-            # a bare three-letter word ("mar", "set") is too ambiguous without a year next to it
-            continue
-        out.append(PartialPeriod(month, month, year, "month"))
-        t = _mask(t, m.span())
-    for m in list(_NUM_YM.finditer(t)):
-        out.append(PartialPeriod(int(m.group(2)), int(m.group(2)), int(m.group(1)), "month"))
-        t = _mask(t, m.span())
-    for m in list(_NUM_MY.finditer(t)):
-        out.append(PartialPeriod(int(m.group(1)), int(m.group(1)), int(m.group(2)), "month"))
-        t = _mask(t, m.span())
-    for m in _YEAR.finditer(t):
-        out.append(PartialPeriod(None, None, int(m.group(1)), "year"))
-    return out
-
-
-def context_year(texts: list[str] | tuple[str, ...]) -> int | None:
-    """The year named by the nearest text that names one (headings, page title, trail)."""
-    for text in texts:
-        if not text:
-            continue
-        t = strip_non_period_numbers(text)
-        m = _FISCAL.search(t)
-        if m:
-            return int(m.group(1))
-        years = [int(y) for y in _YEAR.findall(t)]
-        if years:
-            return max(years)
-    return None
-
-
-def best_period(
-    texts: list[str] | tuple[str, ...], year_context: list[str] | tuple[str, ...] = ()
-) -> Period | None:
-    """The newest period named by the first text (in order of precedence) that names one.
-
-    A month without a year takes its year from the same text, else from ``year_context``
-    (headings above the link, page title, page trail).
-    """
-    for text in texts:
-        partial = find_periods(text)
-        if not partial:
-            continue
-        own_years = [p.year for p in partial if p.year is not None]
-        fallback = max(own_years) if own_years else context_year(year_context)
-        specific = [p for p in partial if p.kind != "year"]
-        chosen = specific or partial
-        periods = [p.complete(p.year if p.year is not None else fallback) for p in chosen]
-        complete = [p for p in periods if p is not None]
-        if complete:
-            return max(complete)
-        # months with no year anywhere: keep looking in the next source
-    return None
-
-
-_PERIOD_CUE = re.compile(
-    r"(?<![a-z])(?:periodo(?: que se informa| del informe| reportado)?|mes(?: de)?|correspondiente(?: al?)?|"
-    r"ejercicio fiscal|trimestre|informe(?: mensual)? de)\s*[:\-]?\s*"
-)
-
-
-def period_from_text(text: str) -> Period | None:
-    """The period a document's text says it reports: after a cue ("Período: …", "Mes de …"), else the
-    first one named (a title comes before signature or publication dates, which must not win)."""
-    if not text:
-        return None
-    t = norm(text[:4000])
-    for m in _PERIOD_CUE.finditer(t):
-        p = best_period([t[m.start() : m.end() + 40]])
-        if p is not None and p.kind != "year":
-            return p
-    for line in text[:4000].splitlines()[:40]:
-        p = best_period([line])
-        if p is not None:
-            return p
-    return None
-
-
-def period_from_dates(values: list[Any] | tuple[Any, ...]) -> Period | None:
-    """The newest period in the crawler's ``Document.dates`` (ISO strings, or dicts holding one).
-
-    Month periods ("2026-08") are preferred over full dates ("2026-10-05"), which in a document are
-    often the date it was printed or signed rather than the period it reports.
-    """
-    months: list[Period] = []
-    found: list[Period] = []
-    for value in values or ():
-        text: str | None = None
-        if isinstance(value, str):
-            text = value
-        elif isinstance(value, dict):
-            for key in ("period", "value", "date", "text", "iso"):
-                if isinstance(value.get(key), str):
-                    text = value[key]
-                    break
-        if not text:
-            continue
-        iso = re.fullmatch(r"\s*(20\d\d)(?:-(\d\d))?(-\d\d)?.*", text)
-        if iso:
-            year, month = int(iso.group(1)), iso.group(2)
-            if month and 1 <= int(month) <= 12:
-                # "2026-08" names a period; "2026-10-05" may be a print or signature date
-                (found if iso.group(3) else months).append(Period(year, int(month), int(month), "month"))
-            else:
-                found.append(Period(year, 12, 1, "year"))
-            continue
-        p = best_period([text])
-        if p:
-            found.append(p)
-    if months:
-        return max(months)
-    return max(found) if found else None
+__all__ = [
+    "MONTHS_ES",
+    "PartialPeriod",
+    "Period",
+    "best_period",
+    "context_year",
+    "find_periods",
+    "month_label",
+    "period_from_dates",
+    "period_from_text",
+    "required_month",
+    "required_year_current",
+    "required_year_previous",
+]
 
 
 # --------------------------------------------------------------------------- freshness policy

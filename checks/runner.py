@@ -9,15 +9,19 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import String, delete, insert, select, type_coerce
+from sqlalchemy import String, Table, delete, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from checks import RULES_VERSION
 from checks.engine import Result, evaluate_snapshot
 from checks.model import Block, DocumentSnap, IncidentSnap, Link, Mention, PageSnap, PortalSnapshot
 from vigia.store.models import Document, Evaluation, Finding, Incident, Page, PortalCrawl
+
+# the tables behind the models (declarative ``__table__`` is typed as a generic FromClause)
+_FINDINGS = cast(Table, Finding.__table__)
+_EVALUATIONS = cast(Table, Evaluation.__table__)
 
 DOC_TEXT_LIMIT = 4000  # the rules read the first lines of a document (title area, periods, NOG)
 
@@ -297,13 +301,13 @@ def store_prepared(
         old = existing_evaluations(session, pc_ids, as_of)
     old_ids = [eid for pc_id in pc_ids for eid in old.get(pc_id, ())]
     if old_ids:
-        session.execute(delete(Finding.__table__).where(Finding.__table__.c.evaluation_id.in_(old_ids)))
-        session.execute(delete(Evaluation.__table__).where(Evaluation.__table__.c.id.in_(old_ids)))
-    evaluations = Evaluation.__table__
+        session.execute(delete(_FINDINGS).where(_FINDINGS.c.evaluation_id.in_(old_ids)))
+        session.execute(delete(_EVALUATIONS).where(_EVALUATIONS.c.id.in_(old_ids)))
+    evaluations = _EVALUATIONS
     ids: list[int] = []
     rows: list[dict[str, Any]] = []
     for p in batch:
-        inserted = session.execute(
+        inserted = session.connection().execute(
             insert(evaluations).values(
                 portal_crawl_id=p.portal_crawl_id,
                 as_of=as_of,
@@ -313,12 +317,15 @@ def store_prepared(
                 no_score_reason=p.no_score_reason,
             )
         )
-        eid = inserted.inserted_primary_key[0]
+        key = inserted.inserted_primary_key
+        if key is None:
+            raise RuntimeError("la base de datos no devolvió el id de la evaluación insertada")
+        eid = int(key[0])
         ids.append(eid)
         for row in p.rows:
             rows.append({"evaluation_id": eid, **row})
     if rows:
-        session.execute(insert(Finding.__table__), rows)
+        session.execute(insert(_FINDINGS), rows)
     return ids
 
 

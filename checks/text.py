@@ -8,33 +8,29 @@ kept, so that ``"8."``, ``"8)"`` and ``"08 -"`` can be told apart from dates and
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
-from unidecode import unidecode
+from vigia.spanish import norm
+
+__all__ = [
+    "EMAIL",
+    "GUATECOMPRAS",
+    "MONEY",
+    "NOG",
+    "NOT_APPLICABLE",
+    "PHONE",
+    "explicit_numerals",
+    "explicit_numerals_in_name",
+    "file_name",
+    "norm",
+    "url_host",
+    "url_path",
+    "words",
+]
 
 _SPACES = re.compile(r"\s+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
-
-
-_SPECIAL = (("°", "o"), ("º", "o"), ("ª", "a"), ("·", " "), ("–", "-"), ("—", "-"), ("\u00a0", " "))
-
-
-@lru_cache(maxsize=65536)
-def norm(text: str) -> str:
-    """Lower case, no accents, single spaces; punctuation kept."""
-    if not text:
-        return ""
-    if not text.isascii():
-        for old, new in _SPECIAL:
-            if old in text:
-                text = text.replace(old, new)
-        folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-        # characters NFKD cannot fold (rare) go through unidecode
-        text = folded if len(folded) >= 0.9 * len(text) else unidecode(text)
-    # same as _SPACES.sub(" ", …).strip(): str.split() and re's \s agree on what whitespace is
-    return " ".join(text.lower().split())
 
 
 # norm() returns ASCII only: every character but a-z and 0-9 becomes a space
@@ -132,9 +128,9 @@ def explicit_numerals(text: str) -> tuple[int, ...]:
         value = _roman(m.group(1))
         if value:
             found.append((m.start(), value))
-    m = _LEADING.match(t)
-    if m:
-        found.append((m.start(), int(m.group(1))))
+    leading = _LEADING.match(t)
+    if leading:
+        found.append((leading.start(), int(leading.group(1))))
     out: list[int] = []
     for _pos, n in sorted(found):
         if 1 <= n <= 29 and n not in out:
@@ -148,23 +144,6 @@ def explicit_numerals_in_name(name: str) -> tuple[int, ...]:
         return ()
     spaced = name.replace("_", " ").replace("+", " ")
     return explicit_numerals(spaced)
-
-
-_STRIP_FOR_PERIODS = re.compile(
-    r"(?<![a-z])num(?:erales?|eral|er|\.)?\s*[.:#_\-]*\s*(?:no\.?\s*)?\d{1,2}(?!\d)"
-    r"|(?<![a-z])art(?:iculo|\.)?\s*[.:#_\-]*\s*\d{1,3}(?!\d)"
-    r"|(?<![a-z])(?:decreto|acuerdo(?: gubernativo| municipal)?|ley)\s*(?:numero|no\.?|n\.?o\.?)?\s*\d{1,4}\s*[-–/]\s*\d{2,4}"
-    r"|(?<![a-z])(?:nog|npg|nit)\s*[.:#_\-]*\s*\d+"
-    r"|(?<![a-z])q\s*\.?\s*[\d.,]+\d"
-)
-_LEADING_NUMBER = re.compile(r"^\s*(?:\(\s*)?\d{1,2}\s*(?:\.\s*-|\.|\)|-|–|—|:)\s*(?=[a-z(\"'])")
-
-
-def strip_non_period_numbers(text: str) -> str:
-    """Remove numeral labels, article/decree numbers, NOG and money so they are not read as dates."""
-    t = norm(text)
-    t = _LEADING_NUMBER.sub(" ", t)
-    return _STRIP_FOR_PERIODS.sub(" ", t)
 
 
 # --------------------------------------------------------------------------- other signals

@@ -11,86 +11,15 @@ import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from crawler.dates import extract_periods
+from vigia.doctypes import doc_type_from_content_type, doc_type_from_url, is_document_host, is_social_host  # noqa: F401
 
 TEXT_LIMIT = 50_000
 MAX_PDF_PAGES = 300
 MAX_SHEET_ROWS = 20_000
 
-EXTENSIONS = {
-    "pdf": "pdf",
-    "xlsx": "xlsx",
-    "xlsm": "xlsx",
-    "xls": "xls",
-    "docx": "docx",
-    "doc": "doc",
-    "ods": "ods",
-    "odt": "other",
-    "csv": "csv",
-    "zip": "zip",
-    "rar": "zip",
-    "7z": "zip",
-    "jpg": "image",
-    "jpeg": "image",
-    "png": "image",
-    "gif": "image",
-    "tif": "image",
-    "tiff": "image",
-    "pptx": "other",
-    "ppt": "other",
-    "txt": "other",
-    "rtf": "other",
-}
-CONTENT_TYPES = {
-    "application/pdf": "pdf",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
-    "application/vnd.ms-excel": "xls",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
-    "application/msword": "doc",
-    "application/vnd.oasis.opendocument.spreadsheet": "ods",
-    "text/csv": "csv",
-    "application/zip": "zip",
-    "application/x-rar-compressed": "zip",
-}
-#: Hosts whose links are documents even without a file extension (procurement, file sharing, state platforms).
-DOCUMENT_HOST_PATTERNS = re.compile(
-    r"(?:^|\.)(?:guatecompras\.gt|drive\.google\.com|docs\.google\.com|dropbox\.com|onedrive\.live\.com|"
-    r"1drv\.ms|sharepoint\.com|mega\.nz|issuu\.com|scribd\.com|minfin\.gob\.gt|contraloria\.gob\.gt|"
-    r"sicoin\.minfin\.gob\.gt|transparencia\.gob\.gt)$"
-)
-SOCIAL_HOSTS = re.compile(
-    r"(?:^|\.)(?:facebook\.com|fb\.com|twitter\.com|x\.com|instagram\.com|youtube\.com|youtu\.be|"
-    r"whatsapp\.com|wa\.me|tiktok\.com|linkedin\.com|flickr\.com|t\.me|maps\.google\.com|goo\.gl)$"
-)
 log = logging.getLogger(__name__)
-
-
-def doc_type_from_url(url: str) -> str | None:
-    """The document type named by the URL's extension, or ``None`` for a page-looking URL."""
-    path = unquote(urlsplit(url).path).lower()
-    name = path.rsplit("/", 1)[-1]
-    if "." not in name:
-        return None
-    return EXTENSIONS.get(name.rsplit(".", 1)[-1])
-
-
-def doc_type_from_content_type(content_type: str) -> str | None:
-    ct = content_type.split(";", 1)[0].strip().lower()
-    if ct in CONTENT_TYPES:
-        return CONTENT_TYPES[ct]
-    if ct.startswith("image/"):
-        return "image"
-    return None
-
-
-def is_document_host(host: str) -> bool:
-    return bool(DOCUMENT_HOST_PATTERNS.search(host.lower()))
-
-
-def is_social_host(host: str) -> bool:
-    return bool(SOCIAL_HOSTS.search(host.lower()))
 
 
 @dataclass

@@ -45,7 +45,7 @@ def _subsequence(wanted: list[str], trail: list[str]) -> bool:
 
 
 def compare(store: Any, run_id: int, truth: dict[str, Any]) -> dict[str, Any]:
-    from vigia.store.models import Document, Incident, Page, PortalCrawl
+    from vigia.store.models import FAILED_OUTCOMES, Document, Incident, Page, PortalCrawl
 
     portals = {p["ine_code"]: p for p in truth["portals"]}
     report: dict[str, Any] = {
@@ -89,7 +89,7 @@ def compare(store: Any, run_id: int, truth: dict[str, Any]) -> dict[str, Any]:
                 report["incident_mismatches"].append(
                     {"portal": code, "missing": sorted(missing_kinds), "got": sorted(kinds)}
                 )
-            if t["expected_outcome"] in ("unreachable", "blocked", "disallowed"):
+            if t["expected_outcome"] in FAILED_OUTCOMES:
                 has_pages = s.scalar(select(Page.id).where(Page.portal_crawl_id == pc.id).limit(1))
                 has_docs = s.scalar(select(Document.id).where(Document.portal_crawl_id == pc.id).limit(1))
                 if has_pages or has_docs or pc.outcome == "complete":

@@ -18,7 +18,8 @@ USER_AGENT = VIGIA_USER_AGENT
 ROBOTSTXT_OBEY = True
 ROBOTSTXT_USER_AGENT = "Vigia"
 
-# Scrapy 2.19 traps (TECH-NOTES.md)
+# Scrapy 2.19 opens a local remote-control listener and a telnet console by default: both off.
+# scrapy-playwright needs the asyncio reactor; DNS goes through the guard against private addresses.
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

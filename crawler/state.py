@@ -189,7 +189,7 @@ class PortalState:
 
     # ------------------------------------------------------------------ outcome
     def outcome(self) -> tuple[str, str]:
-        """The crawl's outcome and a Spanish reason (DESIGN.md §3: a crawler failure is never "absent")."""
+        """The crawl's outcome and a Spanish reason (docs/legal-reading.md: a crawler failure is never "absent")."""
         if self.home_failure is not None or not self.home_ok:
             kind, message = self.home_failure or ("connection_refused", "no se obtuvo la página de inicio")
             if kind == "robots_disallowed":

@@ -12,9 +12,7 @@ from sqlalchemy import delete, select
 
 from crawler.state import PortalState, utcnow
 from vigia.store import Store
-from vigia.store.models import Blob, Document, Incident, Page, PortalCrawl
-
-FAILED_OUTCOMES = {"unreachable", "blocked", "disallowed"}
+from vigia.store.models import FAILED_OUTCOMES, Blob, Document, Incident, Page, PortalCrawl
 
 
 def clear_unfinished(store: Store, run_id: int) -> int:

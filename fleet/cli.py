@@ -120,7 +120,12 @@ def serve_cmd(
     ] = None,
 ) -> None:
     """Sirve la flota en loopback (un proceso; recarga spec.json al cambiar o con SIGHUP)."""
-    from fleet.server import Shaping, serve
+    try:
+        from fleet.server import Shaping, serve
+    except ImportError as exc:
+        raise UserError(
+            f"el servidor de la flota necesita {exc.name}: instale el extra `fleet` (`pip install -e '.[fleet]'`)"
+        ) from None
 
     if portals is not None:
         write_fleet(fleet, load_registry(None), portals)

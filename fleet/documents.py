@@ -16,13 +16,11 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from fleet.catalog import MONTHS_ES, month_end, numerals
+from vigia.doctypes import CONTENT_TYPES as _DOC_CONTENT_TYPES
 
-CONTENT_TYPES = {
-    "pdf": "application/pdf",
-    "scanned_pdf": "application/pdf",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
+#: Media type the fleet serves per document type (``vigia.doctypes.CONTENT_TYPES`` read backwards).
+_MEDIA_TYPES = {doc_type: ctype for ctype, doc_type in reversed(_DOC_CONTENT_TYPES.items())}
+CONTENT_TYPES = {t: _MEDIA_TYPES[t] for t in ("pdf", "xlsx", "docx")} | {"scanned_pdf": _MEDIA_TYPES["pdf"]}
 SUPPLIERS = (
     "Constructora El Progreso, S.A.",
     "Distribuidora La Económica",
@@ -78,7 +76,7 @@ def document_lines(portal: dict[str, Any], doc: dict[str, Any], as_of: dt.date) 
         f"MUNICIPALIDAD DE {portal['municipality'].upper()}, {portal['department'].upper()}",
         "Unidad de Información Pública",
         "Ley de Acceso a la Información Pública, Decreto 57-2008",
-        f"Artículo 10, numeral {n}: {info.short_name}",
+        f"Artículo 10, numeral {n}: {info.title}",
         "",
         title,
     ]
@@ -110,7 +108,7 @@ def document_lines(portal: dict[str, Any], doc: dict[str, Any], as_of: dt.date) 
         lines.append("No. | Descripción | Responsable | Observaciones")
         for k in range(rng.randint(3, 9)):
             lines.append(
-                f"{k + 1} | {info.short_name} - registro {k + 1} | {rng.choice(SUPPLIERS)} | "
+                f"{k + 1} | {info.title} - registro {k + 1} | {rng.choice(SUPPLIERS)} | "
                 f"{rng.choice(('Vigente', 'Finalizado', 'En proceso'))}"
             )
     lines += ["", f"Responsable de actualización: {portal['uip_officer']}", "Encargado de la UIP"]

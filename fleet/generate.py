@@ -12,6 +12,7 @@ import re
 import unicodedata
 from typing import Any
 
+from checks.rules.base import ANNUAL_CURRENT, ANNUAL_PREVIOUS, MONTHLY, NOT_MUNICIPAL, PERIODIC
 from fleet import catalog
 from fleet.catalog import MONTHS_ES, QUARTER_NAMES, add_months, month_key
 from fleet.documents import publication_date
@@ -191,7 +192,7 @@ def plan_numeral(rng: random.Random, n: int, quality: float, as_of: dt.date, pla
         "hard_cases": hard,
         "note": "",
     }
-    if kind == "not_applicable":
+    if kind == NOT_MUNICIPAL:
         plan.update(status="not_applicable", mode=rng.choice(("no_aplica", "missing", "legal_text")))
         plan["note"] = "El numeral no aplica a las municipalidades."
         if plan["mode"] == "no_aplica":
@@ -202,7 +203,7 @@ def plan_numeral(rng: random.Random, n: int, quality: float, as_of: dt.date, pla
         plan["note"] = f"El portal declara: No aplica, {catalog.NO_APLICA_REASONS[n]}."
         hard.append("no_aplica_statement")
         return plan
-    periodic = kind in ("monthly", "annual_current", "annual_previous")
+    periodic = kind in PERIODIC
     r = rng.random()
     if r < quality:
         status = "present"
@@ -248,7 +249,7 @@ def plan_numeral(rng: random.Random, n: int, quality: float, as_of: dt.date, pla
 def _periods_for(
     rng: random.Random, n: int, kind: str, status: str, as_of: dt.date, hard: list[str]
 ) -> list[dict[str, Any]]:
-    if kind == "monthly":
+    if kind == MONTHLY:
         ry, rm = catalog.required_month(as_of)
         if status == "present":
             candidates = [(ry, rm)]
@@ -280,7 +281,7 @@ def _periods_for(
         if status == "outdated":
             hard.append("stale_series")
         return [_period_month(y, m) for y, m in months]
-    if kind == "annual_current":
+    if kind == ANNUAL_CURRENT:
         fy = catalog.fiscal_year(as_of)
         if status == "present":
             years = [fy - 1, fy] if rng.random() < 0.4 else [fy]
@@ -289,7 +290,7 @@ def _periods_for(
             years = [newest - 1, newest] if rng.random() < 0.4 else [newest]
             hard.append("stale_series")
         return [_period_year(y) for y in years]
-    if kind == "annual_previous":
+    if kind == ANNUAL_PREVIOUS:
         py = as_of.year - 1
         if status == "present":
             years = [py - 1, py] if rng.random() < 0.4 else [py]
@@ -303,7 +304,7 @@ def _periods_for(
 
 # --------------------------------------------------------------------------------------------- documents
 def _filename(style: str, n: int, p: dict[str, Any], ext: str, seq: int) -> str:
-    short = catalog.numerals()[n].short_name.split("/")[0].split("(")[0].strip()
+    short = catalog.numerals()[n].title.split("/")[0].split("(")[0].strip()
     slug = slugify(short, "_").upper()
     kind = p["kind"]
     if kind == "month":
@@ -462,7 +463,7 @@ def build_documents(
 
 # --------------------------------------------------------------------------------------------- portals
 def _heading(style: int, n: int) -> str:
-    short = catalog.numerals()[n].short_name
+    short = catalog.numerals()[n].title
     if style == 0:
         return f"Numeral {n}: {short}"
     if style == 1:
@@ -478,7 +479,7 @@ def _alias(n: int) -> str:
     special = {26: "archivo", 28: "pertenencia-sociolinguistica", 8: "ejecucion-presupuestaria"}
     if n in special:
         return special[n]
-    return slugify(catalog.numerals()[n].short_name.split("/")[0].split("(")[0].strip()).lower()
+    return slugify(catalog.numerals()[n].title.split("/")[0].split("(")[0].strip()).lower()
 
 
 def build_portal(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-PLATFORMS: tuple[str, ...] = ("wordpress", "joomla", "laip_standard", "static", "javascript")
+from vigia.registry import PLATFORMS as REGISTRY_PLATFORMS
+
+#: The platforms the fleet simulates: every one the registry knows, but "unknown".
+PLATFORMS: tuple[str, ...] = tuple(p for p in REGISTRY_PLATFORMS if p != "unknown")
 
 #: failure mode -> (expected crawl outcome, expected incident kinds)
 FAILURES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -52,8 +55,6 @@ QUIRK_RATES: dict[str, float] = {
 #: Failure modes that need one page per numeral (the failing pages are numeral pages).
 PARTIAL_FAILURES = frozenset({"section_5xx", "section_timeout", "private_redirect"})
 
-STATUSES: tuple[str, ...] = ("present", "outdated", "absent", "not_applicable", "unverified")
-OUTCOMES: tuple[str, ...] = ("complete", "partial", "unreachable", "blocked", "disallowed")
 
 PORTAL_NET = "127.77"
 COMPRAS_HOST = "127.78.0.10"

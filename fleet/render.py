@@ -433,10 +433,10 @@ def _static_table(portal: Portal, numerals: list[int]) -> Block:
                 cells[doc["month"] - 1].append([href, label])
             else:
                 cells[12].append([href, label])
-        desc: Any = block.get("x") or catalog.numerals()[n].short_name
+        desc: Any = block.get("x") or catalog.numerals()[n].title
         if block["mode"] == "content":
             desc = (
-                catalog.numerals()[n].short_name
+                catalog.numerals()[n].title
                 + ": "
                 + " ".join(" / ".join(r) for b in block["content"] if b["t"] == "table" for r in b["rows"])
             )
@@ -831,9 +831,7 @@ def _news_blocks(portal: Portal, news: dict[str, Any]) -> list[Block]:
         {"t": "p", "x": f"Publicado el {news['date']}"},
     ]
     if news["mentions"]:
-        names = ", ".join(
-            f"numeral {n} ({catalog.numerals()[n].short_name.lower()})" for n in news["mentions"]
-        )
+        names = ", ".join(f"numeral {n} ({catalog.numerals()[n].title.lower()})" for n in news["mentions"])
         blocks.append(
             {
                 "t": "p",

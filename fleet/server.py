@@ -107,7 +107,7 @@ class FleetServer:
         if reply is None:
             try:
                 reply = respond(self.fleet, host, request.method, target)
-            except Exception as exc:  # a bug in a page must not kill the fleet
+            except Exception as exc:  # noqa: BLE001 - a bug in a page must not kill the fleet
                 reply = Reply(
                     status=500, body=f"error interno del simulador: {exc}".encode(), cacheable=False
                 )

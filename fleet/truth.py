@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
+from checks.facts import FAILED_OUTCOMES
 from fleet.model import (
     COMPRAS_HOST,
     DRIVE_HOST,
@@ -13,8 +14,6 @@ from fleet.model import (
     PRIVATE_REDIRECT_TARGET,
     QUIRKS,
 )
-
-FAILED_OUTCOMES = frozenset({"unreachable", "blocked", "disallowed"})
 
 
 def doc_url(spec: dict[str, Any], portal: dict[str, Any], doc: dict[str, Any]) -> str:

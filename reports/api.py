@@ -38,26 +38,24 @@ from reports import exports, feeds, fmt, views
 from reports.loader import BlobInfo, load_blob_info, load_history, load_run, previous_run_id, resolve_run_id
 from reports.pdf import SINCE_MARK, render_pdfs
 from vigia import __version__
+from vigia.doctypes import CONTENT_TYPES, DOCUMENT_FORMATS
 from vigia.errors import UserError
 from vigia.registry import Municipality
 from vigia.store.blobs import BlobStore
 from vigia.store.db import Store
 
+#: Archive file extension per media type: documents keep their type's extension; active formats are
+#: archived as text, so an archived page can never run its scripts in the site.
 _CONTENT_TYPE_EXT: dict[str, str] = {
-    "application/pdf": "pdf",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
-    "application/vnd.ms-excel": "xls",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
-    "application/msword": "doc",
-    "application/vnd.oasis.opendocument.spreadsheet": "ods",
-    "application/vnd.oasis.opendocument.text": "odt",
-    "text/csv": "csv",
-    "application/zip": "zip",
+    **{
+        ctype: doc_type
+        for ctype, doc_type in CONTENT_TYPES.items()
+        if doc_type in DOCUMENT_FORMATS + ("zip",)
+    },
     "image/png": "png",
     "image/jpeg": "jpg",
     "image/gif": "gif",
     "text/plain": "txt",
-    # active formats are archived as text, so an archived page can never run its scripts in the site
     "text/html": "html.txt",
     "application/xhtml+xml": "html.txt",
     "image/svg+xml": "svg.txt",

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from checks.facts import ACCEPTABLE, BANDS, DEFICIENT, LOW, band_for
+from reports.facts import NO_SCORE
+
 BAND_COLORS: dict[str, str] = {
-    "Aceptable": "#1e6b3a",
-    "Bajo": "#b07d00",
-    "Deficiente": "#a52a22",
-    "Sin puntaje": "#74777c",
+    ACCEPTABLE: "#1e6b3a",
+    LOW: "#b07d00",
+    DEFICIENT: "#a52a22",
+    NO_SCORE: "#74777c",
 }
 STATUS_COLORS: dict[str, str] = {
     "present": "#1e6b3a",
@@ -82,7 +85,7 @@ def histogram(title: str, scores: Sequence[float], width: int = 560, height: int
     """Ten bins of 10 points; each bar is split by PDH band (the 80–90 bin straddles 85)."""
     bins: list[dict[str, int]] = [{} for _ in range(10)]
     for s in scores:
-        band = "Aceptable" if s >= 85 else ("Bajo" if s >= 60 else "Deficiente")
+        band = band_for(s)
         b = bins[min(9, max(0, int(s // 10)))]
         b[band] = b.get(band, 0) + 1
     left, bottom, top_pad = 34, 36, 14
@@ -97,7 +100,7 @@ def histogram(title: str, scores: Sequence[float], width: int = 560, height: int
         rng = f"{low}–{low + 10}" if i < 9 else "90–100"
         x = left + i * step
         y = top_pad + plot_h
-        for band in ("Deficiente", "Bajo", "Aceptable"):
+        for band in (DEFICIENT, LOW, ACCEPTABLE):
             count = counts.get(band, 0)
             if not count:
                 continue
@@ -124,13 +127,13 @@ def histogram(title: str, scores: Sequence[float], width: int = 560, height: int
 @dataclass(frozen=True, slots=True)
 class NightColumn:
     label: str  # the night's date
-    counts: dict[str, int]  # band (or "Sin puntaje") -> portals
+    counts: dict[str, int]  # band (or NO_SCORE) -> portals
     mean: float | None
 
 
 def stacked_nights(title: str, nights: Sequence[NightColumn], width: int = 640, height: int = 230) -> Markup:
     """One stacked column per night: portals per band, with the mean score above the column."""
-    order = ("Aceptable", "Bajo", "Deficiente", "Sin puntaje")
+    order = (ACCEPTABLE, LOW, DEFICIENT, NO_SCORE)
     left, bottom, top_pad = 36, 34, 22
     plot_w, plot_h = width - left - 8, height - bottom - top_pad
     peak = max((sum(n.counts.values()) for n in nights), default=0) or 1
@@ -179,19 +182,36 @@ def stacked_nights(title: str, nights: Sequence[NightColumn], width: int = 640, 
     return _svg(width, height, title, body)
 
 
+#: Where the map splits a band in two (so the map shows a gradient), and the two classes' colours.
+MAP_SPLITS: dict[str, tuple[float | None, str, str]] = {
+    ACCEPTABLE: (None, "#1e6b3a", "#1e6b3a"),
+    LOW: (72.5, "#b07d00", "#d6a93a"),
+    DEFICIENT: (40.0, "#c8554c", "#8a1f19"),
+}
+
+
+def _map_classes() -> tuple[tuple[float, str, str], ...]:
+    """The PDH bands (``checks.facts.BANDS``), Bajo and Deficiente each split in two, best first."""
+    out: list[tuple[float, str, str]] = []
+    top = 100.0
+    for floor, name in BANDS:
+        split, upper_color, lower_color = MAP_SPLITS[name]
+        if split is None:
+            out.append((floor, f"{name} ({floor:g} a {top:g})", upper_color))
+        else:
+            out.append((split, f"{name} ({split:g} a {top:g})", upper_color))
+            out.append((floor, f"{name} ({floor:g} a {split - 0.01:g})", lower_color))
+        top = floor - 0.01
+    return tuple(out)
+
+
 #: Map classes: the PDH bands, with Deficiente and Bajo each split in two so the map shows a gradient.
-MAP_CLASSES: tuple[tuple[float, str, str], ...] = (
-    (85.0, "Aceptable (85 a 100)", "#1e6b3a"),
-    (72.5, "Bajo (72.5 a 84.99)", "#b07d00"),
-    (60.0, "Bajo (60 a 72.49)", "#d6a93a"),
-    (40.0, "Deficiente (40 a 59.99)", "#c8554c"),
-    (0.0, "Deficiente (0 a 39.99)", "#8a1f19"),
-)
+MAP_CLASSES: tuple[tuple[float, str, str], ...] = _map_classes()
 
 
 def map_color(mean: float | None) -> str:
     if mean is None:
-        return BAND_COLORS["Sin puntaje"]
+        return BAND_COLORS[NO_SCORE]
     return next(color for low, _, color in MAP_CLASSES if mean >= low)
 
 

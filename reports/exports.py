@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reports import fmt
-from reports.facts import STATUS_LABELS, numerals, pdh_scores
+from reports.facts import NUMERALS, STATUS_LABELS, pdh_scores
 from reports.loader import EvidenceItem, RunData
 from reports.xlsx import write_workbook
 
@@ -78,7 +78,7 @@ def _archived(e: EvidenceItem, archived: dict[str, str]) -> str:
 
 
 def _rows(data: RunData, archived: dict[str, str], file_names: dict[int, str]) -> list[dict[str, Any]]:
-    facts = numerals()
+    facts = NUMERALS
     pdh = pdh_scores()
     rows: list[dict[str, Any]] = []
     for p in sorted(data.portals, key=lambda p: (p.ine_code or "~", p.portal_key)):
@@ -106,7 +106,7 @@ def _rows(data: RunData, archived: dict[str, str], file_names: dict[int, str]) -
                     "band": ev.band or "",
                     "numeral": f.numeral,
                     "rule": f.rule,
-                    "item": fact.short_name if fact else "",
+                    "item": fact.title if fact else "",
                     "status": f.status,
                     "status_label": STATUS_LABELS.get(f.status, f.status),
                     "compliant": "no" if f.status in NON_COMPLIANT else "sí",

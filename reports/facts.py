@@ -1,7 +1,8 @@
-"""Facts the reports need that are not findings: numeral texts, PDH scores, labels, the department grid.
+"""Facts only the reports need: PDH scores, status marks, outcome labels, the department grid.
 
-Everything is read from files inside the installed packages (``vigia/data`` and ``reports/data``), never
-from ``../shared``: a user's clone carries its own copies.
+The rules' facts (numeral titles, legal texts, guidance, periodicities, status labels, bands, failed
+outcomes) come from ``checks.facts`` and are re-exported here; nothing is copied. The PDH's published
+scores are read from ``vigia/data/pdh_scores.csv`` inside the installed package.
 """
 
 from __future__ import annotations
@@ -12,22 +13,57 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-#: Spanish labels of the statuses (DESIGN.md §3); the same wording as ``checks.api.STATUS_LABELS``.
-STATUS_LABELS: dict[str, str] = {
-    "present": "Cumple",
-    "outdated": "Desactualizado",
-    "absent": "No publicado",
-    "not_applicable": "No aplica",
-    "unverified": "No verificable",
-}
-STATUS_ORDER: tuple[str, ...] = ("present", "outdated", "absent", "not_applicable", "unverified")
+from checks.facts import (
+    ABSENT,
+    ACCEPTABLE,
+    BAND_NAMES,
+    DEFICIENT,
+    FAILED_OUTCOMES,
+    LOW,
+    NOT_APPLICABLE,
+    NUMERALS,
+    OUTDATED,
+    PORTAL_RULES_BY_CODE,
+    PRESENT,
+    STATUS_LABELS,
+    STATUSES,
+    UNVERIFIED,
+    NumeralRule,
+    PortalRule,
+    band_for,
+    band_range,
+)
+
+__all__ = [
+    "ACCEPTABLE",
+    "BAND_NAMES",
+    "BAND_RANGES",
+    "DEFICIENT",
+    "DEPARTMENT_ABBREVIATIONS",
+    "DEPARTMENT_TILES",
+    "FAILED_OUTCOMES",
+    "LOW",
+    "NO_SCORE",
+    "NUMERALS",
+    "NumeralRule",
+    "OUTCOME_LABELS",
+    "PORTAL_RULES_BY_CODE",
+    "PdhScore",
+    "PortalRule",
+    "STATUSES",
+    "STATUS_LABELS",
+    "STATUS_MARKS",
+    "band_for",
+    "pdh_scores",
+]
+
 #: One-letter marks for the matrix and for readers who cannot tell the colours apart.
 STATUS_MARKS: dict[str, str] = {
-    "present": "C",
-    "outdated": "D",
-    "absent": "N",
-    "not_applicable": "—",
-    "unverified": "?",
+    PRESENT: "C",
+    OUTDATED: "D",
+    ABSENT: "N",
+    NOT_APPLICABLE: "—",
+    UNVERIFIED: "?",
 }
 
 OUTCOME_LABELS: dict[str, str] = {
@@ -37,24 +73,9 @@ OUTCOME_LABELS: dict[str, str] = {
     "blocked": "Bloqueado",
     "disallowed": "Prohibido por robots.txt",
 }
-FAILED_OUTCOMES = frozenset({"unreachable", "blocked", "disallowed"})
 
-BANDS: tuple[str, ...] = ("Aceptable", "Bajo", "Deficiente")
 NO_SCORE = "Sin puntaje"
-BAND_RANGES: dict[str, str] = {
-    "Aceptable": "85 a 100",
-    "Bajo": "60 a 84.99",
-    "Deficiente": "0 a 59.99",
-}
-
-PERIODICITY_LABELS: dict[str, str] = {
-    "monthly": "mensual",
-    "annual_current": "anual (ejercicio en curso)",
-    "annual_previous": "anual (año anterior o posterior)",
-    "standing": "vigente (sin periodo)",
-    "when_it_occurs": "cuando ocurra",
-    "not_applicable": "no aplica a municipalidades",
-}
+BAND_RANGES: dict[str, str] = {name: band_range(name) for name in BAND_NAMES}
 
 
 #: A tile-grid cartogram of the 22 departments: (column, row), north at the top. Tiles keep each
@@ -111,29 +132,6 @@ DEPARTMENT_ABBREVIATIONS: dict[str, str] = {
 
 
 @dataclass(frozen=True, slots=True)
-class NumeralFact:
-    numeral: int
-    rule: str
-    short_name: str
-    legal_text: str
-    wording_verified: bool  # True when the text is the law's literal wording, checked against a source
-    applies: str
-    periodicity: str
-    guidance: str
-
-    @property
-    def periodicity_label(self) -> str:
-        return PERIODICITY_LABELS.get(self.periodicity, self.periodicity)
-
-
-@dataclass(frozen=True, slots=True)
-class PortalRuleFact:
-    code: str
-    name: str
-    guidance: str
-
-
-@dataclass(frozen=True, slots=True)
 class PdhScore:
     """The PDH's last published score for one municipality (0 in their tables = not evaluated)."""
 
@@ -155,49 +153,6 @@ PDH_COLUMNS: tuple[tuple[str, str], ...] = (
 
 def _read(package: str, name: str) -> str:
     return resources.files(package).joinpath(name).read_text(encoding="utf-8")
-
-
-def rule_code(numeral: int) -> str:
-    return f"LAIP-10.{numeral:02d}"
-
-
-@cache
-def numerals() -> dict[int, NumeralFact]:
-    guidance = {
-        int(r["numeral"]): r
-        for r in csv.DictReader(io.StringIO(_read("reports.data", "numeral_guidance.csv")))
-    }
-    result: dict[int, NumeralFact] = {}
-    for row in csv.DictReader(io.StringIO(_read("vigia.data", "laip_art10.csv"))):
-        n = int(row["numeral"])
-        g = guidance.get(n, {})
-        state = row.get("estado_verificacion", "")
-        result[n] = NumeralFact(
-            numeral=n,
-            rule=rule_code(n),
-            short_name=row["nombre_corto"],
-            legal_text=row["resumen_es"],
-            wording_verified=state.startswith("texto literal verificado"),
-            applies=row.get("aplica_municipalidad", ""),
-            periodicity=g.get("periodicity", ""),
-            guidance=g.get("guidance", ""),
-        )
-    return result
-
-
-@cache
-def portal_rules() -> dict[str, PortalRuleFact]:
-    rows = csv.DictReader(io.StringIO(_read("reports.data", "portal_rules.csv")))
-    return {r["code"]: PortalRuleFact(r["code"], r["name"], r["guidance"]) for r in rows}
-
-
-def portal_rule(code: str) -> PortalRuleFact:
-    """Facts of a portal-level rule; an unknown code (a rule added later) gets a readable default."""
-    known = portal_rules().get(code)
-    if known:
-        return known
-    name = code.removeprefix("PORTAL-").replace("-", " ").capitalize()
-    return PortalRuleFact(code, name, "")
 
 
 def _float(value: str | None) -> float | None:

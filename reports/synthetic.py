@@ -18,18 +18,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checks.facts import FAILED_OUTCOMES, NUMERALS, OUTDATED_CREDIT, band_for
+from checks.facts import MONTHLY as MONTHLY_KIND
+from checks.facts import PORTAL_RULES as PORTAL_RULE_OBJECTS
 from vigia.registry import DEPARTMENTS, Municipality, load_registry
 from vigia.store.db import Store, open_store
 from vigia.store.models import Blob, CrawlRun, Evaluation, Finding, Incident, PortalCrawl
 
-PORTAL_RULES = (
-    "PORTAL-DISPONIBLE",
-    "PORTAL-HTTPS",
-    "PORTAL-UIP",
-    "PORTAL-ACTUALIZACION",
-    "PORTAL-FORMATOS-ABIERTOS",
-)
-MONTHLY = (3, 4, 8, 9, 10, 11, 12, 14, 15, 18, 19, 20, 22)
+PORTAL_RULES = tuple(rule.code for rule in PORTAL_RULE_OBJECTS)
+MONTHLY = tuple(n for n, rule in NUMERALS.items() if rule.periodicity == MONTHLY_KIND)
+NOT_MUNICIPAL = tuple(n for n, rule in NUMERALS.items() if not rule.applies_to_municipalities)
 REASONS = {
     "present": "Se encontró la publicación del numeral con su periodo vigente.",
     "outdated": "El último periodo publicado es anterior al que exige la ley.",
@@ -48,12 +46,12 @@ def score_of(statuses: dict[int, str]) -> float:
     applicable = [s for s in statuses.values() if s != "not_applicable"]
     if not applicable:
         return 0.0
-    points = sum(1.0 if s == "present" else 0.5 if s == "outdated" else 0.0 for s in applicable)
+    points = sum(1.0 if s == "present" else OUTDATED_CREDIT if s == "outdated" else 0.0 for s in applicable)
     return round(100 * points / len(applicable), 2)
 
 
 def band_of(score: float) -> str:
-    return "Aceptable" if score >= 85 else ("Bajo" if score >= 60 else "Deficiente")
+    return band_for(score)
 
 
 @dataclass
@@ -287,7 +285,7 @@ def scenario_registry() -> list[Municipality]:
 
 def _statuses(default: str, **overrides: str) -> dict[int, str]:
     result = {n: default for n in range(1, 30)}
-    result[24] = result[25] = "not_applicable"
+    result.update(dict.fromkeys(NOT_MUNICIPAL, "not_applicable"))
     for key, value in overrides.items():
         result[int(key.removeprefix("n"))] = value
     return result
@@ -395,16 +393,16 @@ def random_specs(registry: Sequence[Municipality], portals: int, seed: int, nigh
         quality = base.random()
         roll = rng.random()
         if roll < 0.04:
-            outcome = rng.choice(("unreachable", "blocked", "disallowed"))
+            outcome = rng.choice(FAILED_OUTCOMES)
         elif roll < 0.08:
             outcome = "partial"
         else:
             outcome = "complete"
         statuses: dict[int, str] = {}
         for n in range(1, 30):
-            if n in (24, 25):
+            if n in NOT_MUNICIPAL:
                 statuses[n] = "not_applicable"
-            elif outcome in ("unreachable", "blocked", "disallowed"):
+            elif outcome in FAILED_OUTCOMES:
                 statuses[n] = "unverified"
             else:
                 r = rng.random()

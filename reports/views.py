@@ -14,31 +14,37 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
+from checks.facts import BANDS, OUTDATED_CREDIT
 from reports import charts, fmt
 from reports.facts import (
+    ACCEPTABLE,
+    BAND_NAMES,
     BAND_RANGES,
-    BANDS,
+    DEFICIENT,
     DEPARTMENT_ABBREVIATIONS,
     DEPARTMENT_TILES,
     FAILED_OUTCOMES,
+    LOW,
     NO_SCORE,
+    NUMERALS,
     OUTCOME_LABELS,
+    PORTAL_RULES_BY_CODE,
     STATUS_LABELS,
     STATUS_MARKS,
-    STATUS_ORDER,
-    NumeralFact,
-    numerals,
+    STATUSES,
+    NumeralRule,
+    band_for,
     pdh_scores,
-    portal_rule,
-    rule_code,
 )
 from reports.loader import EvidenceItem, FindingRow, NightPoint, PortalRow, RunData
 from vigia.registry import DEPARTMENTS, Municipality
 
 SCORE_FORMULA = (
-    "Puntaje = 100 × (numerales que cumplen + 0.5 × numerales desactualizados) ÷ numerales aplicables "
-    "(los que no son «No aplica»). Bandas del PDH: Aceptable de 85 a 100, Bajo de 60 a 84.99, "
-    "Deficiente menos de 60. Un portal cuyo rastreo no se completó no tiene puntaje esa noche."
+    f"Puntaje = 100 × (numerales que cumplen + {OUTDATED_CREDIT:g} × numerales desactualizados) ÷ "
+    "numerales aplicables (los que no son «No aplica»). Bandas del PDH: "
+    + ", ".join(f"{name} de {BAND_RANGES[name]}" for name in BAND_NAMES[:-1])
+    + f", {BAND_NAMES[-1]} menos de {BANDS[-2][0]:g}. "
+    "Un portal cuyo rastreo no se completó no tiene puntaje esa noche."
 )
 _RANK = {"absent": 0, "outdated": 1, "present": 2}
 #: Evidence listed per numeral on a checklist (a monthly series can cite dozens; the exports list all).
@@ -466,7 +472,7 @@ def feed_file_name(portal: PortalRow) -> str:
 
 
 def band_css(band: str | None) -> str:
-    return {"Aceptable": "band-ok", "Bajo": "band-low", "Deficiente": "band-bad"}.get(band or "", "band-none")
+    return {ACCEPTABLE: "band-ok", LOW: "band-low", DEFICIENT: "band-bad"}.get(band or "", "band-none")
 
 
 def outcome_css(outcome: str | None) -> str:
@@ -487,10 +493,6 @@ def status_label(status: str) -> str:
 
 def status_css(status: str) -> str:
     return status if status in STATUS_LABELS else "unknown"
-
-
-def _band_of(score: float) -> str:
-    return "Aceptable" if score >= 85 else ("Bajo" if score >= 60 else "Deficiente")
 
 
 def pdh_view(ine_code: str | None) -> PdhView:
@@ -544,21 +546,21 @@ def _action(status: str, guidance: str, numeral: int | None) -> str:
 
 
 def _rule_row(
-    f: FindingRow, ctx: ReportContext, root: str, previous: dict[str, str], fact: NumeralFact | None
+    f: FindingRow, ctx: ReportContext, root: str, previous: dict[str, str], fact: NumeralRule | None
 ) -> RuleRowView:
     if fact is not None:
-        title = fact.short_name
+        title = fact.title
         legal_text = fact.legal_text
-        legal_note = (
-            "Texto literal de la ley." if fact.wording_verified else "Resumen; redacción no verificada."
-        )
-        periodicity = fact.periodicity_label
+        legal_note = fact.legal_text_kind_es
+        periodicity = fact.periodicity_es
         guidance = fact.guidance
         numeral = str(fact.numeral)
         anchor = f"n{fact.numeral:02d}"
     else:
-        pr = portal_rule(f.rule)
-        title, legal_text, legal_note, periodicity, guidance = pr.name, "", "", "", pr.guidance
+        pr = PORTAL_RULES_BY_CODE.get(f.rule)
+        title = pr.title if pr else f.rule
+        guidance = pr.guidance if pr else ""
+        legal_text, legal_note, periodicity = "", "", ""
         numeral = ""
         anchor = "r-" + "".join(ch if ch.isalnum() else "-" for ch in f.rule.lower())
     before = previous.get(f.rule)
@@ -611,7 +613,7 @@ def _changes_only(history: Sequence[HistoryPoint]) -> tuple[HistoryPoint, ...]:
 
 def checklist_view(ctx: ReportContext, portal: PortalRow) -> ChecklistView:
     root = "../"
-    facts = numerals()
+    facts = NUMERALS
     prev = ctx.previous_by_key.get(portal.portal_key)
     previous = {f.rule: f.status for f in prev.findings} if prev else {}
     numeral_rows: list[RuleRowView] = []
@@ -653,7 +655,7 @@ def checklist_view(ctx: ReportContext, portal: PortalRow) -> ChecklistView:
         ),
         rules_version=ev.rules_version if ev else "",
         pdh=pdh_view(portal.ine_code),
-        counts=tuple(StatusCount(s, STATUS_LABELS[s], counts.get(s, 0)) for s in STATUS_ORDER),
+        counts=tuple(StatusCount(s, STATUS_LABELS[s], counts.get(s, 0)) for s in STATUSES),
         numerals=tuple(numeral_rows),
         portal_rules=tuple(portal_rows),
         history=history,
@@ -737,7 +739,7 @@ def _band_counts(portals: Sequence[PortalRow]) -> Counter[str]:
     counts: Counter[str] = Counter()
     for p in portals:
         band = p.evaluation.band if p.evaluation and p.evaluation.score is not None else None
-        counts[band if band in BANDS else NO_SCORE] += 1
+        counts[band if band in BAND_NAMES else NO_SCORE] += 1
     return counts
 
 
@@ -760,7 +762,7 @@ def _departments(ctx: ReportContext) -> tuple[DepartmentRow, ...]:
         scores = _scores(portals)
         mean = _mean(scores)
         bands = _band_counts(portals)
-        band = _band_of(mean) if mean is not None else NO_SCORE
+        band = band_for(mean) if mean is not None else NO_SCORE
         rows.append(
             DepartmentRow(
                 code=code,
@@ -772,9 +774,9 @@ def _departments(ctx: ReportContext) -> tuple[DepartmentRow, ...]:
                 mean=fmt.score(mean),
                 band=band,
                 band_css=band_css(band),
-                aceptable=bands.get("Aceptable", 0),
-                bajo=bands.get("Bajo", 0),
-                deficiente=bands.get("Deficiente", 0),
+                aceptable=bands.get(ACCEPTABLE, 0),
+                bajo=bands.get(LOW, 0),
+                deficiente=bands.get(DEFICIENT, 0),
                 no_score=bands.get(NO_SCORE, 0),
             )
         )
@@ -802,7 +804,7 @@ def _map(departments: Sequence[DepartmentRow]) -> Markup:
 
 
 def _numeral_chart(portals: Sequence[PortalRow]) -> Markup:
-    facts = numerals()
+    facts = NUMERALS
     present: Counter[int] = Counter()
     judged: Counter[int] = Counter()
     for p in portals:
@@ -819,11 +821,11 @@ def _numeral_chart(portals: Sequence[PortalRow]) -> Markup:
         share = 100 * present[n] / judged[n]
         bars.append(
             charts.Bar(
-                label=f"{n}. {facts[n].short_name}"[:44],
+                label=f"{n}. {facts[n].title}"[:44],
                 value=share,
-                color=charts.BAND_COLORS[_band_of(share)],
+                color=charts.BAND_COLORS[band_for(share)],
                 text=f"{share:.0f} %",
-                tooltip=f"Numeral {n} ({facts[n].short_name}): cumple en {present[n]} de {judged[n]} portales",
+                tooltip=f"Numeral {n} ({facts[n].title}): cumple en {present[n]} de {judged[n]} portales",
             )
         )
     return charts.horizontal_bars(
@@ -869,7 +871,7 @@ class PortalChanges:
 
 def portal_changes(prev: PortalRow, p: PortalRow, href: str) -> PortalChanges:
     """Compare one portal's previous evaluation (``prev``) with its current one (``p``)."""
-    facts = numerals()
+    facts = NUMERALS
     down = back = band = None
     was_up = prev.outcome in ("complete", "partial")
     is_up = p.outcome in ("complete", "partial")
@@ -914,8 +916,8 @@ def portal_changes(prev: PortalRow, p: PortalRow, href: str) -> PortalChanges:
         view = ItemChangeView(
             municipality=p.municipality,
             href=f"{href}#n{f.numeral:02d}",
-            rule=rule_code(f.numeral),
-            item=fact.short_name if fact else f.rule,
+            rule=fact.code if fact else f.rule,
+            item=fact.title if fact else f.rule,
             before=status_label(old),
             before_status=old,
             after=status_label(f.status),
@@ -1006,7 +1008,7 @@ def _trends(ctx: ReportContext) -> tuple[tuple[TrendRow, ...], Markup | None]:
         scores = [p.score for p in points if p.score is not None]
         counts: Counter[str] = Counter()
         for p in points:
-            counts[p.band if p.score is not None and p.band in BANDS else NO_SCORE] += 1
+            counts[p.band if p.score is not None and p.band in BAND_NAMES else NO_SCORE] += 1
         mean = _mean(scores)
         night = points[0].night
         rows.append(
@@ -1016,9 +1018,9 @@ def _trends(ctx: ReportContext) -> tuple[tuple[TrendRow, ...], Markup | None]:
                 evaluated=len(points),
                 scored=len(scores),
                 mean=fmt.score(mean),
-                aceptable=counts.get("Aceptable", 0),
-                bajo=counts.get("Bajo", 0),
-                deficiente=counts.get("Deficiente", 0),
+                aceptable=counts.get(ACCEPTABLE, 0),
+                bajo=counts.get(LOW, 0),
+                deficiente=counts.get(DEFICIENT, 0),
                 no_score=counts.get(NO_SCORE, 0),
             )
         )
@@ -1054,9 +1056,9 @@ def index_view(ctx: ReportContext) -> IndexView:
         Figure("Portales evaluados", fmt.integer(len(portals))),
         Figure("Con puntaje", fmt.integer(len(scores))),
         Figure("Puntaje promedio", fmt.score(_mean(scores))),
-        Figure("Aceptable", fmt.integer(bands.get("Aceptable", 0)), "band-ok"),
-        Figure("Bajo", fmt.integer(bands.get("Bajo", 0)), "band-low"),
-        Figure("Deficiente", fmt.integer(bands.get("Deficiente", 0)), "band-bad"),
+        Figure(ACCEPTABLE, fmt.integer(bands.get(ACCEPTABLE, 0)), "band-ok"),
+        Figure(LOW, fmt.integer(bands.get(LOW, 0)), "band-low"),
+        Figure(DEFICIENT, fmt.integer(bands.get(DEFICIENT, 0)), "band-bad"),
         Figure("Sin puntaje", fmt.integer(bands.get(NO_SCORE, 0)), "band-none"),
         Figure("Rastreos fallidos", fmt.integer(failed)),
     )
@@ -1068,7 +1070,7 @@ def index_view(ctx: ReportContext) -> IndexView:
             color=charts.BAND_COLORS[b],
             text=f"{bands.get(b, 0)} ({100 * bands.get(b, 0) / total:.0f} %)",
         )
-        for b in (*BANDS, NO_SCORE)
+        for b in (*BAND_NAMES, NO_SCORE)
     ]
     return IndexView(
         meta=ctx.meta("Informe de cumplimiento de la información pública de oficio", "index"),
@@ -1087,7 +1089,7 @@ def index_view(ctx: ReportContext) -> IndexView:
         priority_scored=len(priority_scores),
         priority_mean=fmt.score(_mean(priority_scores)),
         formula=SCORE_FORMULA,
-        band_ranges=tuple((b, BAND_RANGES[b]) for b in BANDS),
+        band_ranges=tuple((b, BAND_RANGES[b]) for b in BAND_NAMES),
         exports=EXPORTS,
     )
 
@@ -1100,9 +1102,9 @@ def priority_view(ctx: ReportContext) -> PriorityView:
         Figure("En la lista de prioridad (evaluadas)", fmt.integer(len(portals))),
         Figure("Con puntaje", fmt.integer(len(scores))),
         Figure("Puntaje promedio", fmt.score(_mean(scores))),
-        Figure("Aceptable", fmt.integer(bands.get("Aceptable", 0)), "band-ok"),
-        Figure("Bajo", fmt.integer(bands.get("Bajo", 0)), "band-low"),
-        Figure("Deficiente", fmt.integer(bands.get("Deficiente", 0)), "band-bad"),
+        Figure(ACCEPTABLE, fmt.integer(bands.get(ACCEPTABLE, 0)), "band-ok"),
+        Figure(LOW, fmt.integer(bands.get(LOW, 0)), "band-low"),
+        Figure(DEFICIENT, fmt.integer(bands.get(DEFICIENT, 0)), "band-bad"),
         Figure("Sin puntaje", fmt.integer(bands.get(NO_SCORE, 0)), "band-none"),
     )
     return PriorityView(
@@ -1114,8 +1116,8 @@ def priority_view(ctx: ReportContext) -> PriorityView:
 
 
 def matrix_view(ctx: ReportContext) -> MatrixView:
-    facts = numerals()
-    headers = tuple(MatrixHeader(n, f"{n}. {facts[n].short_name}") for n in sorted(facts))
+    facts = NUMERALS
+    headers = tuple(MatrixHeader(n, f"{n}. {facts[n].title}") for n in sorted(facts))
     rows = []
     present: Counter[int] = Counter()
     judged: Counter[int] = Counter()
@@ -1158,7 +1160,7 @@ def matrix_view(ctx: ReportContext) -> MatrixView:
         headers=headers,
         rows=tuple(rows),
         share_present=share,
-        legend=tuple(StatusCount(s, STATUS_LABELS[s], totals.get(s, 0)) for s in STATUS_ORDER),
+        legend=tuple(StatusCount(s, STATUS_LABELS[s], totals.get(s, 0)) for s in STATUSES),
     )
 
 

@@ -6,10 +6,6 @@ PORTALS=${2:-340}
 VIGIA=.venv/bin/vigia
 mkdir -p "$DIR"
 $VIGIA municipalities validate
-if ! $VIGIA fleet --help >/dev/null 2>&1; then
-  echo "vigia: el simulador de portales aún no está disponible; la demo se limita a validar el registro."
-  exit 0
-fi
 AS_OF=${VIGIA_DEMO_AS_OF:-2026-11-25}
 # the fleet's port: 8377 unless something already listens there
 PORT=$(.venv/bin/python - <<'PY'

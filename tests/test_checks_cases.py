@@ -55,11 +55,17 @@ def test_every_numeral_is_covered_exactly_once() -> None:
 
 def test_every_rule_declares_its_metadata() -> None:
     for rule in NUMERAL_RULES:
-        assert rule.title and rule.legal_text and rule.doc, rule.code
+        assert rule.title and rule.legal_text and rule.guidance and rule.verification, rule.code
         assert rule.present and rule.absent and rule.outdated, rule.code
+        assert rule.applies_to_municipalities == (rule.periodicity != NOT_MUNICIPAL), rule.code
         if rule.periodicity != NOT_MUNICIPAL:
             assert rule.vocabulary, rule.code
-        assert ("resumen" in rule.doc) == rule.legal_text_is_summary, rule.code
+        # a text is called literal only when it is, and its verification note does not contradict it
+        literal_note = rule.verification.startswith("texto literal verificado")
+        assert rule.legal_text_is_summary or literal_note, rule.code
+        assert ("resumen" in rule.legal_text_kind_es.lower()) == rule.legal_text_is_summary, rule.code
+        if rule.legal_text_is_summary and literal_note:
+            assert "resumen" in rule.verification, rule.code
 
 
 def test_every_rule_has_a_case_file_with_the_required_kinds() -> None:

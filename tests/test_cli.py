@@ -79,3 +79,26 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: ")
     assert "Traceback" not in result.stderr
+
+
+def test_fleet_command_says_clearly_when_the_simulator_is_not_installed() -> None:
+    """Production code never imports the fleet; `vigia fleet` names what is missing in one line."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['fleet.cli'] = None; sys.modules['aiohttp'] = None\n"
+        "sys.argv = ['vigia', 'fleet', 'generate', '--help']\n"
+        "from vigia.cli import main; main()"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "simulador de portales no está instalado" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    plain = subprocess.run(
+        [sys.executable, "-c", "import sys, vigia.cli; print('fleet' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert plain.stdout.strip() == "False", "importing the command line must not import the fleet"

@@ -1,5 +1,5 @@
 """End to end, as a user runs it: the nightly job over a few simulated portals plus one that is down,
-then `vigia check` again (same findings) and `vigia audit --json` (the DESIGN.md §5 shape)."""
+then `vigia check` again (same findings) and `vigia audit --json` (the shape of docs/CONTRACTS.md)."""
 
 from __future__ import annotations
 

@@ -345,7 +345,7 @@ def test_pdf_of_a_checklist(scenario, tmp_path: Path, engine: str) -> None:  # t
     reader = PdfReader(pdf)
     assert len(reader.pages) >= 2
     text = " ".join(page.extract_text() for page in reader.pages)
-    assert "Antigua Guatemala" in text and "Deficiente" in text and "29. Otra información útil" in text
+    assert "Antigua Guatemala" in text and "Deficiente" in text and "29. Otra información de utilidad" in text
     assert "vigente desde el 3 de diciembre de 2026" in text and "Página 1 de" in text
     # unchanged HTML and stylesheet, a later night: the PDF is kept, with the date its state began
     before = pdf.stat().st_mtime_ns
@@ -476,3 +476,61 @@ def test_build_with_pdf_hands_every_checklist_to_the_renderer(
     assert "<script>" not in flores and "&lt;script&gt;alert(1)&lt;/script&gt;" in flores
     page = (tmp_path / "site/municipio/0108.html").read_text(encoding="utf-8")
     assert 'href="0108.pdf"' in page
+
+
+_ROW = re.compile(r'<tr id="(?P<anchor>[^"]+)" class="rule-row[^"]*">(?P<body>.*?)</tr>', re.S)
+_TITLE = re.compile(
+    r'<th scope="row" class="rule-name"><span class="numeral">[^<]*</span> (?P<title>.*?)<div class="code">'
+)
+_LEGAL = re.compile(
+    r'<p class="legal"><strong>Lo que pide la ley:</strong> (?P<text>.*?) <span class="muted">\((?P<note>.*?)\)</span></p>'
+)
+_ACTION = re.compile(
+    r'<p class="action"><strong>Qué debe hacer la municipalidad:</strong> (?P<action>.*?)</p>'
+)
+
+
+def test_checklists_show_the_rules_own_facts(scenario) -> None:  # type: ignore[no-untyped-def]
+    """Every checklist title, legal text, note and guidance is the rule's own (checks.facts)."""
+    from html import escape
+
+    from checks.facts import NUMERALS, PORTAL_RULES_BY_CODE
+
+    _, site, _, _ = scenario
+    pages = sorted((site / "municipio").glob("*.html"))
+    assert pages
+    seen_numerals: set[int] = set()
+    guidance_seen = 0
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        for row in _ROW.finditer(html):
+            anchor, body = row.group("anchor"), row.group("body")
+            title_match = _TITLE.search(body)
+            assert title_match, (page.name, anchor)
+            title = title_match.group("title")
+            action = _ACTION.search(body)
+            if anchor.startswith("n"):
+                rule = NUMERALS[int(anchor[1:])]
+                seen_numerals.add(rule.numeral)
+                assert title == escape(rule.title), (page.name, anchor, title)
+                legal = _LEGAL.search(body)
+                assert legal, (page.name, anchor)
+                assert legal.group("text") == escape(rule.legal_text), (page.name, anchor)
+                assert legal.group("note") == escape(rule.legal_text_kind_es), (page.name, anchor)
+                guidance = rule.guidance
+            else:
+                code = anchor.removeprefix("r-").upper()
+                portal = PORTAL_RULES_BY_CODE[code]
+                assert title == escape(portal.title), (page.name, anchor, title)
+                guidance = portal.guidance
+            if action and "rastreo no alcanzó" not in action.group("action"):
+                assert action.group("action").startswith(escape(guidance)), (page.name, anchor)
+                guidance_seen += 1
+    assert seen_numerals == set(range(1, 30))
+    assert guidance_seen > 0
+    # the exports name each item by the rule's own title too
+    exported = json.loads((site / "datos/hallazgos.json").read_text(encoding="utf-8"))["findings"]
+    assert exported and all(f["item"] == NUMERALS[f["numeral"]].title for f in exported)
+    # numerals 15, 20 and 26 quote a summary: never presented as the literal text
+    for n in (15, 20, 26):
+        assert NUMERALS[n].legal_text_is_summary and NUMERALS[n].legal_text_kind_es.startswith("Resumen")

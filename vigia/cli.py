@@ -1,4 +1,4 @@
-"""The ``vigia`` command (DESIGN.md §5).
+"""The ``vigia`` command (docs/CONTRACTS.md: commands, options and the JSON of ``vigia audit``).
 
 Every command takes ``--db`` (or ``VIGIA_DATABASE_URL``) and ``--registry`` (or ``VIGIA_REGISTRY``).
 Bad input ends with one line on stderr and a non-zero exit code, never a traceback
@@ -165,18 +165,6 @@ def _settings(pairs: list[str] | None) -> dict[str, object]:
     return result
 
 
-def _machinery(module: str, what: str):  # type: ignore[no-untyped-def]
-    """Import the module that does the work, or say plainly that this version does not have it yet."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            raise UserError(f"{what} aún no está disponible en esta versión de Vigía") from None
-        raise
-
-
 def _store(db: str | None, data_dir: Path | None):  # type: ignore[no-untyped-def]
     from vigia.store import open_store
 
@@ -279,7 +267,8 @@ def crawl(
     """Rastrea los portales y guarda la evidencia (páginas, documentos, incidentes)."""
     targets = _targets(registry, only, priority)
     overrides = _settings(set_)
-    crawl_municipalities = _machinery("crawler.api", "el rastreo (vigia crawl)").crawl_municipalities
+    from crawler.api import crawl_municipalities
+
     store = _store(db, data_dir)
     summary = crawl_municipalities(
         store,
@@ -309,7 +298,8 @@ def check(
     """Evalúa la evidencia de una corrida con las reglas del artículo 10 y guarda los hallazgos."""
     codes = [m.ine_code for m in _targets(registry, only, priority)] if (only or priority) else None
     reference = _as_of(as_of)
-    check_run = _machinery("checks.api", "la evaluación (vigia check)").check_run
+    from checks.api import check_run
+
     store = _store(db, data_dir)
     summary = check_run(store, run_id=run, as_of=reference, only=codes, console=console)
     console.print(summary.describe())
@@ -334,7 +324,8 @@ def report(
     """Genera el sitio estático de reportes, los PDF y las exportaciones para la CGC."""
     reference = _as_of(as_of)
     rows = _registry(registry)
-    build_reports = _machinery("reports.api", "los reportes (vigia report)").build_reports
+    from reports.api import build_reports
+
     store = _store(db, data_dir)
     summary = build_reports(
         store, out_dir=out, run_id=run, as_of=reference, registry=rows, pdf=pdf, console=console
@@ -376,9 +367,10 @@ def nightly(
     targets = _targets(registry, only, priority)
     overrides = _settings(set_)
     reference = _as_of(as_of)
-    crawl_municipalities = _machinery("crawler.api", "el rastreo (vigia crawl)").crawl_municipalities
-    check_run = _machinery("checks.api", "la evaluación (vigia check)").check_run
-    build_reports = _machinery("reports.api", "los reportes (vigia report)").build_reports
+    from checks.api import check_run
+    from crawler.api import crawl_municipalities
+    from reports.api import build_reports
+
     store = _store(db, data_dir)
     crawl_summary = crawl_municipalities(
         store,
@@ -426,7 +418,7 @@ def audit(
         str, typer.Argument(help="URL del portal a auditar ahora (no necesita estar en el registro).")
     ],
     json_output: Annotated[
-        bool, typer.Option("--json", help="Imprime un objeto JSON (DESIGN.md §5).")
+        bool, typer.Option("--json", help="Imprime un objeto JSON (forma descrita en docs/CONTRACTS.md).")
     ] = False,
     as_of: AsOfOpt = None,
     db: DbOpt = None,
@@ -443,9 +435,9 @@ def audit(
     if problem:
         raise UserError(problem)
     reference = _as_of(as_of)
-    audit_portal = _machinery("crawler.api", "el rastreo (vigia audit)").audit_portal
-    checks_api = _machinery("checks.api", "la evaluación (vigia audit)")
-    evaluate_portal_crawl, audit_document = checks_api.evaluate_portal_crawl, checks_api.audit_document
+    from checks.api import audit_document, evaluate_portal_crawl
+    from crawler.api import audit_portal
+
     store = _store(db, data_dir)
     portal_crawl_id = audit_portal(
         store,
@@ -661,15 +653,23 @@ def _print_audit_table(doc: dict) -> None:  # type: ignore[type-arg]
     console.print(", ".join(f"{STATUS_LABELS.get(k, k)}: {v}" for k, v in sorted(counts.items())))
 
 
-def _register_fleet() -> None:
+@app.command(
+    "fleet",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+    help="La flota de portales simulados (pruebas, demo y mediciones): generate, serve, truth, next-night. "
+    "Requiere el extra de desarrollo `fleet`.",
+)
+def fleet(ctx: typer.Context) -> object:
+    """The simulator is development code: imported only when asked for, and named when missing."""
     try:
         from fleet.cli import fleet_app
-    except ImportError:
-        return
-    app.add_typer(fleet_app, name="fleet")
-
-
-_register_fleet()
+    except ImportError as exc:
+        raise UserError(
+            f"el simulador de portales no está instalado (falta {exc.name}): instálelo con "
+            "`pip install -e '.[fleet]'` o `make setup`"
+        ) from None
+    command = typer.main.get_command(fleet_app)
+    return command.main(args=list(ctx.args), prog_name="vigia fleet", standalone_mode=False)
 
 
 @app.callback(invoke_without_command=True)

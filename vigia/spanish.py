@@ -49,3 +49,22 @@ def fold(text: str) -> str:
     if not folded.isascii():
         folded = _NON_ASCII.sub(lambda m: _transliterate(m.group()), folded)
     return folded.lower()
+
+
+_SPECIAL = (("°", "o"), ("º", "o"), ("ª", "a"), ("·", " "), ("–", "-"), ("—", "-"), ("\u00a0", " "))
+
+
+@lru_cache(maxsize=65536)
+def norm(text: str) -> str:
+    """Lower case, no accents, single spaces; punctuation kept."""
+    if not text:
+        return ""
+    if not text.isascii():
+        for old, new in _SPECIAL:
+            if old in text:
+                text = text.replace(old, new)
+        folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+        # characters NFKD cannot fold (rare) go through unidecode
+        text = folded if len(folded) >= 0.9 * len(text) else unidecode(text)
+    # same as _SPACES.sub(" ", …).strip(): str.split() and re's \s agree on what whitespace is
+    return " ".join(text.lower().split())

@@ -102,7 +102,8 @@ class NumeralRule:
     present: str
     outdated: str
     absent: str
-    doc: str = ""
+    guidance: str  # what the municipality must do to comply (the checklist's "Qué hacer")
+    verification: str  # how the legal text was checked against the law (provenance of ``legal_text``)
     requires: str | None = None  # regex over the evidence's context (words), when more than "a document"
     requires_es: str = ""  # what ``requires`` asks for, in Spanish ("el número de operación (NOG)")
     requirement_inside_documents: bool = False  # True when only the documents' text can show it (NOG)
@@ -113,9 +114,26 @@ class NumeralRule:
     def code(self) -> str:
         return f"LAIP-10.{self.numeral:02d}"
 
+    @property
+    def applies_to_municipalities(self) -> bool:
+        return self.periodicity != NOT_MUNICIPAL
+
+    @property
+    def periodicity_es(self) -> str:
+        return PERIODICITY_ES[self.periodicity]
+
+    @property
+    def legal_text_kind_es(self) -> str:
+        """How the checklist and the docs qualify ``legal_text``."""
+        if self.legal_text_is_summary:
+            return "Resumen del texto legal, no su redacción literal."
+        return "Texto literal de la ley."
+
     def __post_init__(self) -> None:
         if self.periodicity not in PERIODICITIES:
             raise ValueError(f"{self.code}: unknown periodicity {self.periodicity!r}")
+        if not (self.title and self.legal_text and self.guidance and self.verification):
+            raise ValueError(f"{self.code}: title, legal_text, guidance and verification are required")
 
     # ------------------------------------------------------------------ evaluation
 

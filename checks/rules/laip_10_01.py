@@ -1,14 +1,4 @@
-"""LAIP-10.01 — artículo 10, numeral 1: Estructura orgánica.
-
-Texto legal (texto literal): «Estructura orgánica y funciones de cada una de las dependencias y departamentos, incluyendo su marco normativo».
-Estado de verificación del texto: texto literal verificado.
-
-Periodicidad: vigente (sin periodo).
-
-- Cumple (present): Organigrama o descripción de la estructura y funciones de las dependencias (documento o contenido sustantivo de la página), con su marco normativo.
-- Desactualizado (outdated): No aplica: es información vigente sin periodo; se considera presente mientras exista.
-- No publicado (absent): Nada publicado bajo el numeral 1 ni documento cuyo nombre o contexto sea la estructura orgánica u organigrama.
-"""
+"""Artículo 10 de la LAIP, numeral 1: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import STANDING, NumeralRule
 
@@ -32,5 +22,6 @@ RULE = NumeralRule(
     outdated="No aplica: es información vigente sin periodo; se considera presente mientras exista.",
     absent="Nada publicado bajo el numeral 1 ni documento cuyo nombre o contexto sea la estructura orgánica u organigrama.",
     report_noun="documento",
-    doc=__doc__ or "",
+    guidance="Publique el organigrama vigente y las funciones de cada dependencia, con su marco normativo (acuerdos, reglamentos).",
+    verification="texto literal verificado",
 )

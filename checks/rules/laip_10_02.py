@@ -1,14 +1,4 @@
-"""LAIP-10.02 — artículo 10, numeral 2: Dirección y teléfonos.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Dirección y teléfonos de la entidad y de todas las dependencias que la conforman».
-Estado de verificación del texto: resumen (texto literal no visto).
-
-Periodicidad: vigente (sin periodo).
-
-- Cumple (present): Dirección y teléfonos de la municipalidad y de sus dependencias (documento o contenido de la página con teléfonos/direcciones).
-- Desactualizado (outdated): No aplica: información vigente sin periodo.
-- No publicado (absent): Nada publicado bajo el numeral 2 ni directorio de dependencias.
-"""
+"""Artículo 10 de la LAIP, numeral 2: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import STANDING, NumeralRule
 
@@ -30,5 +20,6 @@ RULE = NumeralRule(
     outdated="No aplica: información vigente sin periodo.",
     absent="Nada publicado bajo el numeral 2 ni directorio de dependencias.",
     report_noun="directorio",
-    doc=__doc__ or "",
+    guidance="Publique la dirección y los teléfonos de la municipalidad y de cada una de sus dependencias.",
+    verification="resumen (texto literal no visto)",
 )

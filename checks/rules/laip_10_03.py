@@ -1,16 +1,4 @@
-"""LAIP-10.03 — artículo 10, numeral 3: Directorio de empleados.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Directorio de empleados y servidores públicos, con teléfonos y correos oficiales (no privados); exentos quienes por seguridad lo requieran».
-Estado de verificación del texto: resumen de memoria; exención por seguridad no verificada.
-
-Periodicidad: mensual.
-
-- Cumple (present): Directorio de empleados y servidores públicos con teléfono y correo oficiales, del mes exigible o posterior.
-- Desactualizado (outdated): El directorio más reciente es de un mes anterior al exigible (fin de mes + 30 días antes de la fecha de referencia).
-- No publicado (absent): Nada publicado bajo el numeral 3 ni directorio de empleados.
-
-Nota: La exención por seguridad (empleados cuya integridad se pondría en riesgo) no se verifica automáticamente.
-"""
+"""Artículo 10 de la LAIP, numeral 3: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import MONTHLY, NumeralRule
 
@@ -33,5 +21,6 @@ RULE = NumeralRule(
     notes=(
         "La exención por seguridad (empleados cuya integridad se pondría en riesgo) no se verifica automáticamente.",
     ),
-    doc=__doc__ or "",
+    guidance="Publique el directorio de empleados y servidores públicos con teléfonos y correos oficiales, actualizado cada mes.",
+    verification="resumen de memoria; exención por seguridad no verificada",
 )

@@ -1,14 +1,4 @@
-"""LAIP-10.04 — artículo 10, numeral 4: Remuneraciones.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Número y nombre de funcionarios, servidores públicos, empleados y asesores, con salario de cada cargo, honorarios, dietas, bonos, viáticos u otra remuneración».
-Estado de verificación del texto: título verificado; detalle de memoria.
-
-Periodicidad: mensual.
-
-- Cumple (present): Número y nombre de funcionarios, empleados y asesores con su salario, honorarios, dietas u otras remuneraciones, del mes exigible o posterior.
-- Desactualizado (outdated): La nómina más reciente es de un mes anterior al exigible.
-- No publicado (absent): Nada publicado bajo el numeral 4 ni nómina o listado de remuneraciones.
-"""
+"""Artículo 10 de la LAIP, numeral 4: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import MONTHLY, NumeralRule
 
@@ -35,5 +25,6 @@ RULE = NumeralRule(
     outdated="La nómina más reciente es de un mes anterior al exigible.",
     absent="Nada publicado bajo el numeral 4 ni nómina o listado de remuneraciones.",
     report_noun="informe mensual de remuneraciones",
-    doc=__doc__ or "",
+    guidance="Publique cada mes el listado de funcionarios, empleados y asesores con el salario, honorarios, dietas, bonos y viáticos de cada cargo.",
+    verification="título verificado; detalle de memoria",
 )

@@ -1,16 +1,4 @@
-"""LAIP-10.05 — artículo 10, numeral 5: Misión, objetivos y plan operativo anual.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Misión y objetivos de la institución, su plan operativo anual y resultados obtenidos».
-Estado de verificación del texto: resumen de memoria.
-
-Periodicidad: anual (ejercicio fiscal vigente).
-
-- Cumple (present): Misión y objetivos, y el plan operativo anual (POA) del ejercicio fiscal vigente o sus resultados.
-- Desactualizado (outdated): El POA o documento más reciente es de un ejercicio anterior al vigente.
-- No publicado (absent): Nada publicado bajo el numeral 5 ni misión/visión o POA.
-
-Nota: Hasta el 31 de enero se acepta el POA del ejercicio anterior.
-"""
+"""Artículo 10 de la LAIP, numeral 5: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import ANNUAL_CURRENT, NumeralRule
 
@@ -40,5 +28,6 @@ RULE = NumeralRule(
     absent="Nada publicado bajo el numeral 5 ni misión/visión o POA.",
     report_noun="plan operativo anual",
     notes=("Hasta el 31 de enero se acepta el POA del ejercicio anterior.",),
-    doc=__doc__ or "",
+    guidance="Publique la misión, los objetivos y el plan operativo anual (POA) del ejercicio en curso, con los resultados obtenidos.",
+    verification="resumen de memoria",
 )

@@ -1,14 +1,4 @@
-"""LAIP-10.06 — artículo 10, numeral 6: Manuales de procedimientos.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Manuales de procedimientos administrativos y operativos».
-Estado de verificación del texto: resumen de memoria.
-
-Periodicidad: vigente (sin periodo).
-
-- Cumple (present): Manuales de procedimientos administrativos u operativos publicados.
-- Desactualizado (outdated): No aplica: información vigente sin periodo.
-- No publicado (absent): Nada publicado bajo el numeral 6 ni manual de procedimientos.
-"""
+"""Artículo 10 de la LAIP, numeral 6: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import STANDING, NumeralRule
 
@@ -31,5 +21,6 @@ RULE = NumeralRule(
     outdated="No aplica: información vigente sin periodo.",
     absent="Nada publicado bajo el numeral 6 ni manual de procedimientos.",
     report_noun="manual",
-    doc=__doc__ or "",
+    guidance="Publique los manuales de procedimientos administrativos y operativos vigentes.",
+    verification="resumen de memoria",
 )

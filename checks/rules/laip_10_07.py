@@ -1,16 +1,4 @@
-"""LAIP-10.07 — artículo 10, numeral 7: Presupuesto de ingresos y egresos.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Presupuesto de ingresos y egresos asignado para cada ejercicio fiscal, programas a su cargo y todas sus modificaciones y transferencias internas y externas».
-Estado de verificación del texto: resumen de memoria; uso mensual observado.
-
-Periodicidad: anual (ejercicio fiscal vigente).
-
-- Cumple (present): Presupuesto de ingresos y egresos del ejercicio fiscal vigente (o sus modificaciones y transferencias de ese ejercicio).
-- Desactualizado (outdated): El presupuesto más reciente publicado es de un ejercicio anterior al vigente.
-- No publicado (absent): Nada publicado bajo el numeral 7 ni presupuesto.
-
-Nota: Las modificaciones mensuales del presupuesto del ejercicio vigente también cuentan como publicación del ejercicio.
-"""
+"""Artículo 10 de la LAIP, numeral 7: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import ANNUAL_CURRENT, NumeralRule
 
@@ -37,5 +25,6 @@ RULE = NumeralRule(
     notes=(
         "Las modificaciones mensuales del presupuesto del ejercicio vigente también cuentan como publicación del ejercicio.",
     ),
-    doc=__doc__ or "",
+    guidance="Publique el presupuesto de ingresos y egresos del ejercicio fiscal en curso, con sus programas, modificaciones y transferencias.",
+    verification="resumen de memoria; uso mensual observado",
 )

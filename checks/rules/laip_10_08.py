@@ -1,16 +1,4 @@
-"""LAIP-10.08 — artículo 10, numeral 8: Ejecución presupuestaria.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Informes mensuales de ejecución presupuestaria de todos los renglones y de todas las unidades, operativas y administrativas».
-Estado de verificación del texto: frase 'informes mensuales' de memoria; patrón mensual observado.
-
-Periodicidad: mensual.
-
-- Cumple (present): Informe mensual de ejecución presupuestaria del mes exigible o posterior.
-- Desactualizado (outdated): El informe mensual más reciente es de un mes anterior al exigible.
-- No publicado (absent): Nada publicado bajo el numeral 8 ni informe de ejecución presupuestaria.
-
-Nota: La norma dice expresamente «informes mensuales».
-"""
+"""Artículo 10 de la LAIP, numeral 8: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import MONTHLY, NumeralRule
 
@@ -35,5 +23,6 @@ RULE = NumeralRule(
     absent="Nada publicado bajo el numeral 8 ni informe de ejecución presupuestaria.",
     report_noun="informe mensual",
     notes=("La norma dice expresamente «informes mensuales».",),
-    doc=__doc__ or "",
+    guidance="Publique cada mes el informe de ejecución presupuestaria de todos los renglones y unidades.",
+    verification="frase 'informes mensuales' de memoria; patrón mensual observado",
 )

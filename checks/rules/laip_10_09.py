@@ -1,14 +1,4 @@
-"""LAIP-10.09 — artículo 10, numeral 9: Depósitos con fondos públicos.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Información detallada de depósitos constituidos con fondos públicos (ingresos ordinarios, extraordinarios, impuestos, fondos privativos, empréstitos, donaciones)».
-Estado de verificación del texto: resumen de memoria.
-
-Periodicidad: mensual.
-
-- Cumple (present): Información de depósitos constituidos con fondos públicos del mes exigible o posterior.
-- Desactualizado (outdated): El informe de depósitos más reciente es de un mes anterior al exigible.
-- No publicado (absent): Nada publicado bajo el numeral 9 ni informe de depósitos.
-"""
+"""Artículo 10 de la LAIP, numeral 9: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import MONTHLY, NumeralRule
 
@@ -29,5 +19,6 @@ RULE = NumeralRule(
     outdated="El informe de depósitos más reciente es de un mes anterior al exigible.",
     absent="Nada publicado bajo el numeral 9 ni informe de depósitos.",
     report_noun="informe de depósitos",
-    doc=__doc__ or "",
+    guidance="Publique cada mes la información de los depósitos constituidos con fondos públicos.",
+    verification="resumen de memoria",
 )

@@ -1,14 +1,4 @@
-"""LAIP-10.10 — artículo 10, numeral 10: Cotizaciones y licitaciones para programas.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Procesos de cotización y licitación para adquirir bienes para programas de educación, salud, seguridad, desarrollo rural y entregas a beneficiarios: cantidades, precios unitarios, montos, renglones, proveedores, adjudicación, contratos».
-Estado de verificación del texto: resumen de memoria.
-
-Periodicidad: mensual.
-
-- Cumple (present): Procesos de cotización y licitación de bienes para programas (educación, salud, seguridad, desarrollo rural) del mes exigible o posterior.
-- Desactualizado (outdated): La publicación más reciente es de un mes anterior al exigible.
-- No publicado (absent): Nada publicado bajo el numeral 10.
-"""
+"""Artículo 10 de la LAIP, numeral 10: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import MONTHLY, NumeralRule
 
@@ -29,5 +19,6 @@ RULE = NumeralRule(
     outdated="La publicación más reciente es de un mes anterior al exigible.",
     absent="Nada publicado bajo el numeral 10.",
     report_noun="informe mensual",
-    doc=__doc__ or "",
+    guidance="Publique cada mes los procesos de cotización y licitación para programas de educación, salud, seguridad, desarrollo rural y entregas a beneficiarios.",
+    verification="resumen de memoria",
 )

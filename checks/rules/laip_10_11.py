@@ -1,14 +1,4 @@
-"""LAIP-10.11 — artículo 10, numeral 11: Contrataciones de bienes y servicios.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Contrataciones de todos los bienes y servicios utilizados: montos, precios unitarios, costos, renglones, proveedores, adjudicación, contratos».
-Estado de verificación del texto: resumen de memoria.
-
-Periodicidad: mensual.
-
-- Cumple (present): Contrataciones de bienes y servicios (montos, proveedores, contratos) del mes exigible o posterior.
-- Desactualizado (outdated): La publicación más reciente es de un mes anterior al exigible.
-- No publicado (absent): Nada publicado bajo el numeral 11 ni listado de contrataciones de bienes y servicios.
-"""
+"""Artículo 10 de la LAIP, numeral 11: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import MONTHLY, NumeralRule
 
@@ -30,5 +20,6 @@ RULE = NumeralRule(
     outdated="La publicación más reciente es de un mes anterior al exigible.",
     absent="Nada publicado bajo el numeral 11 ni listado de contrataciones de bienes y servicios.",
     report_noun="informe mensual de contrataciones",
-    doc=__doc__ or "",
+    guidance="Publique cada mes las contrataciones de bienes y servicios: montos, precios unitarios, renglones, proveedores y contratos.",
+    verification="resumen de memoria",
 )

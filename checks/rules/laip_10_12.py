@@ -1,14 +1,4 @@
-"""LAIP-10.12 — artículo 10, numeral 12: Viajes con fondos públicos.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Listado de viajes nacionales e internacionales autorizados y financiados con fondos públicos: objetivos, personal, destino, costo de boletos y viáticos».
-Estado de verificación del texto: resumen de memoria.
-
-Periodicidad: mensual.
-
-- Cumple (present): Listado de viajes nacionales e internacionales pagados con fondos públicos del mes exigible o posterior (o constancia fechada de que no hubo viajes).
-- Desactualizado (outdated): El listado de viajes más reciente es de un mes anterior al exigible.
-- No publicado (absent): Nada publicado bajo el numeral 12 ni listado de viajes.
-"""
+"""Artículo 10 de la LAIP, numeral 12: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import MONTHLY, NumeralRule
 
@@ -29,5 +19,6 @@ RULE = NumeralRule(
     outdated="El listado de viajes más reciente es de un mes anterior al exigible.",
     absent="Nada publicado bajo el numeral 12 ni listado de viajes.",
     report_noun="listado de viajes",
-    doc=__doc__ or "",
+    guidance="Publique cada mes el listado de viajes financiados con fondos públicos: objetivo, personal, destino, boletos y viáticos.",
+    verification="resumen de memoria",
 )

@@ -1,14 +1,4 @@
-"""LAIP-10.13 — artículo 10, numeral 13: Inventario de bienes.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Inventario de bienes muebles e inmuebles».
-Estado de verificación del texto: resumen de memoria.
-
-Periodicidad: anual (año anterior o posterior).
-
-- Cumple (present): Inventario de bienes muebles e inmuebles del año anterior a la fecha de referencia, o posterior.
-- Desactualizado (outdated): El inventario más reciente es de un año anterior al exigible.
-- No publicado (absent): Nada publicado bajo el numeral 13 ni inventario.
-"""
+"""Artículo 10 de la LAIP, numeral 13: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import ANNUAL_PREVIOUS, NumeralRule
 
@@ -29,5 +19,6 @@ RULE = NumeralRule(
     outdated="El inventario más reciente es de un año anterior al exigible.",
     absent="Nada publicado bajo el numeral 13 ni inventario.",
     report_noun="inventario",
-    doc=__doc__ or "",
+    guidance="Publique el inventario de bienes muebles e inmuebles, al menos el del año anterior.",
+    verification="resumen de memoria",
 )

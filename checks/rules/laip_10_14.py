@@ -1,14 +1,4 @@
-"""LAIP-10.14 — artículo 10, numeral 14: Contratos de mantenimiento.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Contratos de mantenimiento de equipo, vehículos, inmuebles, plantas e instalaciones: monto, plazo, proveedor».
-Estado de verificación del texto: resumen de memoria.
-
-Periodicidad: mensual.
-
-- Cumple (present): Contratos de mantenimiento de equipo, vehículos, inmuebles o instalaciones del mes exigible o posterior.
-- Desactualizado (outdated): La publicación más reciente es de un mes anterior al exigible.
-- No publicado (absent): Nada publicado bajo el numeral 14 ni contratos de mantenimiento.
-"""
+"""Artículo 10 de la LAIP, numeral 14: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import MONTHLY, NumeralRule
 
@@ -27,5 +17,6 @@ RULE = NumeralRule(
     outdated="La publicación más reciente es de un mes anterior al exigible.",
     absent="Nada publicado bajo el numeral 14 ni contratos de mantenimiento.",
     report_noun="informe mensual",
-    doc=__doc__ or "",
+    guidance="Publique cada mes los contratos de mantenimiento de equipo, vehículos, inmuebles e instalaciones, con monto, plazo y proveedor.",
+    verification="resumen de memoria",
 )

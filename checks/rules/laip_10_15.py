@@ -1,16 +1,4 @@
-"""LAIP-10.15 — artículo 10, numeral 15: Subsidios, becas y transferencias.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Montos asignados, criterios de acceso y padrones de beneficiarios de programas de subsidios, becas o transferencias con fondos públicos».
-Estado de verificación del texto: texto literal verificado.
-
-Periodicidad: mensual.
-
-- Cumple (present): Montos, criterios de acceso y padrones de beneficiarios de subsidios, becas o transferencias del mes exigible o posterior.
-- Desactualizado (outdated): La publicación más reciente es de un mes anterior al exigible.
-- No publicado (absent): Nada publicado bajo el numeral 15 ni declaración de que no aplica.
-
-Nota: Muchas municipalidades declaran «no aplica» con su motivo: se acepta como No aplica.
-"""
+"""Artículo 10 de la LAIP, numeral 15: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import MONTHLY, NumeralRule
 
@@ -33,5 +21,6 @@ RULE = NumeralRule(
     absent="Nada publicado bajo el numeral 15 ni declaración de que no aplica.",
     report_noun="informe mensual",
     notes=("Muchas municipalidades declaran «no aplica» con su motivo: se acepta como No aplica.",),
-    doc=__doc__ or "",
+    guidance="Publique cada mes los montos, criterios de acceso y padrones de beneficiarios de subsidios, becas o transferencias; si no tiene programas, indíquelo en este numeral con el motivo.",
+    verification="texto literal verificado en la fuente; aquí se cita un resumen, no la redacción literal",
 )

@@ -1,14 +1,4 @@
-"""LAIP-10.16 — artículo 10, numeral 16: Usufructo y concesiones.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Contratos, licencias o concesiones para el usufructo o explotación de bienes del Estado».
-Estado de verificación del texto: resumen de memoria.
-
-Periodicidad: cuando ocurra (sin periodo).
-
-- Cumple (present): Contratos, licencias o concesiones de usufructo o explotación de bienes del Estado publicados.
-- Desactualizado (outdated): No aplica: se publica cuando ocurre.
-- No publicado (absent): Nada publicado bajo el numeral 16 ni declaración de que no aplica.
-"""
+"""Artículo 10 de la LAIP, numeral 16: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import WHEN_OCCURS, NumeralRule
 
@@ -28,5 +18,6 @@ RULE = NumeralRule(
     outdated="No aplica: se publica cuando ocurre.",
     absent="Nada publicado bajo el numeral 16 ni declaración de que no aplica.",
     report_noun="documento",
-    doc=__doc__ or "",
+    guidance="Publique los contratos, licencias o concesiones de usufructo o explotación de bienes públicos; si no existen, indíquelo en este numeral con el motivo.",
+    verification="resumen de memoria",
 )

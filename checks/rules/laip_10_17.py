@@ -1,14 +1,4 @@
-"""LAIP-10.17 — artículo 10, numeral 17: Empresas precalificadas.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Listados de empresas precalificadas para obras, venta de bienes y servicios: razón social, capital autorizado, renglón».
-Estado de verificación del texto: resumen de memoria.
-
-Periodicidad: cuando ocurra (sin periodo).
-
-- Cumple (present): Listado de empresas precalificadas publicado.
-- Desactualizado (outdated): No aplica: se publica cuando ocurre.
-- No publicado (absent): Nada publicado bajo el numeral 17 ni declaración de que no aplica.
-"""
+"""Artículo 10 de la LAIP, numeral 17: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import WHEN_OCCURS, NumeralRule
 
@@ -27,5 +17,6 @@ RULE = NumeralRule(
     outdated="No aplica: se publica cuando ocurre.",
     absent="Nada publicado bajo el numeral 17 ni declaración de que no aplica.",
     report_noun="listado",
-    doc=__doc__ or "",
+    guidance="Publique el listado de empresas precalificadas; si no existe, indíquelo en este numeral con el motivo.",
+    verification="resumen de memoria",
 )

@@ -1,14 +1,4 @@
-"""LAIP-10.18 — artículo 10, numeral 18: Listado de obras.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Listado de obras en ejecución o ejecutadas con fondos públicos o préstamos: ubicación exacta, costo total, fuente de financiamiento, tiempo de ejecución, beneficiarios, ejecutor, funcionario responsable, contrato».
-Estado de verificación del texto: resumen de memoria.
-
-Periodicidad: mensual.
-
-- Cumple (present): Listado de obras en ejecución o ejecutadas (ubicación, costo, financiamiento, ejecutor) del mes exigible o posterior.
-- Desactualizado (outdated): El listado de obras más reciente es de un mes anterior al exigible.
-- No publicado (absent): Nada publicado bajo el numeral 18 ni listado de obras.
-"""
+"""Artículo 10 de la LAIP, numeral 18: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import MONTHLY, NumeralRule
 
@@ -31,5 +21,6 @@ RULE = NumeralRule(
     outdated="El listado de obras más reciente es de un mes anterior al exigible.",
     absent="Nada publicado bajo el numeral 18 ni listado de obras.",
     report_noun="listado de obras",
-    doc=__doc__ or "",
+    guidance="Publique cada mes el listado de obras en ejecución o ejecutadas: ubicación, costo, fuente de financiamiento, plazo, beneficiarios y ejecutor.",
+    verification="resumen de memoria",
 )

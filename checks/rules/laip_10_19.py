@@ -1,14 +1,4 @@
-"""LAIP-10.19 — artículo 10, numeral 19: Contratos de arrendamiento.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Contratos de arrendamiento de inmuebles, equipo, maquinaria u otros: características, motivos, arrendatario, monto, plazo».
-Estado de verificación del texto: resumen de memoria.
-
-Periodicidad: mensual.
-
-- Cumple (present): Contratos de arrendamiento de inmuebles, equipo o maquinaria del mes exigible o posterior.
-- Desactualizado (outdated): La publicación más reciente es de un mes anterior al exigible.
-- No publicado (absent): Nada publicado bajo el numeral 19 ni contratos de arrendamiento.
-"""
+"""Artículo 10 de la LAIP, numeral 19: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import MONTHLY, NumeralRule
 
@@ -28,5 +18,6 @@ RULE = NumeralRule(
     outdated="La publicación más reciente es de un mes anterior al exigible.",
     absent="Nada publicado bajo el numeral 19 ni contratos de arrendamiento.",
     report_noun="informe mensual",
-    doc=__doc__ or "",
+    guidance="Publique cada mes los contratos de arrendamiento: características, motivo, arrendatario, monto y plazo.",
+    verification="resumen de memoria",
 )

@@ -1,18 +1,4 @@
-"""LAIP-10.20 — artículo 10, numeral 20: Contrataciones por cotización y licitación.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Todas las contrataciones por cotización y licitación y sus contratos: número de operación en el sistema electrónico (NOG Guatecompras), fecha de adjudicación, proveedor, monto, plazo, fecha de aprobación».
-Estado de verificación del texto: texto literal verificado.
-
-Periodicidad: mensual.
-
-- Cumple (present): Contrataciones por cotización y licitación con su número de operación en Guatecompras (NOG), del mes exigible o posterior.
-- Desactualizado (outdated): La publicación más reciente es de un mes anterior al exigible.
-- No publicado (absent): Nada publicado bajo el numeral 20, o documentos sin número de operación (NOG) ni enlace a Guatecompras.
-
-Requisito adicional: la evidencia debe contener el número de operación de Guatecompras (NOG) o enlace a Guatecompras.
-
-Nota: El numeral exige el número de operación del sistema electrónico (NOG): sin NOG ni enlace a Guatecompras no se da por cumplido.
-"""
+"""Artículo 10 de la LAIP, numeral 20: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import MONTHLY, NumeralRule
 
@@ -41,5 +27,6 @@ RULE = NumeralRule(
     notes=(
         "El numeral exige el número de operación del sistema electrónico (NOG): sin NOG ni enlace a Guatecompras no se da por cumplido.",
     ),
-    doc=__doc__ or "",
+    guidance="Publique cada mes las contrataciones por cotización y licitación con el número de operación (NOG) de Guatecompras, la fecha de adjudicación y el contrato.",
+    verification="texto literal verificado en la fuente; aquí se cita un resumen, no la redacción literal",
 )

@@ -1,16 +1,4 @@
-"""LAIP-10.21 — artículo 10, numeral 21: Fideicomisos.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Destino total de recursos de fideicomisos con fondos públicos, incluyendo cotizaciones/licitaciones y gastos administrativos y operativos».
-Estado de verificación del texto: resumen de memoria.
-
-Periodicidad: cuando ocurra (sin periodo).
-
-- Cumple (present): Información del destino de los recursos de fideicomisos con fondos públicos.
-- Desactualizado (outdated): No aplica: se publica cuando existe un fideicomiso.
-- No publicado (absent): Nada publicado bajo el numeral 21 ni declaración de que no aplica.
-
-Nota: La mayoría de municipalidades no administra fideicomisos y lo declara («no aplica») con su motivo.
-"""
+"""Artículo 10 de la LAIP, numeral 21: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import WHEN_OCCURS, NumeralRule
 
@@ -28,5 +16,6 @@ RULE = NumeralRule(
     notes=(
         "La mayoría de municipalidades no administra fideicomisos y lo declara («no aplica») con su motivo.",
     ),
-    doc=__doc__ or "",
+    guidance="Publique el destino de los recursos de fideicomisos con fondos públicos; si la municipalidad no administra fideicomisos, indíquelo en este numeral con el motivo.",
+    verification="resumen de memoria",
 )

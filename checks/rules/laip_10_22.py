@@ -1,14 +1,4 @@
-"""LAIP-10.22 — artículo 10, numeral 22: Compras directas.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Listado de compras directas realizadas por las dependencias».
-Estado de verificación del texto: resumen de memoria.
-
-Periodicidad: mensual.
-
-- Cumple (present): Listado de compras directas del mes exigible o posterior.
-- Desactualizado (outdated): El listado de compras directas más reciente es de un mes anterior al exigible.
-- No publicado (absent): Nada publicado bajo el numeral 22 ni listado de compras directas.
-"""
+"""Artículo 10 de la LAIP, numeral 22: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import MONTHLY, NumeralRule
 
@@ -28,5 +18,6 @@ RULE = NumeralRule(
     outdated="El listado de compras directas más reciente es de un mes anterior al exigible.",
     absent="Nada publicado bajo el numeral 22 ni listado de compras directas.",
     report_noun="listado de compras directas",
-    doc=__doc__ or "",
+    guidance="Publique cada mes el listado de compras directas realizadas por las dependencias.",
+    verification="resumen de memoria",
 )

@@ -1,14 +1,4 @@
-"""LAIP-10.23 — artículo 10, numeral 23: Informes de auditoría.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Informes finales de auditorías gubernamentales o privadas, según períodos auditados».
-Estado de verificación del texto: resumen de memoria.
-
-Periodicidad: anual (año anterior o posterior).
-
-- Cumple (present): Informe final de auditoría (Contraloría General de Cuentas o privada) del año anterior a la fecha de referencia, o posterior.
-- Desactualizado (outdated): El informe de auditoría más reciente es de un año anterior al exigible.
-- No publicado (absent): Nada publicado bajo el numeral 23 ni informe de auditoría.
-"""
+"""Artículo 10 de la LAIP, numeral 23: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import ANNUAL_PREVIOUS, NumeralRule
 
@@ -28,5 +18,6 @@ RULE = NumeralRule(
     outdated="El informe de auditoría más reciente es de un año anterior al exigible.",
     absent="Nada publicado bajo el numeral 23 ni informe de auditoría.",
     report_noun="informe de auditoría",
-    doc=__doc__ or "",
+    guidance="Publique los informes finales de auditorías gubernamentales o privadas, al menos los del año anterior.",
+    verification="resumen de memoria",
 )

@@ -1,14 +1,4 @@
-"""LAIP-10.24 — artículo 10, numeral 24: Entidades internacionales que manejan fondos públicos.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Entidades públicas o privadas internacionales que manejen fondos públicos publican lo anterior respecto de esos fondos».
-Estado de verificación del texto: resumen de memoria.
-
-Periodicidad: no aplica a municipalidades.
-
-- Cumple (present): No aplica a municipalidades.
-- Desactualizado (outdated): No aplica a municipalidades.
-- No publicado (absent): No aplica a municipalidades.
-"""
+"""Artículo 10 de la LAIP, numeral 24: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import NOT_MUNICIPAL, NumeralRule
 
@@ -23,5 +13,6 @@ RULE = NumeralRule(
     outdated="No aplica a municipalidades.",
     absent="No aplica a municipalidades.",
     report_noun="documento",
-    doc=__doc__ or "",
+    guidance="No aplica a las municipalidades (entidades internacionales que manejan fondos públicos).",
+    verification="resumen de memoria",
 )

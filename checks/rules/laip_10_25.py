@@ -1,14 +1,4 @@
-"""LAIP-10.25 — artículo 10, numeral 25: ONG y entidades privadas con fondos públicos.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «ONG, fundaciones, asociaciones y entidades privadas que administren fondos públicos publican lo anterior respecto de esos fondos».
-Estado de verificación del texto: resumen de memoria.
-
-Periodicidad: no aplica a municipalidades.
-
-- Cumple (present): No aplica a municipalidades.
-- Desactualizado (outdated): No aplica a municipalidades.
-- No publicado (absent): No aplica a municipalidades.
-"""
+"""Artículo 10 de la LAIP, numeral 25: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import NOT_MUNICIPAL, NumeralRule
 
@@ -28,5 +18,6 @@ RULE = NumeralRule(
     outdated="No aplica a municipalidades.",
     absent="No aplica a municipalidades.",
     report_noun="documento",
-    doc=__doc__ or "",
+    guidance="No aplica a las municipalidades (ONG, fundaciones y asociaciones que administran fondos públicos).",
+    verification="resumen de memoria",
 )

@@ -1,18 +1,4 @@
-"""LAIP-10.26 — artículo 10, numeral 26: Informe anual de archivo.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Responsables de archivos publican al menos una vez al año, en el Diario de Centro América, informe sobre funcionamiento y finalidad del archivo, sistemas de registro, categorías de información, procedimientos y facilidades de acceso».
-Estado de verificación del texto: texto literal verificado.
-
-Periodicidad: anual (año anterior o posterior).
-
-- Cumple (present): Informe anual sobre el funcionamiento y finalidad del archivo (publicado en el Diario de Centro América) del año anterior, o posterior.
-- Desactualizado (outdated): El informe de archivo más reciente es de un año anterior al exigible.
-- No publicado (absent): Nada publicado bajo el numeral 26 ni informe anual de archivo.
-
-Requisito adicional: la evidencia debe contener referencia al informe de archivo ni a su publicación en el Diario de Centro América.
-
-Nota: El numeral exige el informe anual de archivo: un documento sin mención del archivo ni del Diario de Centro América no basta.
-"""
+"""Artículo 10 de la LAIP, numeral 26: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import ANNUAL_PREVIOUS, NumeralRule
 
@@ -38,5 +24,6 @@ RULE = NumeralRule(
     notes=(
         "El numeral exige el informe anual de archivo: un documento sin mención del archivo ni del Diario de Centro América no basta.",
     ),
-    doc=__doc__ or "",
+    guidance="Publique el informe anual de funcionamiento y finalidad del archivo (sistemas de registro y categorías de información), al menos el del año anterior.",
+    verification="texto literal verificado en la fuente; aquí se cita un resumen, no la redacción literal",
 )

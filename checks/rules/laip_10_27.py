@@ -1,14 +1,4 @@
-"""LAIP-10.27 — artículo 10, numeral 27: Índice de información clasificada.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Índice de la información debidamente clasificada (reservada/confidencial) conforme a la ley».
-Estado de verificación del texto: título verificado.
-
-Periodicidad: cuando ocurra (sin periodo).
-
-- Cumple (present): Índice de la información clasificada como reservada o confidencial (aunque declare que no hay información reservada).
-- Desactualizado (outdated): No aplica: se publica cuando existe una clasificación.
-- No publicado (absent): Nada publicado bajo el numeral 27.
-"""
+"""Artículo 10 de la LAIP, numeral 27: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import WHEN_OCCURS, NumeralRule
 
@@ -28,5 +18,6 @@ RULE = NumeralRule(
     outdated="No aplica: se publica cuando existe una clasificación.",
     absent="Nada publicado bajo el numeral 27.",
     report_noun="índice",
-    doc=__doc__ or "",
+    guidance="Publique el índice de la información clasificada como reservada o confidencial, o indique que no hay información clasificada.",
+    verification="título verificado",
 )

@@ -1,18 +1,4 @@
-"""LAIP-10.28 — artículo 10, numeral 28: Informe de pertenencia sociolingüística.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Informe actualizado sobre la pertenencia sociolingüística de los usuarios de sus servicios, para adecuar la prestación».
-Estado de verificación del texto: contenido verificado; redacción literal de memoria.
-
-Periodicidad: anual (año anterior o posterior).
-
-- Cumple (present): Informe de pertenencia sociolingüística de los usuarios (guía PDH/SECAI 2020) del año anterior, o posterior.
-- Desactualizado (outdated): El informe sociolingüístico más reciente es de un año anterior al exigible.
-- No publicado (absent): Nada publicado bajo el numeral 28 ni informe de pertenencia sociolingüística.
-
-Requisito adicional: la evidencia debe contener referencia a la pertenencia sociolingüística de los usuarios.
-
-Nota: El numeral exige el informe de pertenencia sociolingüística (guía PDH/SECAI 2020).
-"""
+"""Artículo 10 de la LAIP, numeral 28: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import ANNUAL_PREVIOUS, NumeralRule
 
@@ -36,5 +22,6 @@ RULE = NumeralRule(
     requires=r"socio ?linguistic|pertenencia|linguistic|etnic",
     requires_es="referencia a la pertenencia sociolingüística de los usuarios",
     notes=("El numeral exige el informe de pertenencia sociolingüística (guía PDH/SECAI 2020).",),
-    doc=__doc__ or "",
+    guidance="Publique el informe actualizado sobre la pertenencia sociolingüística de los usuarios de sus servicios, al menos el del año anterior.",
+    verification="contenido verificado; redacción literal de memoria",
 )

@@ -1,16 +1,4 @@
-"""LAIP-10.29 — artículo 10, numeral 29: Otra información de utilidad.
-
-Texto legal (resumen (vigia/data/laip_art10.csv)): «Cualquier otra información que sea de utilidad o relevancia (cláusula abierta)».
-Estado de verificación del texto: redacción literal NO verificada.
-
-Periodicidad: cuando ocurra (sin periodo).
-
-- Cumple (present): Cualquier otra información útil publicada bajo el numeral 29.
-- Desactualizado (outdated): No aplica: cláusula abierta sin periodo.
-- No publicado (absent): Nada publicado bajo el numeral 29.
-
-Nota: La redacción literal de este numeral no se ha verificado.
-"""
+"""Artículo 10 de la LAIP, numeral 29: sus hechos (título, texto legal, periodicidad, qué hacer) están en ``RULE``."""
 
 from checks.rules.base import WHEN_OCCURS, NumeralRule
 
@@ -30,5 +18,6 @@ RULE = NumeralRule(
     absent="Nada publicado bajo el numeral 29.",
     report_noun="documento",
     notes=("La redacción literal de este numeral no se ha verificado.",),
-    doc=__doc__ or "",
+    guidance="Publique cualquier otra información útil o relevante para la población (cláusula abierta).",
+    verification="redacción literal NO verificada",
 )

@@ -16,9 +16,8 @@ from checks.model import ABSENT, OUTDATED, PRESENT, UNVERIFIED, Evidence, Findin
 from checks.periods import best_period, month_label, required_month
 from checks.rules.base import crawl_failure_reason
 from checks.text import EMAIL, PHONE, norm, url_host
+from vigia.doctypes import DOCUMENT_FORMATS, OPEN_FORMATS
 
-OPEN_FORMATS = ("csv", "xlsx", "xls", "ods")
-DOCUMENT_FORMATS = ("pdf", "xlsx", "xls", "docx", "doc", "ods", "odt", "csv", "pptx", "ppt")
 OPEN_SHARE_REQUIRED = 0.25
 
 
@@ -28,6 +27,7 @@ class PortalRule:
     title: str
     description: str
     check: Callable[[PortalSnapshot, dt.date], tuple[str, str, tuple[Evidence, ...]]]
+    guidance: str  # what the municipality must do to comply (the checklist's "Qué hacer")
     numeral: None = None
 
     def evaluate(self, snapshot: PortalSnapshot, as_of: dt.date) -> Finding:
@@ -186,12 +186,14 @@ AVAILABLE = PortalRule(
     "El portal respondió al rastreo (completo o parcial). Si no respondió, fue bloqueado o robots.txt lo "
     "impide, el resultado es No verificable: nunca No publicado.",
     _available,
+    "Mantenga el portal en línea y accesible; si está caído o bloquea a los visitantes, corríjalo con su proveedor de hospedaje.",
 )
 HTTPS = PortalRule(
     "PORTAL-HTTPS",
     "Conexión cifrada (https)",
     "Todas las páginas del portal visitadas se sirven por https.",
     _https,
+    "Sirva el portal por HTTPS con un certificado válido.",
 )
 UIP = PortalRule(
     "PORTAL-UIP",
@@ -199,6 +201,7 @@ UIP = PortalRule(
     "El portal publica el contacto de la UIP: una sección que nombra la unidad o a su encargado junto a un "
     "correo o un teléfono.",
     _uip_contact,
+    "Publique el nombre del encargado de la Unidad de Información Pública, su correo y su teléfono (LAIP, art. 19).",
 )
 LAST_UPDATE = PortalRule(
     "PORTAL-ACTUALIZACION",
@@ -206,6 +209,7 @@ LAST_UPDATE = PortalRule(
     "El portal muestra la fecha de su última actualización; Desactualizado si esa fecha es anterior al "
     "último mes exigible (fin de mes + 30 días, LAIP art. 7).",
     _last_update,
+    "Indique en el portal la fecha de la última actualización de la información pública de oficio.",
 )
 OPEN_FORMATS_RULE = PortalRule(
     "PORTAL-FORMATOS-ABIERTOS",
@@ -213,5 +217,6 @@ OPEN_FORMATS_RULE = PortalRule(
     "Al menos 25 % de los documentos del portal en formatos abiertos y reutilizables (CSV, XLSX, XLS, ODS); "
     "se informa también la proporción de PDF escaneados sin texto.",
     _open_formats,
+    "Publique los datos en formatos abiertos y legibles por máquina (CSV, XLSX, ODS) además de PDF; evite PDF escaneados sin texto.",
 )
 PORTAL_RULES = (AVAILABLE, HTTPS, UIP, LAST_UPDATE, OPEN_FORMATS_RULE)

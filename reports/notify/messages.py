@@ -20,7 +20,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from reports import fmt, views
-from reports.facts import FAILED_OUTCOMES, NO_SCORE, STATUS_LABELS, STATUS_ORDER
+from reports.facts import FAILED_OUTCOMES, NO_SCORE, STATUS_LABELS, STATUSES
 from reports.loader import EvaluationRow, FindingRow, PortalRow, RunData
 from vigia.registry import Municipality
 
@@ -433,7 +433,7 @@ def digest(
         pages=fmt.integer(sum(p.pages for p in portals)),
         documents=fmt.integer(sum(p.documents for p in portals)),
         incidents=fmt.integer(sum(incidents.get(p.crawl_id, 0) for p in portals)),
-        statuses=tuple(views.StatusCount(s, STATUS_LABELS[s], statuses.get(s, 0)) for s in STATUS_ORDER),
+        statuses=tuple(views.StatusCount(s, STATUS_LABELS[s], statuses.get(s, 0)) for s in STATUSES),
         has_previous=changes.has_previous,
         previous_label=changes.previous_label,
         down_nights=down_nights,

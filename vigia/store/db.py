@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigia.store.blobs import BlobStore
@@ -76,7 +76,7 @@ def _at_head(engine: Engine) -> bool:
     try:
         with engine.connect() as connection:
             rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    except Exception:  # noqa: BLE001 - no version table yet (a new database): let Alembic create it
+    except DBAPIError:  # no version table yet (a new database): let Alembic create it
         return False
     return [r[0] for r in rows] == [head]
 

@@ -20,7 +20,7 @@ page (for a document: the page's trail plus the section headings above the link)
 ``Document.mentions`` — every other place the same document URL was linked:
 ``[{"page_url": …, "label": …, "trail": [...]}]``.
 
-``Finding.evidence`` — ``[{"url", "label", "period", "page_url", "sha256"}]`` (DESIGN.md §5).
+``Finding.evidence`` — ``[{"url", "label", "period", "page_url", "sha256"}]`` (docs/CONTRACTS.md).
 """
 
 from __future__ import annotations
@@ -44,7 +44,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+#: A portal crawl's outcome (``PortalCrawl.outcome``), and those where the crawl never reached the
+#: portal's content: a finding is then "No verificable", never "No publicado". Defined here, once, for
+#: the crawler (which may not import the checks) and for the checks, the reports and the fleet.
 OUTCOMES = ("complete", "partial", "unreachable", "blocked", "disallowed")
+FAILED_OUTCOMES = OUTCOMES[2:]
+#: A finding's status codes (``Finding.status``); their Spanish labels are ``checks.model.STATUS_LABELS``.
 STATUSES = ("present", "outdated", "absent", "not_applicable", "unverified")
 
 

@@ -1,1 +1,0 @@
-"""Facts the reports carry (see reports/facts.py)."""

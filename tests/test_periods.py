@@ -1,0 +1,48 @@
+"""One reader of Spanish periods: the crawler and the checks read the same period from the same strings."""
+
+from __future__ import annotations
+
+import pytest
+
+import checks.periods
+import crawler.dates
+import vigia.periods
+from vigia.periods import best_period, extract_periods, period_from_dates
+
+STRINGS = [
+    "Ejecución Presupuestaria Mes de AGOSTO 2026 Artículo 10 Numeral 8",
+    "NUMERAL-2-FEBRERO-2026.pdf",
+    "num8_sep2026.xlsx",
+    "Informe del primer trimestre 2026",
+    "Reporte enero a marzo de 2025",
+    "Ejecución de ENERO\u2013MARZO\u00a02026",
+    "Presupuesto ejercicio fiscal 2026",
+    "Publicado el 15 de octubre de 2024",
+    "Publicado el 1.º de diciembre de 2025",
+    "Fecha: 03/02/2026",
+    "ejecucion-2026-07.pdf",
+    "Segundo semestre 2025",
+    "T3 2026",
+    "Decreto 57-2008, nómina de julio 2026",
+    "Pagos de Q 1,250.00 del mes de mayo de 2026",
+]
+
+
+def test_one_module_reads_periods() -> None:
+    assert crawler.dates.extract_periods is vigia.periods.extract_periods
+    assert checks.periods.best_period is vigia.periods.best_period
+    assert checks.periods.find_periods is vigia.periods.find_periods
+
+
+@pytest.mark.parametrize("text", STRINGS)
+def test_crawler_and_checks_read_the_same_period(text: str) -> None:
+    stored = crawler.dates.extract_periods(text)  # what the crawler keeps in Document.dates
+    from_crawler = period_from_dates(stored)  # what the checks read back from the store
+    from_label = checks.periods.best_period([text])  # what the checks read from the label itself
+    assert from_crawler is not None and from_label is not None, (text, stored)
+    assert from_crawler.key == from_label.key, (text, stored, from_label)
+
+
+def test_text_with_no_period() -> None:
+    for text in ("NOG 21234567, teléfono 7825-6070", "Artículo 10, numeral 8", ""):
+        assert extract_periods(text) == [] and best_period([text]) is None
