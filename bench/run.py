@@ -443,6 +443,35 @@ def whole_nights(
     )
 
 
+def discovery_figures(rows: list[Row], work: Path) -> dict[str, Any]:
+    """Portal discovery on the planted portals and decoys (fleet/discovery.py): precision and recall of
+    the proposals (any proposal, and those at or above the --apply threshold); a few seconds."""
+    from fleet.discovery import run_scenario
+    from vigia.discover import APPLY_THRESHOLD
+    from vigia.registry import load_registry
+
+    figures = run_scenario(work / "discovery", load_registry(ROOT / "municipalities.csv"), planted=12)
+    applicable = figures["applicable"]
+    label = f"{figures['planted']} portales plantados, {figures['decoys']} señuelos"
+    add(rows, Row(f"descubrimiento: precisión ({label})", figures["precision"], "", target="1.0"))
+    add(rows, Row(f"descubrimiento: exhaustividad ({label})", figures["recall"], "", target="1.0"))
+    add(
+        rows,
+        Row(
+            f"descubrimiento: precisión / exhaustividad con confianza ≥ {APPLY_THRESHOLD:g} (--apply)",
+            f"{applicable['precision']} / {applicable['recall']}",
+            "",
+        ),
+    )
+    add(
+        rows,
+        Row("descubrimiento: duración", figures["seconds"], "s", extra={"requests": figures["requests"]}),
+    )
+    for wrong in figures["wrong"]:
+        print(f"  propuesta equivocada: {wrong}", flush=True)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmarks de Vigía sobre la flota simulada.")
     parser.add_argument("--portals", type=int, default=340)
@@ -466,6 +495,9 @@ def main() -> None:
         action="store_true",
         help="solo las tres noches completas de vigia nightly (con PDF)",
     )
+    parser.add_argument(
+        "--only-discovery", action="store_true", help="solo la precisión y exhaustividad del descubrimiento"
+    )
     args = parser.parse_args()
     lo, hi = (int(x) for x in args.latency.split("-"))
 
@@ -476,6 +508,9 @@ def main() -> None:
     env = {"VIGIA_ALLOW_PRIVATE_ADDRESSES": "1"}
     print(f"bench: carpeta de trabajo {work}", flush=True)
     try:
+        figures["discovery"] = discovery_figures(rows, work)
+        if args.only_discovery:
+            return
         m = run_rss(
             [
                 *VIGIA,

@@ -132,6 +132,8 @@ class PortalState:
     hosts_requested: dict[str, int] = field(default_factory=dict)
     refused_out_of_scope: int = 0
     home_sha256: str | None = None
+    #: the home page's redirects to another host: {"from", "to", "statuses"} (reports/registry_proposals.py)
+    home_redirects: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     section_roots: set[str] = field(default_factory=set)
     use_browser: bool = False
@@ -227,6 +229,7 @@ class PortalState:
             "trap_cuts": self.trap_cuts,
             "incident_kinds": dict(kinds),
             "home_sha256": self.home_sha256,
+            "home_redirects": self.home_redirects,
             "allowed_hosts": sorted(self.page_hosts),
             "document_hosts": sorted(self.document_hosts),
             "notes": self.notes,

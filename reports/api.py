@@ -37,6 +37,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from reports import exports, feeds, fmt, views
 from reports.loader import BlobInfo, load_blob_info, load_history, load_run, previous_run_id, resolve_run_id
 from reports.pdf import SINCE_MARK, render_pdfs
+from reports.registry_proposals import registry_proposals_view
 from vigia import __version__
 from vigia.doctypes import CONTENT_TYPES, DOCUMENT_FORMATS
 from vigia.errors import UserError
@@ -291,16 +292,21 @@ def build_reports(
         env = environment()
         pages = 0
 
-        def render(template: str, rel: str, view: Any) -> None:
+        def render(template: str, rel: str, view: Any, **extra: Any) -> None:
             nonlocal pages
-            _write(out_dir / rel, env.get_template(template).render(view=view, meta=view.meta))
+            _write(out_dir / rel, env.get_template(template).render(view=view, meta=view.meta, **extra))
             pages += 1
 
         index_view = views.index_view(ctx)
         render("index.html.j2", "index.html", index_view)
         render("priority.html.j2", "prioridad.html", views.priority_view(ctx))
         render("matrix.html.j2", "matriz.html", views.matrix_view(ctx))
-        render("nightly.html.j2", "nocturno.html", views.nightly_view(ctx))
+        render(
+            "nightly.html.j2",
+            "nocturno.html",
+            views.nightly_view(ctx),
+            registry_proposals=registry_proposals_view(store, rid, prev_id, ctx.registry),
+        )
         checklist = env.get_template("checklist.html.j2")
         checklist_pdf = env.get_template("checklist_pdf.html.j2")
         checklist_pages: list[str] = []

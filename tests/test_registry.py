@@ -6,10 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from vigia.registry import COLUMNS, DEPARTMENTS, RegistryError, load_registry, parse_registry, select
+from vigia.registry import (
+    COLUMNS,
+    DEPARTMENTS,
+    OPTIONAL_COLUMNS,
+    RegistryError,
+    load_registry,
+    parse_registry,
+    select,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-HEADER = ",".join(c for c in COLUMNS if c != "uip_email")  # an optional column
+# a file without the optional columns (as written before they existed) still validates
+HEADER = ",".join(c for c in COLUMNS if c not in OPTIONAL_COLUMNS)
 GOOD = "0101,01,Guatemala,Guatemala,https://muni.example.gob.gt/,,unknown,auto,,no,yes,12100101,995393,0,"
 GOOD2 = "0108,01,Guatemala,Mixco,https://munimixco.example.gob.gt/,,wordpress,auto,,yes,yes,12100108,507549,55.56,"
 

@@ -235,6 +235,7 @@ def municipalities_show(
         ("Municipio", m.municipality),
         ("Departamento", f"{m.department} ({m.department_code})"),
         ("Portal", m.portal_url or "— (sin portal conocido)"),
+        ("Procedencia del portal", m.portal_source or "—"),
         ("Otras URL", ", ".join(m.alt_urls) or "—"),
         ("Plataforma", m.platform),
         ("Render", m.render),
@@ -248,6 +249,142 @@ def municipalities_show(
     ):
         table.add_row(key, value)
     console.print(table)
+
+
+@municipalities_app.command("merge")
+def municipalities_merge(
+    found: Annotated[Path, typer.Argument(help="CSV de direcciones encontradas, con fuente y confianza.")],
+    registry: RegistryOpt = None,
+    alias: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--alias",
+            help="CÓDIGO_DEL_ARCHIVO=CÓDIGO_INE para una fila cuyo municipio decidió una persona (repetible); "
+            "su dirección queda en alt_urls por confirmar.",
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Solo muestra lo que cambiaría.")] = False,
+) -> None:
+    """Incorpora direcciones encontradas al registro con su procedencia (alta/media: portal_url; baja: alt_urls)."""
+    from vigia.registry_edit import merge_found, read_found, write_registry_text
+
+    path = Path(registry or os.environ.get("VIGIA_REGISTRY") or "municipalities.csv")
+    aliases: dict[str, str] = {}
+    for pair in alias or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise UserError(f"--alias espera CÓDIGO=CÓDIGO_INE, no {pair!r}")
+        aliases[key.strip()] = value.strip()
+    _registry(path)
+    text = path.read_text(encoding="utf-8")
+    new_text, summary = merge_found(text, read_found(found), aliases=aliases)
+    for line in summary.portal_urls:
+        console.print(f"portal_url  {line}", markup=False, highlight=False)
+    for line in summary.alt_urls:
+        console.print(f"alt_urls    {line}", markup=False, highlight=False)
+    for line in summary.skipped:
+        err_console.print(f"omitida: {line}", markup=False, highlight=False)
+    if not dry_run and new_text != text:
+        write_registry_text(path, new_text)
+    console.print(summary.describe() + (" (sin escribir: --dry-run)" if dry_run else ""), markup=False)
+
+
+@municipalities_app.command("patterns")
+def municipalities_patterns(registry: RegistryOpt = None) -> None:
+    """Muestra las convenciones de nombres de dominio que muestran las URL del registro."""
+    from vigia.discover import derive_patterns
+
+    report = derive_patterns(_registry(registry))
+    table = Table(title=f"{len(report.patterns)} patrones de nombre de dominio")
+    for col in ("Patrón", "URL", "Ejemplos"):
+        table.add_column(col)
+    for pattern, count, examples in report.patterns:
+        table.add_row(pattern.template, str(count), ", ".join(examples[:3]))
+    console.print(table)
+    if report.unexplained:
+        console.print("sin patrón: " + ", ".join(report.unexplained), markup=False, highlight=False)
+
+
+@municipalities_app.command("discover")
+def municipalities_discover(
+    registry: RegistryOpt = None,
+    only: OnlyOpt = None,
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply",
+            help="Escribe en el registro las propuestas con confianza igual o mayor que el umbral (0.8).",
+        ),
+    ] = False,
+    out: Annotated[
+        Path, typer.Option("--out", help="Carpeta de las propuestas (propuestas.csv y propuestas.json).")
+    ] = Path("propuestas-registro"),
+    nights: Annotated[
+        int,
+        typer.Option(
+            "--unreachable-nights",
+            min=1,
+            help="Busca también el portal de las municipalidades inalcanzables estas noches seguidas.",
+        ),
+    ] = 3,
+    db: DbOpt = None,
+    allow_private_addresses: AllowPrivateOpt = False,
+    timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Segundos por solicitud.")] = 15.0,
+    hosts: Annotated[
+        Path | None,
+        typer.Option(
+            "--hosts",
+            help="Resuelve los nombres con esta tabla ('nombre dirección[:puerto]' por línea, o JSON) en vez "
+            "del DNS: pruebas y redes de ensayo.",
+        ),
+    ] = None,
+) -> None:
+    """Busca el portal de las municipalidades sin portal (o con el portal caído) y escribe propuestas."""
+    from vigia import discover as disc
+
+    path = Path(registry or os.environ.get("VIGIA_REGISTRY") or "municipalities.csv")
+    rows = _registry(path)
+    codes = [c.strip() for c in only.split(",") if c.strip()] if only else None
+    if codes:
+        select(rows, only=codes)  # unknown codes: one clear line
+    unreachable: dict[str, int] = {}
+    url = config.database_url(db)
+    sqlite_file = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+    if sqlite_file is None or Path(sqlite_file).exists():
+        with_portal = [m.ine_code for m in rows if m.portal_url]
+        unreachable = disc.unreachable_nights(_store(db, None), with_portal, nights)
+    targets = disc.choose_targets(rows, codes, unreachable)
+    if not targets:
+        console.print("ninguna municipalidad que buscar: todas tienen portal y responde")
+        return
+    console.print(f"buscando el portal de {len(targets)} municipalidades…", markup=False)
+    result = disc.discover(
+        targets,
+        rows,
+        resolver=disc.MappingResolver(disc.read_hosts_table(hosts)) if hosts else None,
+        allow_private=config.allow_private_addresses(allow_private_addresses),
+        timeout=timeout,
+        progress=lambda line: console.print(line, markup=False, highlight=False),
+    )
+    csv_path, json_path = disc.write_proposals(result, out)
+    console.print(result.describe(), markup=False)
+    console.print(f"propuestas: {csv_path} y {json_path}", markup=False)
+    if apply:
+        from vigia.registry_edit import write_registry_text
+
+        text = path.read_text(encoding="utf-8")
+        new_text, applied, skipped = disc.apply_proposals(text, result)
+        if applied:
+            write_registry_text(path, new_text)
+        for line in applied:
+            console.print(f"aplicada: {line}", markup=False, highlight=False)
+        for line in skipped:
+            err_console.print(f"no aplicada: {line}", markup=False, highlight=False)
+        console.print(
+            f"{len(applied)} propuestas aplicadas al registro {path} (umbral {disc.APPLY_THRESHOLD:g}); "
+            "las demás quedan para revisión",
+            markup=False,
+        )
 
 
 # --------------------------------------------------------------------------- pipeline

@@ -33,8 +33,11 @@ COLUMNS: tuple[str, ...] = (
     "population_2020",
     "pdh_score_2023",
     "notes",
+    "portal_source",
     "uip_email",
 )
+#: Columns a registry file may leave out (older files still validate).
+OPTIONAL_COLUMNS: tuple[str, ...] = ("portal_source", "uip_email")
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "ine_code",
     "department",
@@ -106,6 +109,8 @@ class Municipality:
     population_2020: int | None = None
     pdh_score_2023: float | None = None
     notes: str = ""
+    #: Provenance of ``portal_url``/``alt_urls``: source document or URL, confidence, date seen.
+    portal_source: str = ""
     uip_email: str = ""  # the Unidad de Información Pública's address (optional): its checklist's messages
     line: int = field(default=0, compare=False)
 
@@ -292,6 +297,7 @@ def parse_registry(text: str, source: str = DEFAULT_REGISTRY) -> list[Municipali
                 population_2020=population,
                 pdh_score_2023=score,
                 notes=get("notes"),
+                portal_source=get("portal_source"),
                 uip_email=uip_email,
                 line=line,
             )

@@ -418,6 +418,10 @@ class PortalSpider(scrapy.Spider):
         parsed = parse_html(response.text, response.url)
         rendered = bool(meta.get("playwright"))
         if kind == "home":
+            if netloc_of(asked) != netloc_of(final) and not rendered:
+                st.home_redirects.append(
+                    {"from": asked, "to": final, "statuses": list(meta.get("redirect_reasons") or [])}
+                )
             st.platform_observed = "javascript" if rendered else detect_platform(response.url, parsed, "")
             if st.platform_declared == "unknown" and st.platform_observed != "unknown":
                 st.strategy = strategy_for(st.platform_observed, st.municipality.get("ine_code"))
