@@ -284,6 +284,77 @@ def crawl_cmd(
     return cmd
 
 
+def agreement_rows(rows: list[Row], figures: dict[str, Any], fleet: Path, db: Path, data: Path) -> None:
+    """Findings of the newest evaluation vs the fleet's truth: overall and per family (``checks.agreement``).
+
+    Targets (issue 19): agreement ≥ 99.5 %, precision of «Cumple» ≥ 99.5 %, every family ≥ 97 %."""
+    cmd = [sys.executable, "-m", "checks.agreement", str(fleet / "truth.json"), "--db", f"sqlite:///{db}"]
+    cmd += ["--as-of", AS_OF, "--json"]
+    env = {**os.environ, "VIGIA_DATA_DIR": str(data)}
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        print(f"bench: checks.agreement falló: {done.stderr.strip()[-300:]}", flush=True)
+        return
+    res = json.loads(done.stdout)
+    ok = res["agreement"] >= 0.995
+    add(
+        rows,
+        Row(
+            "concordancia con la verdad de la flota",
+            round(100 * res["agreement"], 2),
+            "%",
+            target="≥ 99.5 %",
+            ok=ok,
+        ),
+    )
+    precision = res["present_precision"]
+    add(
+        rows,
+        Row(
+            "precisión de «Cumple»", round(100 * precision, 2), "%", target="≥ 99.5 %", ok=precision >= 0.995
+        ),
+    )
+    add(rows, Row("exhaustividad de «Cumple»", round(100 * res["present_recall"], 2), "%"))
+    for name, g in res.get("groups", {}).items():
+        if not name.startswith("familia:"):
+            continue
+        add(
+            rows,
+            Row(
+                f"concordancia, {name} ({g['pairs']} pares)",
+                round(100 * g["agreement"], 2),
+                "%",
+                target="≥ 97 %",
+                ok=g["agreement"] >= 0.97,
+                extra={k: v for k, v in g.items() if k != "pairs"},
+            ),
+        )
+    figures["agreement"] = {k: v for k, v in res.items() if k != "disagreements"}
+    figures["agreement"]["disagreements_sample"] = res.get("disagreements", [])[:50]
+
+
+def agreement_only(portals: int) -> None:
+    """``--only-agreement``: a fleet of ``portals``, one crawl, the checks and their agreement per family."""
+    work = Path(tempfile.mkdtemp(prefix="vigia-bench-agreement-"))
+    fleet, db, data = work / "fleet", work / "vigia.db", work / "data"
+    rows: list[Row] = []
+    figures: dict[str, Any] = {}
+    env = {"VIGIA_ALLOW_PRIVATE_ADDRESSES": "1"}
+    try:
+        run_rss(
+            [*VIGIA, "fleet", "generate", "--portals", str(portals), "--out", str(fleet), "--as-of", AS_OF]
+        )
+        with FleetServer(fleet):
+            crawl = run_rss(crawl_cmd(fleet, db, data), env)
+        add(rows, Row(f"rastreo de {portals} portales", round(crawl.wall_s, 1), "s"))
+        check = [*VIGIA, "check", "--db", f"sqlite:///{db}", "--data-dir", str(data), "--as-of", AS_OF]
+        run_rss([*check, "--registry", str(fleet / "registry.csv")])
+        agreement_rows(rows, figures, fleet, db, data)
+        print_table(rows)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def machine() -> dict[str, Any]:
     cpu = "?"
     try:
@@ -488,6 +559,11 @@ def main() -> None:
     parser.add_argument("--pdf", action="store_true", help="mide también los PDF de cada municipalidad")
     parser.add_argument("--keep", action="store_true", help="conserva la carpeta de trabajo")
     parser.add_argument(
+        "--only-agreement",
+        action="store_true",
+        help="solo la concordancia con la verdad, por familia, sobre una flota de --portals portales",
+    )
+    parser.add_argument(
         "--skip-nightly", action="store_true", help="sin las tres noches completas de vigia nightly (con PDF)"
     )
     parser.add_argument(
@@ -499,6 +575,9 @@ def main() -> None:
         "--only-discovery", action="store_true", help="solo la precisión y exhaustividad del descubrimiento"
     )
     args = parser.parse_args()
+    if args.only_agreement:
+        agreement_only(args.portals)
+        return
     lo, hi = (int(x) for x in args.latency.split("-"))
 
     work = Path(tempfile.mkdtemp(prefix="vigia-bench-"))
@@ -668,6 +747,7 @@ def main() -> None:
             add(rows, Row("evaluación (vigia check), flota", round(check.wall_s, 2), "s"))
             add(rows, Row("reportes HTML+exportaciones (vigia report)", round(report.wall_s, 2), "s"))
             add(rows, Row("evaluación + reportes", round(total, 2), "s", target="≤ 20 s", ok=total <= 20))
+            agreement_rows(rows, figures, fleet, db1, data1)
             if args.pdf:
                 report_pdf = run_rss(
                     [

@@ -4,9 +4,13 @@ Usage::
 
     python -m checks.agreement truth.json [--db URL] [--run N] [--as-of YYYY-MM-DD] [--json] [--limit 50]
 
-``truth.json``: ``{"portals": [{"ine_code", "url", "expected_outcome",
+``truth.json``: ``{"portals": [{"ine_code", "url", "expected_outcome", "platform", "families",
 "numerals": {"1": {"status", "period"}, …}}]}``. Portals are matched by INE code (else by URL) with
 the newest evaluation of each portal crawl of the run (for ``--as-of`` if given).
+
+Besides the whole run, every figure is given per family of portals (``families`` in the truth: the
+structures real portals use that the base fleet lacked; ``base`` = a portal with none) and per platform:
+a portal's 29 pairs count for each of its families.
 """
 
 from __future__ import annotations
@@ -36,6 +40,16 @@ class Agreement:
     missing_portals: list[str] = field(default_factory=list)
     failed_with_absent: list[str] = field(default_factory=list)
     outcome_mismatch: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # code: (expected, got)
+    groups: dict[str, Agreement] = field(default_factory=dict)  # "familia:x" / "plataforma:y" -> figures
+    #: the same figures over the portals whose crawl ended as the truth expects (the checks on their own:
+    #: a portal the crawler could not reach this time says nothing about the rules)
+    expected: Agreement | None = None
+
+    def count(self, truth: str, found: str) -> None:
+        self.pairs += 1
+        self.confusion[(truth, found)] += 1
+        if truth == found:
+            self.agree += 1
 
     @property
     def agreement(self) -> float:
@@ -76,7 +90,72 @@ class Agreement:
             "missing_portals": self.missing_portals,
             "failed_with_absent": self.failed_with_absent,
             "outcome_mismatch": {k: list(v) for k, v in sorted(self.outcome_mismatch.items())},
+            "groups": {
+                name: {
+                    "pairs": g.pairs,
+                    "agreement": round(g.agreement, 5),
+                    "present_precision": round(g.present_precision, 5),
+                    "present_recall": round(g.present_recall, 5),
+                    "disagreements": g.pairs - g.agree,
+                    **(
+                        {
+                            "expected_crawl": {
+                                "pairs": g.expected.pairs,
+                                "agreement": round(g.expected.agreement, 5),
+                                "present_precision": round(g.expected.present_precision, 5),
+                                "present_recall": round(g.expected.present_recall, 5),
+                            }
+                        }
+                        if g.expected is not None
+                        else {}
+                    ),
+                }
+                for name, g in sorted(self.groups.items())
+            },
+            **(
+                {
+                    "expected_crawl": {
+                        "pairs": self.expected.pairs,
+                        "agreement": round(self.expected.agreement, 5),
+                        "present_precision": round(self.expected.present_precision, 5),
+                        "present_recall": round(self.expected.present_recall, 5),
+                    }
+                }
+                if self.expected is not None
+                else {}
+            ),
         }
+
+    def groups_text(self) -> str:
+        """One line per family and per platform: pairs, agreement, precision and recall of «Cumple»."""
+        if not self.groups:
+            return ""
+        width = max(len(k) for k in self.groups) + 2
+        lines = [
+            "grupo".ljust(width)
+            + "pares".rjust(8)
+            + "concordancia".rjust(14)
+            + "precisión".rjust(12)
+            + "exhaustividad".rjust(15)
+            + "desacuerdos".rjust(13)
+            + "conc.*".rjust(12)
+            + "prec.*".rjust(12)
+        ]
+        for name, g in sorted(self.groups.items(), key=lambda kv: (not kv[0].startswith("familia"), kv[0])):
+            lines.append(
+                name.ljust(width)
+                + str(g.pairs).rjust(8)
+                + f"{g.agreement:.2%}".rjust(14)
+                + f"{g.present_precision:.2%}".rjust(12)
+                + f"{g.present_recall:.2%}".rjust(15)
+                + str(g.pairs - g.agree).rjust(13)
+                + (
+                    f"{g.expected.agreement:.2%}".rjust(12) + f"{g.expected.present_precision:.2%}".rjust(12)
+                    if g.expected is not None and g.expected.pairs
+                    else ""
+                )
+            )
+        return "\n".join(lines)
 
 
 def compare(
@@ -114,16 +193,31 @@ def compare(
             }
             if pc.outcome in FAILED_OUTCOMES and any(f.status == "absent" for f in found.values()):
                 result.failed_with_absent.append(code)
+            names = [f"familia:{f}" for f in entry.get("families") or ()] or (
+                ["familia:base"] if "families" in entry else []
+            )
+            if entry.get("platform"):
+                names.append(f"plataforma:{entry['platform']}")
+            groups = [result.groups.setdefault(name, Agreement(run_id=run_id)) for name in names]
+            as_expected = code not in result.outcome_mismatch
+            if as_expected:
+                if result.expected is None:
+                    result.expected = Agreement(run_id=run_id)
+                groups.append(result.expected)
+                for name in names:
+                    group = result.groups[name]
+                    if group.expected is None:
+                        group.expected = Agreement(run_id=run_id)
+                    groups.append(group.expected)
             for key, expected in sorted(entry.get("numerals", {}).items(), key=lambda kv: int(kv[0])):
                 numeral = int(key)
                 t_status = expected.get("status") if isinstance(expected, dict) else str(expected)
                 finding = found.get(numeral)
                 f_status = finding.status if finding else "missing"
-                result.pairs += 1
-                result.confusion[(str(t_status), f_status)] += 1
-                if t_status == f_status:
-                    result.agree += 1
-                else:
+                result.count(str(t_status), f_status)
+                for group in groups:
+                    group.count(str(t_status), f_status)
+                if t_status != f_status:
                     result.disagreements.append(
                         {
                             "ine_code": code,
@@ -136,6 +230,7 @@ def compare(
                             "reason": finding.reason if finding else "",
                             "note": expected.get("note") if isinstance(expected, dict) else None,
                             "hard_cases": expected.get("hard_cases") if isinstance(expected, dict) else None,
+                            "families": list(entry.get("families") or ()),
                         }
                     )
     return result
@@ -150,6 +245,20 @@ def report_text(result: Agreement, limit: int = 50) -> str:
         "Matriz de confusión (filas: verdad; columnas: hallado):",
         result.matrix_text(),
     ]
+    if result.expected is not None and result.outcome_mismatch:
+        e = result.expected
+        lines.insert(
+            1,
+            f"Sin los portales cuyo rastreo no terminó como se esperaba: {e.pairs} pares; concordancia "
+            f"{e.agreement:.2%}; precisión de «Cumple» {e.present_precision:.2%}; exhaustividad "
+            f"{e.present_recall:.2%}.",
+        )
+    if result.groups:
+        lines += [
+            "",
+            "Por familia de portales y por plataforma (* = solo portales cuyo rastreo terminó como se esperaba):",
+            result.groups_text(),
+        ]
     if result.outcome_mismatch:
         in_mismatch = sum(1 for d in result.disagreements if d["ine_code"] in result.outcome_mismatch)
         lines.append(

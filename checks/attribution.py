@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+
+import snowballstemmer  # type: ignore[import-untyped]  # no type information published
 
 from checks.model import Block, DocumentSnap, PageSnap, PortalSnapshot
 from checks.periods import Period, best_period, find_periods, period_from_dates, period_from_text
@@ -36,11 +38,13 @@ from checks.text import (
     explicit_numerals_in_name,
     file_name,
     norm,
+    strip_leading_number,
     url_host,
     url_path,
     words,
 )
 from vigia.doctypes import looks_like_document
+from vigia.spanish import MONTHS_ES
 
 _NEWS_PATH = re.compile(
     r"/(?:noticias?|news|blog|prensa|comunicados?|eventos?|galeria|galerias|category|categoria|tag|author|articulos-de-noticias)(?:/|$|\?)"
@@ -70,6 +74,66 @@ _LAW = re.compile(
 _NO_MOVEMENT = re.compile(
     r"(?<![a-z])(?:sin movimiento|no (?:se )?(?:realizaron|realizo|hubo|hay|existen|existe|registra|registraron|efectuaron|efectuo|cuenta con|se cuenta con|tiene|maneja|administra|posee)"
     r"|no se generaron|no se genero|ningun(?:a)?)(?![a-z])"
+)
+# A section that gathers whatever did not fit elsewhere: its heading says nothing about its documents.
+_CATCH_ALL = re.compile(
+    r"^(?:[\d.\-) ]*)(?:otros?(?: documentos| archivos)?|documentos?(?: varios| adjuntos)?|archivos?(?: adjuntos)?|descargas?"
+    r"|varios|adjuntos|anexos|recursos|enlaces|publicaciones|biblioteca(?: virtual)?|documentacion|repositorio"
+    r"|informacion general|general)$"
+)
+# A rule about X is not the publication of X (issue class 2): regulations, manuals, forms, laws, templates,
+# guides and policies. Only the numerals that ask for norms (their rule says ``accepts_norms``) take them.
+_NORM = re.compile(
+    r"(?<![a-z])(?:reglamentos?|reglamentacion|manual(?:es)?|normativ[oa]s?|normas?|instructivos?|lineamientos?"
+    r"|formularios?|formatos?|plantillas?|modelos? de|guias?|politicas?|protocolos?|codigo municipal|codigo de etica"
+    r"|leyes|ley (?:de|del|organica|general)|decreto(?: legislativo| numero| no)?|procedimientos? (?:para|de)"
+    r"|disposiciones)(?![a-z])"
+)
+# Site furniture (issue class 6): a link or a text that repeats across this share of the portal's pages.
+FURNITURE_SHARE = 0.5
+FURNITURE_MIN_PAGES = 3
+# Shortcodes a page builder leaks when it fails to render ("[vc_row][vc_column_text]…"): not content.
+_SHORTCODE = re.compile(r"\[/?[a-z][a-z0-9_\-]*(?:\s[^\]]{0,200})?\]", re.I)
+# Words that name no subject: periods, document words and download buttons.
+_GENERIC = frozenset(
+    [
+        "informe",
+        "informes",
+        "listado",
+        "listados",
+        "documento",
+        "documentos",
+        "descargar",
+        "descarga",
+        "ver",
+        "mas",
+        "pdf",
+        "ano",
+        "anos",
+        "mes",
+        "meses",
+        "trimestre",
+        "semestre",
+        "periodo",
+        "correspondiente",
+        "actualizado",
+        "actualizacion",
+        "mensual",
+        "anual",
+        "publicacion",
+        "aqui",
+        "clic",
+        "click",
+        "enlace",
+        "archivo",
+        "archivos",
+        "excel",
+        "word",
+        "fecha",
+        "index",
+        "ejercicio",
+        "fiscal",
+    ]
 )
 LEGAL_STOP = frozenset(
     [
@@ -212,6 +276,7 @@ class Item:
     scanned: bool = False
     external: bool = False
     readable: bool = True  # False for a document whose text could not be read (scanned, not downloaded)
+    renumbered: int | None = None  # the portal numbered it so, but its subject is this numeral
 
 
 @dataclass(frozen=True)
@@ -222,6 +287,7 @@ class Analysis:
     empty_sections: dict[int, str]
     evidence_documents: int
     documents_considered: int
+    unexplained_na: dict[int, str] = field(default_factory=dict)  # "No aplica" with no reason (not enough)
 
 
 @dataclass(frozen=True)
@@ -271,24 +337,211 @@ def _legal_words() -> dict[int, frozenset[str]]:
 @lru_cache(maxsize=32768)
 def vocabulary_numerals(text: str) -> tuple[int, ...]:
     """The numeral(s) whose vocabulary matches ``text`` most specifically (longest phrase)."""
-    w = words(text)
-    if not w:
-        return ()
+    return vocabulary_match(text)[0]
+
+
+@lru_cache(maxsize=32768)
+def _vocabulary_scan(w: str) -> tuple[tuple[int, int], ...]:
+    """(numeral, length of its longest vocabulary phrase) for every numeral named in normalised words ``w``."""
     best: dict[int, int] = {}
     for numeral, rx in _vocabularies():
         for m in rx.finditer(w):
             length = m.end() - m.start()
             if length > best.get(numeral, 0):
                 best[numeral] = length
-    if not best:
-        return ()
-    top = max(best.values())
-    return tuple(sorted(n for n, v in best.items() if v == top))
+    return tuple(sorted(best.items()))
+
+
+def vocabulary_match(text: str) -> tuple[tuple[int, ...], int]:
+    """``vocabulary_numerals`` and the length of the phrase that matched (0 when none)."""
+    w = words(text)
+    found = _vocabulary_scan(w) if w else ()
+    if not found:
+        return (), 0
+    top = max(v for _n, v in found)
+    return tuple(n for n, v in found if v == top), top
+
+
+def vocabulary_any(text: str) -> frozenset[int]:
+    """Every numeral whose vocabulary ``text`` names (not only the most specific)."""
+    w = words(text)
+    return frozenset(n for n, _v in _vocabulary_scan(w)) if w else frozenset()
+
+
+_STEMMER = snowballstemmer.stemmer("spanish")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    """Spanish Snowball stem ("inventarios" → "inventari", "internacionales" → "internacional")."""
+    return str(_STEMMER.stemWord(word))
+
+
+_NOT_SUBJECT = frozenset(MONTHS_ES) | _GENERIC | LEGAL_STOP
+
+
+@lru_cache(maxsize=1)
+def _own_stems() -> dict[int, frozenset[str]]:
+    """The subject of every numeral: stems of the words of its title, legal text and vocabulary."""
+    from checks.registry import NUMERAL_RULES
+
+    out = {}
+    for r in NUMERAL_RULES:
+        text = " ".join((r.title, r.legal_text, *(re.sub(r"[^a-z ]+", " ", v) for v in r.vocabulary)))
+        out[r.numeral] = frozenset(
+            _stem(w) for w in words(text).split() if len(w) > 3 and w not in _NOT_SUBJECT
+        )
+    return out
+
+
+_PATH_TOKEN = re.compile(r"https?://\S*|(?:(?<=\s)|^)/\S*")
+
+
+def _subject_stems(text: str) -> set[str]:
+    """Stems of the words of ``text`` that name a subject (no periods, document words, paths or stop words)."""
+    text = _PATH_TOKEN.sub(" ", text) if "/" in text else text
+    return {_stem(w) for w in words(text).split() if len(w) > 3 and not w.isdigit() and w not in _NOT_SUBJECT}
+
+
+def _subject_of(text: str, subject: set[str]) -> tuple[int | None, int]:
+    """The one numeral whose subject ``text`` names (most of its subject words are that numeral's), and how
+    many of its words are; by vocabulary when no subject word is left ("Informe de archivo")."""
+    named = vocabulary_numerals(text)
+    if not subject:
+        return (named[0], 0) if len(named) == 1 else (None, 0)
+    scores = {m: len(subject & st) for m, st in _own_stems().items()}
+    best = max(scores.values())
+    tops = [m for m, v in scores.items() if v == best]
+    if best == 0 or 2 * best <= len(subject):
+        return None, 0
+    if len(tops) > 1:
+        tops = [m for m in tops if m in vocabulary_any(text)]
+    return (tops[0], best) if len(tops) == 1 else (None, 0)
+
+
+@lru_cache(maxsize=32768)
+def _numbering(found: tuple[int, ...], text: str, strong: bool) -> tuple[tuple[int, ...], int | None]:
+    """Check the portal's own number against the subject of ``text`` (issue classes 3 and 7).
+
+    The subject decides: "12. Inventario" on a portal whose list is shifted by one is numeral 13 (and the
+    finding says so); a numbered list that names no subject of article 10 ("1. Máxima publicidad",
+    "2. Objetivos de la ley") is not article 10 at all, unless the number is spelled as a numeral
+    ("Numeral 2: …"). A text that names no subject ("8. Octubre 2026") keeps its number.
+    """
+    if len(found) != 1:
+        return found, None
+    n = found[0]
+    subject = _subject_stems(text)
+    own = len(subject & _own_stems().get(n, frozenset()))
+    named_n = n in vocabulary_any(text)
+    m, shared = _subject_of(text, subject)
+    # another numeral's subject, clearly: three times the number's own words, or more of them when the
+    # number's own vocabulary is not named
+    clearly = shared >= 3 * max(own, 1) or (not named_n and (shared > own or (not subject and own == 0)))
+    if m is not None and m != n and clearly:
+        return (m,), n
+    if own or named_n or not subject:
+        return found, None
+    return (found, None) if strong else ((), None)
+
+
+def _explicit_checked(text: str, name: bool = False) -> tuple[tuple[int, ...], int | None]:
+    found = explicit_numerals_in_name(text) if name else explicit_numerals(text)
+    if len(found) > MAX_NUMERALS_PER_PLACE:
+        return (), None
+    if not found:
+        return found, None
+    spaced = text.replace("_", " ").replace("+", " ") if name else text
+    strong = bool(explicit_numerals(strip_leading_number(spaced)))
+    return _numbering(found, spaced, strong)
 
 
 def _explicit(text: str, name: bool = False) -> tuple[int, ...]:
-    found = explicit_numerals_in_name(text) if name else explicit_numerals(text)
-    return found if len(found) <= MAX_NUMERALS_PER_PLACE else ()
+    return _explicit_checked(text, name)[0]
+
+
+Shift = tuple[int, int] | None  # (first number moved, how much) when a portal's own numbering is shifted
+
+
+def _explicit_in(text: str, shift: Shift, name: bool = False) -> tuple[tuple[int, ...], int | None]:
+    """``_explicit_checked`` on a portal whose numbering is shifted: "everything after it moved by one", so
+    a number from the shift on whose subject also fits the shifted numeral ("17: Obras") follows it."""
+    found, moved = _explicit_checked(text, name)
+    if shift is None or moved is not None or len(found) != 1 or found[0] < shift[0]:
+        return found, moved
+    target = found[0] + shift[1]
+    if not 1 <= target <= 29:
+        return found, moved
+    spaced = text.replace("_", " ").replace("+", " ") if name else text
+    if _subject_stems(spaced) & _own_stems().get(target, frozenset()) or target in vocabulary_any(spaced):
+        return (target,), found[0]
+    return found, moved
+
+
+def _portal_shift(snapshot: PortalSnapshot) -> Shift:
+    """A portal whose headings were renumbered by their subject at least twice, always by the same amount,
+    numbers its list with a shift (it skipped or repeated one item): from the first moved number on."""
+    moves: set[tuple[int, int]] = set()
+    seen: set[str] = set()
+    for page in snapshot.pages:
+        if page.status >= 400:
+            continue
+        rows = (link.label.split(" · ")[0] for b in page.blocks for link in b.links if " · " in link.label)
+        for text in (page.title, *(b.headings[-1] for b in page.blocks if b.headings), *rows):
+            if not text or text in seen:
+                continue
+            seen.add(text)
+            found, moved = _explicit_checked(text)
+            if moved is not None and len(found) == 1:
+                moves.add((moved, found[0] - moved))
+    deltas = {d for _p, d in moves}
+    if len(moves) < 2 or len(deltas) != 1:
+        return None
+    return min(p for p, _d in moves), deltas.pop()
+
+
+def _heading_subject(headings: tuple[str, ...]) -> tuple[int, ...]:
+    """The numeral named by the nearest heading that names a subject ("Mes de septiembre" names none)."""
+    for heading in reversed(headings):
+        if _catch_all(heading):
+            return ()
+        if _subject_stems(heading):
+            return vocabulary_numerals(heading)
+    return ()
+
+
+def _catch_all(heading: str) -> bool:
+    return bool(_CATCH_ALL.match(words(heading)))
+
+
+_LEAD_NOISE = re.compile(
+    r"^(?:(?:numeral|num|art|articulo|inciso|no|el|la|los|las|un|una|descargar|ver|\d+|[ivxl]+)\s+)+"
+)
+
+
+def is_norm(label: str, name: str = "") -> bool:
+    """A regulation, manual, form, law, template or guide, not a periodic report (issue class 2): its title
+    starts with what it is ("Reglamento de viáticos", not "Informe de cumplimiento de la ley …") and it
+    names no month or quarter (a filled-in form for a month is the month's report). The file name speaks
+    when the label says nothing ("Descargar")."""
+    # a label composed from a table's row and column headers ("NUMERAL 13 · Otros · Normas …") is the
+    # link's own text last
+    own = label.split("·")[-1]
+    for text in (own, name.replace("_", " ").replace("-", " ")):
+        t = _LEAD_NOISE.sub("", words(text))
+        if not _subject_stems(t):
+            continue
+        if not _NORM.match(t):
+            return False
+        return not any(p.kind != "year" for p in find_periods(norm(f"{label} {name}")))
+    return False
+
+
+@lru_cache(maxsize=1)
+def _norm_numerals() -> frozenset[int]:
+    from checks.registry import NUMERAL_RULES
+
+    return frozenset(r.numeral for r in NUMERAL_RULES if r.accepts_norms)
 
 
 def is_news_page(page: PageSnap | None) -> bool:
@@ -316,13 +569,25 @@ def is_uip_page(page: PageSnap | None) -> bool:
     return bool(_UIP_PAGE.search(topic)) and not _TRANSPARENCY.search(topic)
 
 
-def _attribute(occ: _Occurrence) -> tuple[tuple[int, ...], str, str]:
-    """(numerals, how, where) for one occurrence; ``()`` when nothing names a numeral."""
+def _attribute(occ: _Occurrence, shift: Shift = None) -> tuple[tuple[int, ...], str, str, int | None]:
+    """(numerals, how, where, renumbered) for one occurrence; ``()`` when nothing names a numeral.
+
+    Explicit labels first (the document's own, then the section's). Vocabulary (issue class 1): a rule
+    (regulation, manual, law, form) stays with the subject of the section it stands in, unless that
+    section is a catch-all ("Otros", "Documentos", "Descargas"); a report is attributed by its own title
+    first (subject sections are often broad), then by its section.
+    """
     doc = occ.doc
     fname = file_name(doc.url)
     title = occ.page.title if occ.page else ""
     places: list[tuple[str, str, bool]] = [(occ.label, "etiqueta", False), (fname, "archivo", True)]
-    sidebar = bool(occ.headings) and bool(_SIDEBAR.search(norm(occ.headings[0])))
+    # a sidebar's title is short ("Enlaces de interés", "Categorías"); a long heading that happens to use
+    # such a word (the legal text of numeral 26 names "categorías de información") is not one
+    sidebar = (
+        bool(occ.headings)
+        and len(occ.headings[0].split()) <= 6
+        and bool(_SIDEBAR.search(norm(occ.headings[0])))
+    )
     if sidebar:
         # a sidebar ("Enlaces de interés", "Últimas noticias") nested under a numeral's heading or
         # on a numeral's page does not belong to that numeral
@@ -331,25 +596,49 @@ def _attribute(occ: _Occurrence) -> tuple[tuple[int, ...], str, str]:
         places += [(h, "encabezado", False) for h in occ.headings]
     if not occ.uip and not sidebar:
         places += [(title, "página", False)] + [(t, "página", False) for t in occ.page_trail]
+    section: tuple[tuple[int, ...], int | None] = ((), None)
+    if not sidebar:
+        for heading in occ.headings:
+            section = _explicit_in(heading, shift)
+            if section[0]:
+                break
     for text, where, is_name in places:
-        found = _explicit(text, name=is_name)
+        found, renumbered = _explicit_in(text, shift, name=is_name)
         if found:
-            return found, "explicit", where
+            if (
+                renumbered is None
+                and section[1] is not None
+                and found == (section[1],)
+                and where != "encabezado"
+            ):
+                # "Numeral 12 - 2025" under the portal's "12. Inventario": the label repeats the section's
+                # own number, so it follows the section's correction (the subject decides)
+                return section[0], "explicit", where, section[1]
+            return found, "explicit", where, renumbered
     if occ.uip:
-        return (), "", ""
+        return (), "", "", None
     head = doc.text[:300] if doc.text else ""
-    found = _explicit(head)
+    found, renumbered = _explicit_in(head, shift)
     if found:
-        return found, "explicit", "documento"
+        return found, "explicit", "documento", renumbered
+    if not sidebar and is_norm(occ.label or doc.label, fname):
+        # a rule (regulation, manual, law, form) belongs to the section it stands in: "Reglamento de
+        # viáticos" under numeral 1's "marco normativo" is numeral 1's, not numeral 12's
+        for heading in occ.headings:
+            if _catch_all(heading):
+                break
+            found = vocabulary_numerals(heading)
+            if found:
+                return found, "vocabulary", "encabezado", None
     for text, where, is_name in places:
         found = vocabulary_numerals(text.replace("_", " ").replace("-", " ") if is_name else text)
         if found:
-            return found, "vocabulary", where
+            return found, "vocabulary", where, None
     if doc.text and _TRANSPARENCY.search(norm(" ".join((title, *occ.page_trail, *occ.headings)))):
         found = vocabulary_numerals(doc.text[:TEXT_HEAD])
         if found and len(found) == 1:
-            return found, "vocabulary", "documento"
-    return (), "", ""
+            return found, "vocabulary", "documento", None
+    return (), "", "", None
 
 
 def _period(occ: _Occurrence) -> Period | None:
@@ -366,9 +655,12 @@ def _period(occ: _Occurrence) -> Period | None:
         return q
     if p is not None:
         return p
-    h = best_period(list(occ.headings), year_context[len(occ.headings) :])
-    if h is not None:
-        return h
+    # a heading naming a month without its year ("Octubre" in a "2026" tab) takes the year from the
+    # headings above it, then from the page
+    for i, heading in enumerate(occ.headings):
+        h = best_period([heading], year_context[i + 1 :])
+        if h is not None:
+            return h
     return q
 
 
@@ -380,13 +672,48 @@ def _context(occ: _Occurrence) -> str:
     return words(" ".join(parts)) + " " + norm(doc.url)
 
 
-def _substantive(numeral: int, block: Block) -> bool:
-    """A section with no document counts only with real content, not the legal wording."""
-    text = block.text or ""
+def _content_text(block: Block) -> str:
+    """A section's own text: without its headings (repeated in the body or not), link labels and the
+    shortcodes a page builder leaks (issue class 4: the heading is not the content)."""
+    text = _SHORTCODE.sub(" ", block.text or "")
     for part in (*block.headings, *(link.label for link in block.links)):
         if len(part) >= 3:
             text = text.replace(part, " ")
-    return _substantive_text(numeral, norm(text))
+            if not part.isascii() or part != part.lower():
+                text = _loose(part).sub(" ", text)
+    return " ".join(text.split())
+
+
+@lru_cache(maxsize=4096)
+def _loose(part: str) -> re.Pattern[str]:
+    """``part`` in any case and spacing."""
+    return re.compile(re.escape(" ".join(part.split())).replace(r"\ ", r"\s+"), re.I)
+
+
+def _excerpt(text: str, limit: int = 140) -> str:
+    """The first words of a section's content, for the checklist (never the heading)."""
+    text = " ".join((text or "").split()).strip(" .:;-")
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" .,;:") + "…"
+
+
+_NUM_DATE = re.compile(r"(?<!\d)\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*20\d\d(?!\d)")
+
+
+def _signals(t: str) -> int:
+    return len(PHONE.findall(t)) + len(EMAIL.findall(t)) + len(MONEY.findall(t)) + len(NOG.findall(t))
+
+
+def _tabular(block: Block) -> bool:
+    """Rows of data: several phones, e-mails, amounts, NOG numbers or dates."""
+    t = norm(_content_text(block))
+    return len(t) >= 40 and _signals(t) + len(_NUM_DATE.findall(t)) >= 3
+
+
+def _substantive(numeral: int, block: Block) -> bool:
+    """A section with no document counts only with real content, not the legal wording."""
+    return _substantive_text(numeral, norm(_content_text(block)))
 
 
 _MARK = re.compile(
@@ -415,7 +742,7 @@ def _increasing(marks: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out[::-1]
 
 
-def table_segments(block: Block) -> list[tuple[int, str]]:
+def table_segments(block: Block, shift: Shift = None) -> list[tuple[int, str]]:
     """A block that lists several numerals in its text (a table, one row per numeral), cut per numeral.
 
     Link labels are blanked first (documents are attributed by their own labels): what remains is
@@ -429,10 +756,25 @@ def table_segments(block: Block) -> list[tuple[int, str]]:
     # neither, and this is much cheaper to rule out than running _MARK over the whole text
     if ("num" not in t and _ROW_SIGN.search(t) is None) or len(_MARK.findall(t)) < 2:
         return []
+    # a link's own text is blanked where it stands (the first time after the previous link's): the same
+    # words elsewhere in the table ("Septiembre 2026" in another row's caption) are that row's content
+    cursor = 0
+    headers: set[str] = set()
     for link in block.links:
-        for part in {norm(link.label), *(norm(x) for x in link.label.split("·"))}:
-            if len(part) >= 3:
-                t = t.replace(part, " " * len(part))
+        parts = [norm(x).strip() for x in link.label.split("·")]
+        headers.update(x for x in (norm(link.label), *parts[:-1]) if len(x) >= 3)
+        for header in parts[:-1]:
+            at = t.find(header, cursor) if len(header) >= 3 else -1
+            if at >= 0:
+                cursor = at
+                break
+        own = parts[-1]
+        at = t.find(own, cursor) if len(own) >= 3 else -1
+        if at >= 0:
+            t = t[:at] + " " * len(own) + t[at + len(own) :]
+            cursor = at + len(own)
+    for part in headers:
+        t = t.replace(part, " " * len(part))
     strong: list[tuple[int, int]] = []  # "Numeral 25": kept even out of order
     weak: list[tuple[int, int]] = []  # "25." / "25 -": only where they increase ("zona 1." is not a row)
     for m in _MARK.finditer(t):
@@ -448,25 +790,33 @@ def table_segments(block: Block) -> list[tuple[int, str]]:
     marks = sorted(strong + _increasing(kept_weak))
     if len(marks) < 2:
         return []
+    strong_at = {pos for pos, _n in strong}
     out = []
     for i, (pos, n) in enumerate(marks):
         end = marks[i + 1][0] if i + 1 < len(marks) else len(t)
-        if end > pos:
-            out.append((n, t[pos:end]))
+        if end <= pos:
+            continue
+        # the row's own words decide (issue classes 3 and 7): "1. Máxima publicidad …" is not numeral 1
+        found, moved = _numbering((n,), t[pos : min(end, pos + 160)], pos in strong_at)
+        if found and moved is None and shift is not None and found[0] >= shift[0]:
+            found = _explicit_in(f"numeral {found[0]} {t[pos : min(end, pos + 160)]}", shift)[0] or found
+        if found:
+            out.append((found[0], t[pos:end]))
     return out
 
 
 def _substantive_text(numeral: int, t: str) -> bool:
+    t = _SHORTCODE.sub(" ", t)
     if len(t) < 40:
         return False
     legal = _legal_words().get(numeral, LEGAL_STOP)
     all_words = [w for w in words(t).split() if len(w) > 2 and not w.isdigit()]
     novel = [w for w in all_words if w not in legal]
     # dates are not data here: month names in a row are usually the cells of linked documents
-    signals = len(PHONE.findall(t)) + len(EMAIL.findall(t)) + len(MONEY.findall(t)) + len(NOG.findall(t))
-    if signals >= 3 and len(novel) >= 6:
+    if _signals(t) >= 3 and len(set(novel)) >= 6:
         return True
-    return len(novel) >= 25 and len(novel) >= 0.35 * len(all_words)
+    # words repeated over and over (a leaked template, the same sentence twice) are not more substance
+    return len(set(novel)) >= 20 and len(novel) >= 25 and len(novel) >= 0.35 * len(all_words)
 
 
 _SENTENCE_END = re.compile(r"[.;\n]|$")
@@ -487,11 +837,12 @@ def _na_reason(block: Block) -> str | None:
     return (block.text or "").strip()[:240]
 
 
-def _na_reason_text(t: str) -> str | None:
+def _na_reason_text(t: str, after_only: bool = False) -> str | None:
     m = NOT_APPLICABLE.search(t)
     if not m:
         return None
-    start = max(t.rfind(".", 0, m.start()), t.rfind(";", 0, m.start())) + 1
+    # in a table row the words before the statement are the row's heading, not a reason
+    start = m.start() if after_only else max(t.rfind(".", 0, m.start()), t.rfind(";", 0, m.start())) + 1
     end = m.end()
     for _ in range(2):  # the statement's sentence, and the one after it ("No aplica. La municipalidad …")
         nxt = _SENTENCE_END.search(t, end + 1)
@@ -586,20 +937,81 @@ def _occurrences(
             )
 
 
+def _block_key(block: Block) -> str:
+    return " ".join(words(block.text or "").split()[:60])
+
+
+def _furniture(snapshot: PortalSnapshot) -> tuple[frozenset[str], frozenset[str]]:
+    """Links and texts that repeat across the portal's pages (issue class 6): header, footer, menus,
+    banners ("Guatecompras"), credits ("Funciona gracias a WordPress"). They are site furniture, not a
+    publication of the page they sit on.
+
+    Pages with the same content (a script-only site that answers every address with one page) count once;
+    a repeated link whose label or file name names a numeral or a period ("Presupuesto 2026" on every
+    page) is still a publication."""
+    pages: list[PageSnap] = []
+    signatures: set[tuple[str, ...]] = set()
+    for page in snapshot.pages:
+        if page.status >= 400:
+            continue
+        signature = tuple(_block_key(b) + "|" + ",".join(li.url for li in b.links) for b in page.blocks)
+        if signature not in signatures:
+            signatures.add(signature)
+            pages.append(page)
+    if len(pages) < FURNITURE_MIN_PAGES:
+        return frozenset(), frozenset()
+    need = max(FURNITURE_MIN_PAGES, -(-int(FURNITURE_SHARE * 100) * len(pages) // 100))
+    link_pages: dict[str, int] = {}
+    labels: dict[str, str] = {}
+    text_pages: dict[str, int] = {}
+    for page in pages:
+        urls = set()
+        for block in page.blocks:
+            for link in block.links:
+                urls.add(link.url)
+                labels.setdefault(link.url, link.label)
+        for url in urls:
+            link_pages[url] = link_pages.get(url, 0) + 1
+        keys = {_block_key(block) for block in page.blocks}
+        for key in keys:
+            if len(key) >= 20:
+                text_pages[key] = text_pages.get(key, 0) + 1
+    links = frozenset(
+        u for u, k in link_pages.items() if k >= need and not _names_numeral_or_period(labels.get(u, ""), u)
+    )
+    texts = frozenset(t for t, k in text_pages.items() if k >= need)
+    return links, texts
+
+
+def _names_numeral_or_period(label: str, url: str) -> bool:
+    name = file_name(url)
+    if explicit_numerals(label) or explicit_numerals_in_name(name):
+        return True
+    return bool(find_periods(label) or find_periods(name.replace("_", " ").replace("-", " ")))
+
+
 def analyse(snapshot: PortalSnapshot) -> Analysis:
     items: dict[int, dict[tuple[str, str], Item]] = {}
     broken: dict[int, dict[str, Item]] = {}
     considered: set[str] = set()
     doc_urls = {d.url for d in snapshot.documents} | {d.final_url for d in snapshot.documents if d.final_url}
     flags = _page_flags(snapshot)
+    furniture_links, furniture_texts = _furniture(snapshot)
+    shift = _portal_shift(snapshot)
     for occ in _occurrences(snapshot, flags):
         if occ.news:
             continue
         doc = occ.doc
+        if doc.url in furniture_links:
+            continue
         label_n = norm(f"{occ.label} {file_name(doc.url).replace('_', ' ').replace('-', ' ')}")
         if _FORM.search(label_n):
             continue
-        numerals, how, where = _attribute(occ)
+        numerals, how, where, renumbered = _attribute(occ, shift)
+        if numerals and is_norm(occ.label or doc.label, file_name(doc.url)):
+            # a rule about X is evidence only for the numerals that ask for norms
+            # (it stays in its section: a manual filed under numeral 13 is not numeral 6's either)
+            numerals = tuple(n for n in numerals if n in _norm_numerals())
         if not numerals:
             continue
         if _LAW.search(words(label_n)) and where not in ("etiqueta", "archivo"):
@@ -621,6 +1033,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
             "scanned": bool(doc.is_scanned),
             "external": doc.external,
             "readable": bool(doc.text and doc.text.strip()),
+            "renumbered": renumbered,
         }
         for n in numerals:
             item = Item(numeral=n, **item_common)  # type: ignore[arg-type]
@@ -631,6 +1044,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                 items.setdefault(n, {}).setdefault(key, item)
 
     not_applicable: dict[int, str] = {}
+    unexplained: dict[int, str] = {}
     empty: dict[int, str] = {}
     for page in snapshot.pages:
         if page.status >= 400:
@@ -641,10 +1055,12 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
         for numeral, label_n in _na_documents(page):
             not_applicable.setdefault(numeral, label_n)
         for block in page.blocks:
-            segments = [] if uip else table_segments(block)
+            if furniture_texts and _block_key(block) in furniture_texts:
+                continue  # the same footer, banner or menu on every page
+            segments = [] if uip else table_segments(block, shift)
             if segments:
                 for n, seg in segments:
-                    reason = _na_reason_text(seg)
+                    reason = _na_reason_text(seg, after_only=True)
                     if reason:
                         not_applicable.setdefault(n, reason)
                     elif _substantive_text(n, seg) or _no_movement_text(seg):
@@ -652,7 +1068,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                         item = Item(
                             numeral=n,
                             url=page.final_url or page.url,
-                            label=label,
+                            label=f"{label}: {_excerpt(seg)}" if _excerpt(seg) else label,
                             page_url=page.url,
                             period=best_period([seg], (*reversed(block.headings), page.title)),
                             source="content",
@@ -665,37 +1081,58 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                 continue
             # a section belongs to a numeral only through its own (nearest) heading: a sidebar
             # "Últimas noticias" nested under "Numeral 13" is not the numeral's content
-            numerals = _explicit(block.headings[-1]) if block.headings else ()
+            numerals, renumbered = _explicit_in(block.headings[-1], shift) if block.headings else ((), None)
             own_heading = bool(numerals)
+            how = "explicit"
             if not numerals and not uip and not block.headings and not block.links:
                 for t in (page.title, *reversed(page.trail)):
                     numerals = _explicit(t)
                     if numerals:
                         break
+            has_doc_link = any(link.url in doc_urls or looks_like_document(link.url) for link in block.links)
+            if (
+                not numerals
+                and not uip
+                and block.headings
+                and not has_doc_link
+                and not _catch_all(block.headings[-1])
+                and _tabular(block)
+            ):
+                # data published in the page itself (issue class 5): a table of names and phones, salaries,
+                # or tenders under a heading that names its subject is a publication
+                named = _heading_subject(block.headings)
+                if len(named) == 1:
+                    numerals, own_heading, how = named, True, "vocabulary"
             if not numerals:
                 continue
-            has_doc_link = any(link.url in doc_urls or looks_like_document(link.url) for link in block.links)
             for n in numerals:
                 reason = _na_reason(block)
                 if reason:
                     not_applicable.setdefault(n, reason)
                     continue
+                if own_heading and NOT_APPLICABLE.search(norm(block.text or "")):
+                    unexplained.setdefault(n, " ".join((block.text or "").split())[:120])
                 if has_doc_link or not own_heading:
                     continue
                 if _substantive(n, block) or _no_movement(block):
                     heading = block.headings[-1] if block.headings else page.title
-                    period = best_period([block.text], (*reversed(block.headings), page.title))
+                    # the table's own dates are its period; then the headings above it ("Octubre 2026")
+                    period = best_period(
+                        [_content_text(block), *reversed(block.headings)], (page.title, *reversed(page.trail))
+                    )
+                    excerpt = _excerpt(_content_text(block))
                     item = Item(
                         numeral=n,
                         url=page.final_url or page.url,
-                        label=heading.strip(),
+                        label=f"{heading.strip()}: {excerpt}" if excerpt else heading.strip(),
                         page_url=page.url,
                         period=period,
                         source="content",
-                        how="explicit",
+                        how=how,
                         where="encabezado",
                         context=words(" ".join((*block.headings, block.text))),
                         doc_type="html",
+                        renumbered=renumbered,
                     )
                     items.setdefault(n, {}).setdefault((item.url, "content:" + heading), item)
                 elif n not in empty:
@@ -709,6 +1146,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
         empty_sections=empty,
         evidence_documents=len({i.url for v in items.values() for i in v.values() if i.source == "document"}),
         documents_considered=len(considered),
+        unexplained_na=unexplained,
     )
 
 

@@ -146,6 +146,14 @@ def explicit_numerals_in_name(name: str) -> tuple[int, ...]:
     return explicit_numerals(spaced)
 
 
+def strip_leading_number(text: str) -> str:
+    """``text`` (normalised) without a leading "8. " / "08 - " row number."""
+    return _LEADING_ROW_NUMBER.sub(" ", norm(text))
+
+
+_LEADING_ROW_NUMBER = re.compile(r"^\s*(?:\(\s*)?\d{1,2}\s*(?:\.\s*-|\.|\)|-|–|—|:)\s*(?=[a-z(\"'])")
+
+
 # --------------------------------------------------------------------------- other signals
 
 NOG = re.compile(

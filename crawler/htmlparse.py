@@ -121,7 +121,7 @@ def parse_html(html: str | bytes, base_url: str) -> ParsedPage:
         if "/media/jui/" in src or "/media/system/js" in src or "com_" in src:
             markers.add("joomla")
     has_password = any((i.get("type") or "").lower() == "password" for i in root.iter("input"))
-    builder = _Builder(base)
+    builder = _Builder(base, _tab_labels(root))
     builder.walk(root)
     blocks = builder.finish()
     text = "\n".join(b["text"] for b in blocks if b["text"])
@@ -217,6 +217,35 @@ def _table_context(el: Any) -> tuple[str, str]:
     return row_header, col_header
 
 
+_TAB_CONTROL = re.compile(r"(?:^|\s)(?:nav-link|tab|tabs-title|vc_tta-tab)(?:\s|$)", re.I)
+_TAB_PANE = re.compile(r"(?:^|\s)(?:tab-pane|tabs-panel|vc_tta-panel)(?:\s|$)", re.I)
+
+
+def _tab_labels(root: Any) -> dict[str, str]:
+    """Tab titles by the id of the panel they open (``<button data-bs-target="#y2026">2026</button>``).
+
+    A panel held in the DOM (year tabs, the month accordions inside them) is headed by its tab's title,
+    although the title sits elsewhere in the page."""
+    out: dict[str, str] = {}
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in SKIP_TAGS:
+            continue
+        toggle = f"{el.get('data-bs-toggle') or ''} {el.get('data-toggle') or ''}"
+        if el.get("role") != "tab" and "tab" not in toggle and not _TAB_CONTROL.search(el.get("class") or ""):
+            continue
+        target = el.get("aria-controls") or ""
+        if not target:
+            for attr in ("data-bs-target", "data-target", "href"):
+                value = (el.get(attr) or "").strip()
+                if value.startswith("#") and len(value) > 1:
+                    target = value[1:]
+                    break
+        label = norm_space(el.text_content())
+        if target and label and len(out) < 500:
+            out.setdefault(target, label[:300])
+    return out
+
+
 def _is_nav(el: Any) -> bool:
     node = el
     while node is not None:
@@ -232,8 +261,9 @@ def _is_nav(el: Any) -> bool:
 
 
 class _Builder:
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, tabs: dict[str, str] | None = None) -> None:
         self.base = base
+        self.tabs = tabs or {}
         self.stack: list[tuple[int, str]] = []
         #: accordion titles end with the container that holds them (an empty accordion ends there)
         self.containers: list[tuple[Any, int]] = []
@@ -298,6 +328,14 @@ class _Builder:
                 if tag == "tr" and self._group_row(el):
                     walker.skip_subtree()
                     continue
+                if (
+                    self.tabs
+                    and el.get("id") in self.tabs
+                    and (el.get("role") == "tabpanel" or _TAB_PANE.search(cls))
+                ):
+                    # a tab panel is headed by its tab's title, down to the panel's end
+                    self.heading(ACCORDION_LEVEL, self.tabs[el.get("id")], el.getparent())
+                    self.containers.append((el, len(self.stack)))
                 if tag == "a":
                     self._link(el)
                     walker.skip_subtree()

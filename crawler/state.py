@@ -105,7 +105,8 @@ class PortalState:
     strategy: Any = None
     platform_observed: str | None = None
     rendered_with_browser: bool = False
-    transparency_url: str | None = None
+    #: the first page reached inside the transparency section (see ``transparency_url``)
+    first_section_url: str | None = None
     started_at: dt.datetime = field(default_factory=utcnow)
     pending: int = 0
     finished: bool = False
@@ -135,6 +136,7 @@ class PortalState:
     #: the home page's redirects to another host: {"from", "to", "statuses"} (reports/registry_proposals.py)
     home_redirects: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    _section_memo: tuple[int, str | None] = (-1, None)
     section_roots: set[str] = field(default_factory=set)
     use_browser: bool = False
     trap_incidents: int = 0
@@ -148,6 +150,22 @@ class PortalState:
     holds_browser_place: bool = False
     #: sha256 → extraction of the documents of this portal's previous crawl (loaded when first needed)
     previous_extractions: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------ the section page
+    @property
+    def transparency_url(self) -> str | None:
+        """The page recorded as the portal's transparency section: the in-section page that lists the most
+        article-10 numerals (at least five), never a news post that mentions the law; else the first page
+        reached inside the section."""
+        if self.first_section_url is None:
+            return None
+        if self._section_memo[0] != len(self.pages):
+            self._section_memo = (len(self.pages), _listing_page(self.pages))
+        return self._section_memo[1] or self.first_section_url
+
+    @transparency_url.setter
+    def transparency_url(self, value: str | None) -> None:
+        self.first_section_url = value
 
     # ------------------------------------------------------------------ scope
     def in_scope(self, netloc: str, document: bool = False) -> bool:
@@ -234,6 +252,48 @@ class PortalState:
             "document_hosts": sorted(self.document_hosts),
             "notes": self.notes,
         }
+
+
+_LISTED_NUMERAL = re.compile(
+    r"(?<![a-z])(?:numeral|num\.?|inciso)\s*(\d{1,2})(?!\d)|^\s*(\d{1,2})\s*(?:[.)\-:]|\.-)\s*[a-z]"
+)
+_NEWS_PAGE = re.compile(
+    r"/(?:noticias?|news|blog|prensa|comunicados?|eventos?|category|categoria|tag)(?:/|$)|[?&]p=\d|/20\d\d/\d\d/"
+)
+#: a page that lists at least this many numerals is the section page (an index of article 10)
+SECTION_MIN_NUMERALS = 5
+
+
+def listed_numerals(page: dict[str, Any]) -> set[int]:
+    """Article-10 numerals a stored page lists in its headings and link labels ("Numeral 8", "8. …")."""
+    found: set[int] = set()
+    for block in page.get("blocks") or ():
+        texts = [
+            *(block.get("headings") or ())[-1:],
+            *(link.get("label", "") for link in block.get("links") or ()),
+        ]
+        for text in texts:
+            for m in _LISTED_NUMERAL.finditer(fold(text)[:200]):
+                n = int(m.group(1) or m.group(2))
+                if 1 <= n <= 29:
+                    found.add(n)
+    return found
+
+
+def _listing_page(pages: dict[str, dict[str, Any]]) -> str | None:
+    best: tuple[int, int, str] | None = None
+    for asked, page in pages.items():
+        url = page.get("final_url") or asked
+        parts = urlsplit(url)
+        if (page.get("status") or 0) >= 400 or _NEWS_PAGE.search(fold(f"{parts.path}?{parts.query}")):
+            continue
+        count = len(listed_numerals(page))
+        if count < SECTION_MIN_NUMERALS:
+            continue
+        key = (-count, int(page.get("depth") or 0), url)
+        if best is None or key < best:
+            best = key
+    return best[2] if best else None
 
 
 def label_matches(label: str, pattern: re.Pattern[str]) -> bool:

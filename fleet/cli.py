@@ -185,6 +185,9 @@ def truth_cmd(
     console.print(_share_table("Estado sembrado por numeral", data["planted_statuses"], cells))
     console.print(_share_table("Tipos de documento", data["document_types"], data["documents"]))
     console.print(_share_table("Casos difíciles sembrados (apariciones)", data["hard_cases"], cells))
+    console.print(
+        _share_table("Familias de portales (issue 19; un portal puede tener varias)", data["families"], n)
+    )
 
 
 @fleet_app.command("next-night")

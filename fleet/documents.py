@@ -69,6 +69,19 @@ def document_lines(portal: dict[str, Any], doc: dict[str, Any], as_of: dt.date) 
     """The text of a document (also drawn, unreadable, in scanned PDFs)."""
     n = doc["numeral"]
     rng = random.Random(f"text:{portal['ine_code']}:{doc['id']}")
+    if doc.get("text_kind") == "norm":
+        # a regulation, law, form or guide: articles, no period reported (issue 19, "a rule about X is not X")
+        return [
+            f"MUNICIPALIDAD DE {portal['municipality'].upper()}, {portal['department'].upper()}",
+            doc["title"].upper(),
+            f"Acuerdo Municipal No. {rng.randint(1, 40):02d}-{rng.randint(2012, 2024)}",
+            "CONSIDERANDO: que es necesario normar los procedimientos administrativos de la municipalidad;",
+            "POR TANTO: con base en los artículos 35 y 42 del Código Municipal, ACUERDA emitir el siguiente:",
+            "Artículo 1. Objeto. El presente instrumento regula los procedimientos que en él se indican.",
+            "Artículo 2. Ámbito de aplicación. Es de observancia obligatoria para todas las dependencias.",
+            "Artículo 3. Responsables. La Dirección de Administración Financiera Integrada Municipal velará por su cumplimiento.",
+            "Artículo 4. Vigencia. El presente acuerdo empieza a regir al día siguiente de su publicación.",
+        ]
     info = numerals()[n]
     period = doc["period_label"]
     title = doc["title"] + (f" - {period}" if period else "")

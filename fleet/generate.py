@@ -13,7 +13,7 @@ import unicodedata
 from typing import Any
 
 from checks.rules.base import ANNUAL_CURRENT, ANNUAL_PREVIOUS, MONTHLY, NOT_MUNICIPAL, PERIODIC
-from fleet import catalog
+from fleet import catalog, families
 from fleet.catalog import MONTHS_ES, QUARTER_NAMES, add_months, month_key
 from fleet.documents import publication_date
 from fleet.model import (
@@ -462,17 +462,24 @@ def build_documents(
 
 
 # --------------------------------------------------------------------------------------------- portals
-def _heading(style: int, n: int) -> str:
+def _heading(style: int, n: int, shown: int | None = None) -> str:
+    """Numeral ``n``'s heading; ``shown`` is the number the portal prints (its own numbering may skip one)."""
     short = catalog.numerals()[n].title
+    k = n if shown is None else shown
     if style == 0:
-        return f"Numeral {n}: {short}"
+        return f"Numeral {k}: {short}"
     if style == 1:
-        return f"Art. 10 num. {n} - {short}"
+        return f"Art. 10 num. {k} - {short}"
     if style == 2:
-        return f"{n:02d} - {NUMERAL_TOPIC_TITLES[n]}"
+        return f"{k:02d} - {NUMERAL_TOPIC_TITLES[n]}"
     if style == 3:
-        return f"{n}. {catalog.numerals()[n].legal_text.split(';')[0].split(':')[0]}"
-    return f"NUMERAL {n} {NUMERAL_TOPIC_TITLES[n].upper()}"
+        return f"{k}. {catalog.numerals()[n].legal_text.split(';')[0].split(':')[0]}"
+    return f"NUMERAL {k} {NUMERAL_TOPIC_TITLES[n].upper()}"
+
+
+def numeral_heading(p: dict[str, Any], n: int) -> str:
+    """The heading portal ``p`` shows for numeral ``n`` (its families may unnumber or shift it)."""
+    return families.heading_override(p, n) or _heading(p["heading_style"], n, families.display_number(p, n))
 
 
 def _alias(n: int) -> str:
@@ -545,6 +552,10 @@ def build_portal(
         numerals[str(n)] = plan
     p["numerals"] = numerals
     p["documents"] = documents
+    # families draw from their own stream: the base content above is the same with or without them
+    families.apply(p, seed, as_of)
+    families.shift_labels(p)
+    documents = p["documents"]
     for doc in documents:
         doc["published"] = publication_date(doc, as_of).isoformat()
     if "doc_404" in quirks:
@@ -694,7 +705,7 @@ def _layout(rng: random.Random, p: dict[str, Any], as_of: dt.date) -> None:
             }
         )
         for n in shown:
-            text = _heading(p["heading_style"], n)
+            text = numeral_heading(p, n)
             path = path_for("numeral", text, n)
             numeral_page[str(n)] = path
             pages.append(
@@ -779,18 +790,76 @@ def _layout(rng: random.Random, p: dict[str, Any], as_of: dt.date) -> None:
         for did in plan.get("doc_ids", []):
             d = docs_by_id[did]
             d["page"] = page_path
-            heading = _heading(p["heading_style"], int(n))
+            heading = numeral_heading(p, int(n))
             d["trail"] = list(page["trail"]) if page else []
             if not d["trail"] or d["trail"][-1] != heading:  # a numeral's own page is reached by its heading
                 d["trail"].append(heading)
             if group_of(p, d):
                 d["trail"].append(group_of(p, d))
             d["url_path"] = _doc_path(p, d)
+    _family_pages(p, pages, numeral_page, docs_by_id)
     p["pages"] = pages
     p["hard_cases"] = hard_portal
     p["section_depth"] = depth
     p["section_labels"] = chain_labels
     p["failing_numerals"] = failing
+
+
+def _family_pages(
+    p: dict[str, Any], pages: list[dict[str, Any]], numeral_page: dict[str, str], docs_by_id: dict[str, Any]
+) -> None:
+    """Pages some families add: a directory listing of a numeral's files, a numeral's second page ("Ver más")."""
+    from urllib.parse import quote
+
+    by_path = {pg["path"]: pg for pg in pages}
+    for n, plan in p["numerals"].items():
+        page = by_path.get(numeral_page.get(n, ""))
+        if page is None or not plan.get("doc_ids"):
+            continue
+        heading = numeral_heading(p, int(n))
+        base_trail = list(page["trail"]) if page["trail"][-1:] == [heading] else [*page["trail"], heading]
+        if plan.get("listing"):
+            path = f"/archivos/numeral-{int(n):02d}/"
+            trail = [*base_trail, "Ver archivos del numeral"]
+            plan["listing_path"] = path
+            pages.append(
+                {
+                    "path": path,
+                    "kind": "listing",
+                    "title": f"Index of {path.rstrip('/')}",
+                    "link_text": "Ver archivos del numeral",
+                    "trail": trail,
+                    "parent": page["path"],
+                    "numeral": int(n),
+                }
+            )
+            for did in plan["doc_ids"]:
+                d = docs_by_id[did]
+                if d["host"] != "portal":
+                    continue
+                d.update(
+                    page=path, trail=list(trail), label=d["filename"], url_path=path + quote(d["filename"])
+                )
+        more = plan.get("more_after")
+        if more and page["kind"] == "numeral_page" and len(plan["doc_ids"]) > more:
+            path = f"{page['path']}?page=2"
+            trail = [*page["trail"], "Ver más »"]
+            pages.append(
+                {
+                    "path": path,
+                    "kind": "numeral_page",
+                    "title": page["title"],
+                    "link_text": "Ver más »",
+                    "trail": trail,
+                    "parent": page["path"],
+                    "numerals": [int(n)],
+                    "page_no": 2,
+                    "first": page["path"],
+                }
+            )
+            for did in plan["doc_ids"][::-1][more:]:
+                d = docs_by_id[did]
+                d.update(page=path, trail=[*trail, heading])
 
 
 def _doc_path(p: dict[str, Any], d: dict[str, Any]) -> str:

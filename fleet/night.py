@@ -15,9 +15,9 @@ import datetime as dt
 import random
 from typing import Any
 
-from fleet import catalog
+from fleet import catalog, families
 from fleet.documents import publication_date
-from fleet.generate import _doc_path, _filename, _heading, _period_month, doc_label, group_of
+from fleet.generate import _doc_path, _filename, _period_month, doc_label, group_of, numeral_heading
 from fleet.model import FAILURES
 
 
@@ -43,6 +43,7 @@ def _publish_month(portal: dict[str, Any], n: str, year: int, month: int, as_of:
         label=doc_label(portal, portal["label_style"], int(n), period, template["title"]),
         status=200,
     )
+    families.shift_doc(portal, doc)
     if doc["nog"]:
         rng = random.Random(f"nog:{portal['ine_code']}:{doc['id']}")
         doc["nog"] = [str(rng.randint(10_000_000, 29_999_999)) for _ in doc["nog"]]
@@ -162,9 +163,7 @@ def next_night(spec: dict[str, Any], seed: int | None = None) -> tuple[dict[str,
         p["documents"] = [d for d in p["documents"] if d["id"] not in removed]
         plan.update(status="absent", mode="empty", doc_ids=[], periods=[], period=None)
         plan["hard_cases"] = sorted({*plan["hard_cases"], "empty_accordion", "removed_next_night"})
-        plan["note"] = (
-            f"La sección del numeral quedó vacía la segunda noche ({_heading(p['heading_style'], int(n))})."
-        )
+        plan["note"] = f"La sección del numeral quedó vacía la segunda noche ({numeral_heading(p, int(n))})."
         changes.append(
             {
                 "ine_code": p["ine_code"],

@@ -17,10 +17,10 @@ from html import escape
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from fleet import catalog
+from fleet import catalog, families
 from fleet.catalog import MONTHS_ES
 from fleet.documents import huge_pdf_head, publication_date, render_document
-from fleet.generate import _heading, group_of
+from fleet.generate import group_of, numeral_heading
 from fleet.model import HUGE_FILE_SIZE, PRIVATE_REDIRECT_TARGET, SLOW_PORTAL_SECONDS, SLOW_SECONDS
 
 Block = dict[str, Any]
@@ -183,7 +183,7 @@ def _page_or_404(portal: Portal, key: str, path: str, query: dict[str, list[str]
 
 # =========================================================================================== pages
 def _numeral_heading(portal: Portal, n: int) -> str:
-    return _heading(portal.d["heading_style"], n)
+    return numeral_heading(portal.d, n)
 
 
 def _doc_href(portal: Portal, doc: dict[str, Any]) -> str:
@@ -195,23 +195,52 @@ def _doc_href(portal: Portal, doc: dict[str, Any]) -> str:
     return doc["url_path"]
 
 
-def numeral_block(portal: Portal, n: int) -> Block:
+LISTING_LINK = "Ver archivos del numeral"
+
+
+def numeral_block(portal: Portal, n: int, page_no: int = 1) -> Block:
     plan = portal.d["numerals"][str(n)]
     mode = plan["mode"]
     block: Block = {"t": "numeral", "n": n, "h": _numeral_heading(portal, n), "mode": mode, "items": []}
-    if mode in ("docs", "docs404"):
-        for did in plan.get("doc_ids", []):
+    if mode in ("docs", "docs404", "norms"):
+        ids = list(plan.get("doc_ids", []))
+        more = plan.get("more_after")
+        if more and len(ids) > more:
+            # "Ver más": the newest documents first, the rest on ?page=2
+            ids = ids[::-1][:more] if page_no == 1 else ids[::-1][more:]
+            if page_no == 1 and plan.get("page"):
+                block["more"] = [f"{plan['page']}?page=2", "Ver más »"]
+        listed = False
+        for did in ids:
             doc = portal.doc_by_id[did]
+            if plan.get("listing") and doc["host"] == "portal":
+                listed = True
+                continue
             date = publication_date(doc, portal.fleet.as_of).strftime("%d/%m/%Y")
             group = group_of(portal.d, doc)
-            block["items"].append([_doc_href(portal, doc), doc["label"], date, doc["type"], group])
+            item = [_doc_href(portal, doc), doc["label"], date, doc["type"], group]
+            if plan.get("tabs") and doc.get("year"):
+                item += [str(doc["year"]), doc["period_label"].rsplit(" ", 1)[0].capitalize()]
+            block["items"].append(item)
+        if listed:
+            block["listing"] = [plan["listing_path"], LISTING_LINK]
+        if plan.get("tabs"):
+            block["tabs"] = True
+    elif mode in ("echo", "shortcodes"):
+        block["x"] = families.echo_text(portal.d, n, block["h"])
+    elif mode == "no_aplica_bare":
+        block["x"] = plan.get("na_text", "No aplica.")
+    elif mode == "table":
+        block["content"] = families.table_block(portal.d, n)
     elif mode == "legal_text":
         block["x"] = (
             f"Artículo 10, numeral {n}. {catalog.numerals()[n].legal_text}. "
             "Ley de Acceso a la Información Pública, Decreto 57-2008."
         )
     elif mode == "no_aplica":
-        block["x"] = f"No aplica: {plan.get('reason', 'no corresponde a esta municipalidad')}."
+        block["x"] = (
+            plan.get("na_text") or f"No aplica: {plan.get('reason', 'no corresponde a esta municipalidad')}."
+        )
     elif mode == "content":
         block["content"] = _content_evidence(portal, n)
     return block
@@ -327,6 +356,7 @@ def _page_blocks(portal: Portal, page: dict[str, Any]) -> list[Block]:
         return blocks
     if kind == "numeral_index":
         blocks.append({"t": "h", "l": 1, "x": page["title"]})
+        blocks.extend(_law_lists(portal))
         blocks.append({"t": "p", "x": "Artículo 10. Información pública de oficio. Seleccione un numeral:"})
         items = []
         for n in page["numerals"]:
@@ -348,10 +378,14 @@ def _page_blocks(portal: Portal, page: dict[str, Any]) -> list[Block]:
     if kind == "numeral_page":
         n = page["numerals"][0]
         blocks.append({"t": "h", "l": 1, "x": page["title"]})
-        blocks.append({**numeral_block(portal, n), "t": "numeral_single"})
+        blocks.append({**numeral_block(portal, n, page.get("page_no", 1)), "t": "numeral_single"})
+        if page.get("page_no", 1) > 1:
+            blocks.append({"t": "links", "c": "paginacion", "items": [[page["first"], "« Anteriores"]]})
         return blocks
     if kind == "numeral_list":
         blocks.append({"t": "h", "l": 1, "x": page["title"]})
+        if page.get("page_no", 1) == 1:
+            blocks.extend(_law_lists(portal))
         blocks.append(
             {
                 "t": "p",
@@ -418,6 +452,51 @@ def _page_blocks(portal: Portal, page: dict[str, Any]) -> list[Block]:
     return blocks
 
 
+def _law_lists(portal: Portal) -> list[Block]:
+    """The law's principles and objectives, numbered 1., 2., … (family ``law_lists``): not article 10."""
+    if not portal.d.get("law_lists"):
+        return []
+    out: list[Block] = [{"t": "h", "l": 2, "x": "Principios de la Ley de Acceso a la Información Pública"}]
+    for title, text in families.PRINCIPLES:
+        out += [{"t": "h", "l": 3, "x": title}, {"t": "p", "x": text}]
+    out += [
+        {"t": "h", "l": 2, "x": "Objetivos de la ley"},
+        {"t": "p", "x": families.OBJECTIVES},
+        {"t": "h", "l": 2, "x": "Información pública de oficio"},
+    ]
+    return out
+
+
+def _listing(portal: Portal, page: dict[str, Any]) -> Reply:
+    """An Apache-style directory listing (family ``directory_listing``): file names are the only labels."""
+    plan = portal.d["numerals"][str(page["numeral"])]
+    rows = ""
+    for did in plan.get("doc_ids", []):
+        doc = portal.doc_by_id[did]
+        if doc["host"] != "portal":
+            continue
+        stamp = publication_date(doc, portal.fleet.as_of).strftime("%Y-%m-%d %H:%M")
+        size = 40 + (sum(map(ord, doc["filename"])) % 400)
+        name = escape(doc["filename"])
+        rows += (
+            f'<tr><td valign="top"><img src="/icons/layout.gif" alt="[   ]"></td><td><a href="{escape(quote(doc["filename"]))}">'
+            f'{name}</a></td><td align="right">{stamp}  </td><td align="right">{size}K</td><td>&nbsp;</td></tr>\n'
+        )
+    title = escape(page["title"])
+    html = (
+        '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n<html>\n <head>\n'
+        f"  <title>{title}</title>\n </head>\n <body>\n<h1>{title}</h1>\n  <table>\n"
+        '   <tr><th valign="top"><img src="/icons/blank.gif" alt="[ICO]"></th><th>Name</th><th>Last modified</th>'
+        "<th>Size</th><th>Description</th></tr>\n"
+        f'   <tr><th colspan="5"><hr></th></tr>\n{rows}   <tr><th colspan="5"><hr></th></tr>\n</table>\n'
+        f"<address>Apache/2.4.41 (Ubuntu) Server at {escape(portal.d['host'])} Port {portal.fleet.port}</address>\n"
+        "</body></html>\n"
+    )
+    return Reply(
+        body=html.encode("utf-8"), content_type="text/html;charset=UTF-8", last_modified=portal.modified
+    )
+
+
 def _static_table(portal: Portal, numerals: list[int]) -> Block:
     """Month-by-numeral table of the hand-made static portals."""
     year = portal.fleet.as_of.year
@@ -434,10 +513,14 @@ def _static_table(portal: Portal, numerals: list[int]) -> Block:
             else:
                 cells[12].append([href, label])
         desc: Any = block.get("x") or catalog.numerals()[n].title
-        if block["mode"] == "content":
+        if block.get("listing"):
+            cells[12].append(block["listing"])
+        if block["mode"] in ("content", "table"):
             desc = (
                 catalog.numerals()[n].title
                 + ": "
+                + " ".join(b["x"] for b in block["content"] if b["t"] == "p")
+                + " "
                 + " ".join(" / ".join(r) for b in block["content"] if b["t"] == "table" for r in b["rows"])
             )
         rows.append([block["h"], desc, *[c if c else "" for c in cells]])
@@ -480,7 +563,9 @@ def _numeral_html(platform: str, block: Block, single: bool = False) -> str:
         if not groups or groups[-1][0] != group:
             groups.append((group, []))
         groups[-1][1].append(item)
-    if block["items"] and (platform == "laip_standard" or single):
+    if block.get("tabs") and block["items"]:
+        inner += _tabs_html(block)
+    elif block["items"] and (platform == "laip_standard" or single):
         rows = ""
         for group, items in groups:
             if group:
@@ -511,6 +596,10 @@ def _numeral_html(platform: str, block: Block, single: bool = False) -> str:
                 )
                 + "</ul>"
             )
+    for extra in ("listing", "more"):
+        if block.get(extra):
+            href, text = block[extra]
+            inner += f'<p class="{extra}"><a href="{escape(href)}">{escape(text)}</a></p>'
     if single:
         return f'<div class="item-page numeral"><h2>{h}</h2>{inner}</div>'
     if platform == "wordpress":
@@ -522,6 +611,41 @@ def _numeral_html(platform: str, block: Block, single: bool = False) -> str:
     if platform == "joomla":
         return f'<div class="numeral"><h3 class="page-header">{h}</h3>{inner}</div>'
     return f'<section class="numeral"><h3>{h}</h3>{inner}</section>'
+
+
+def _tabs_html(block: Block) -> str:
+    """Year tabs, each with month accordions, all held in the DOM (Bootstrap 5), labelled "Descargar"."""
+    years: dict[str, dict[str, list[list[str]]]] = {}
+    for item in block["items"]:
+        year, month = (item[5], item[6]) if len(item) > 6 else ("Otros", "Documentos")
+        years.setdefault(year, {}).setdefault(month, []).append(item)
+    key = f"n{block['n']}"
+    order = sorted(years, reverse=True)
+    tabs = "".join(
+        f'<li class="nav-item" role="presentation"><button class="nav-link{" active" if i == 0 else ""}" '
+        f'data-bs-toggle="tab" data-bs-target="#{key}-{escape(y)}" type="button" role="tab" '
+        f'aria-controls="{key}-{escape(y)}">{escape(y)}</button></li>'
+        for i, y in enumerate(order)
+    )
+    panes = ""
+    for i, y in enumerate(order):
+        items = ""
+        for j, (month, docs) in enumerate(years[y].items()):
+            cid = f"{key}-{escape(y)}-{j}"
+            links = "".join(
+                f'<p><a href="{escape(href)}" target="_blank">Descargar</a> <small>{escape(date)}</small></p>'
+                for href, _label, date, *_ in docs
+            )
+            items += (
+                f'<div class="accordion-item"><h2 class="accordion-header"><button class="accordion-button collapsed" '
+                f'type="button" data-bs-toggle="collapse" data-bs-target="#{cid}">{escape(month)}</button></h2>'
+                f'<div id="{cid}" class="accordion-collapse collapse"><div class="accordion-body">{links}</div></div></div>'
+            )
+        panes += (
+            f'<div class="tab-pane fade{" show active" if i == 0 else ""}" id="{key}-{escape(y)}" role="tabpanel">'
+            f'<div class="accordion">{items}</div></div>'
+        )
+    return f'<ul class="nav nav-tabs" role="tablist">{tabs}</ul><div class="tab-content">{panes}</div>'
 
 
 def _block_html(platform: str, b: Block) -> str:
@@ -598,7 +722,27 @@ def _layout_html(portal: Portal, title: str, main: str) -> str:
         f'<aside class="lateral"><h4>Últimas noticias</h4><ul>{news}</ul></aside></div>'
         f'<footer class="pie"><p>Municipalidad de {muni}, {escape(d["department"])}</p>'
         f"<p>{escape(d['address'])} · Tel. {escape(d['phone'])}</p>"
-        f"<p>Horario de atención: lunes a viernes de 8:00 a 16:30 horas</p></footer></body></html>\n"
+        f"<p>Horario de atención: lunes a viernes de 8:00 a 16:30 horas</p>{_furniture_html(portal)}</footer></body></html>\n"
+    )
+
+
+def _furniture_html(portal: Portal) -> str:
+    """Links and credits on every page (family ``furniture``): a Guatecompras banner, social links, credits."""
+    d = portal.d
+    if not d.get("furniture"):
+        return ""
+    theme = {
+        "wordpress": "Funciona gracias a WordPress | Tema: Astra",
+        "joomla": "Powered by Joomla! | Plantilla Helix Ultimate",
+    }.get(portal.platform, "Sitio desarrollado por Soluciones Web Guatemala")
+    return (
+        '<div class="enlaces-pie"><a href="https://www.guatecompras.gt/" target="_blank" rel="noopener">'
+        '<img src="/static/escudo.svg" alt="Guatecompras" width="24" height="24"> GUATECOMPRAS</a> · '
+        '<a href="https://www.contraloria.gob.gt/" target="_blank">Contraloría General de Cuentas</a> · '
+        f'<a href="https://www.facebook.com/muni{escape(d["ine_code"])}" target="_blank">Facebook</a></div>'
+        f'<p class="creditos">© {portal.fleet.as_of.year} Municipalidad de {escape(d["municipality"])}. '
+        f"Tel. {escape(d['phone'])}, {escape(d['phone'][:-1])}9. Correo: info@muni{escape(d['ine_code'])}.gob.gt. "
+        f"{escape(theme)}</p>"
     )
 
 
@@ -629,6 +773,8 @@ def _html(portal: Portal, title: str, blocks: list[Block], page: dict[str, Any] 
 
 
 def _page(portal: Portal, page: dict[str, Any]) -> Reply:
+    if page["kind"] == "listing":
+        return _listing(portal, page)
     return _html(portal, page["title"], page_blocks(portal, page), page)
 
 
@@ -985,7 +1131,7 @@ def _session_trap(portal: Portal, query: dict[str, list[str]]) -> Reply:
 def _wp_json(portal: Portal) -> Reply:
     items = []
     for pg in portal.d["pages"]:
-        if pg.get("fail") or pg["kind"] == "home":
+        if pg.get("fail") or pg["kind"] in ("home", "listing"):
             continue
         main = "".join(_block_html("wordpress", b) for b in page_blocks(portal, pg))
         page_id = pg["path"].split("page_id=")[-1].split("&")[0] if "page_id=" in pg["path"] else "0"

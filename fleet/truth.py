@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from checks.facts import FAILED_OUTCOMES
+from checks.registry import NUMERAL_RULES
 from fleet.model import (
     COMPRAS_HOST,
     DRIVE_HOST,
@@ -14,6 +15,9 @@ from fleet.model import (
     PRIVATE_REDIRECT_TARGET,
     QUIRKS,
 )
+
+#: Numerals that ask for norms (1: "incluyendo su marco normativo", 6: manuals), as their rules declare.
+NORM_NUMERALS = frozenset(r.numeral for r in NUMERAL_RULES if r.accepts_norms)
 
 
 def doc_url(spec: dict[str, Any], portal: dict[str, Any], doc: dict[str, Any]) -> str:
@@ -81,6 +85,8 @@ def portal_truth(spec: dict[str, Any], portal: dict[str, Any]) -> dict[str, Any]
                     "host": d["host"],
                     "nog": d["nog"],
                     "huge": bool(d.get("huge")),
+                    # a regulation, law, form or guide is evidence only for the numerals that ask for norms
+                    "evidence": d.get("text_kind") != "norm" or int(key) in NORM_NUMERALS,
                 }
             )
     hosts = sorted(
@@ -111,6 +117,7 @@ def portal_truth(spec: dict[str, Any], portal: dict[str, Any]) -> dict[str, Any]
         "expected_incidents": sorted(kinds),
         "document_hosts": hosts,
         "hard_cases": portal["hard_cases"],
+        "families": portal.get("families", []),
         "section_depth": portal["section_depth"],
         "section_labels": portal["section_labels"],
         "numerals": numerals,
@@ -156,6 +163,7 @@ def makeup(truth: dict[str, Any]) -> dict[str, Any]:
         "statuses": dict(statuses),
         "planted_statuses": dict(planted),
         "hard_cases": dict(hard),
+        "families": dict(Counter(f for p in portals for f in p.get("families", []))),
         "documents": sum(len(p["documents"]) for p in portals),
         "documents_reachable": sum(1 for p in portals for d in p["documents"] if d["reachable"]),
         "document_types": dict(doc_types),

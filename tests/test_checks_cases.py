@@ -43,6 +43,9 @@ def test_rule_case(code: str, as_of: str, case: dict[str, Any]) -> None:
         assert not finding.evidence
     if "reason_contains" in case:
         assert case["reason_contains"] in finding.reason
+    if "evidence_label_contains" in case:
+        # content evidence shows what the page says, not the heading it sits under
+        assert case["evidence_label_contains"] in finding.evidence[0].label, finding.evidence[0].label
     assert finding.reason.strip()
 
 

@@ -231,6 +231,8 @@ def test_agreement_against_a_truth_file(store) -> None:  # type: ignore[no-untyp
                 "ine_code": "0101",
                 "url": f"{BASE}/",
                 "expected_outcome": "complete",
+                "platform": "wordpress",
+                "families": ["year_tabs", "furniture"],
                 "numerals": {
                     "8": {"status": "present", "period": "2026-10"},
                     "7": {"status": "present"},
@@ -240,7 +242,9 @@ def test_agreement_against_a_truth_file(store) -> None:  # type: ignore[no-untyp
             {
                 "ine_code": "0102",
                 "url": f"{BASE}/",
-                "expected_outcome": "unreachable",
+                "expected_outcome": "complete",
+                "platform": "static",
+                "families": [],
                 "numerals": {"8": {"status": "unverified"}},
             },
             {"ine_code": "9999", "url": "https://other.example/", "numerals": {}},
@@ -253,3 +257,14 @@ def test_agreement_against_a_truth_file(store) -> None:  # type: ignore[no-untyp
     assert result.missing_portals == ["9999"]
     text = report_text(result)
     assert "75.00%" in text and "0101 numeral 7" in text
+    # per family and per platform: a portal's pairs count for each of its families; "base" has none
+    groups = result.groups
+    assert groups["familia:year_tabs"].pairs == 3 and groups["familia:year_tabs"].agree == 2
+    assert groups["familia:furniture"].pairs == 3 and groups["familia:base"].pairs == 1
+    assert groups["plataforma:static"].agreement == 1.0 and groups["plataforma:wordpress"].pairs == 3
+    assert "familia:year_tabs" in text and "66.67%" in text
+    # 0102 was expected complete but the crawl was unreachable: left out of the "as expected" figures
+    assert result.outcome_mismatch == {"0102": ("complete", "unreachable")}
+    assert result.expected is not None and result.expected.pairs == 3
+    assert groups["familia:base"].expected is None
+    assert result.as_dict()["groups"]["familia:furniture"]["expected_crawl"]["agreement"] == round(2 / 3, 5)

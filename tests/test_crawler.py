@@ -114,7 +114,8 @@ def test_ordinary_links_are_not_transparency() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Publicado el 15 de octubre de 2024 en el portal", ["2024-10-15"]),
+        ("Informe del 15 de octubre de 2024 en el portal", ["2024-10-15"]),
+        ("Publicado el 15 de octubre de 2024 en el portal", []),  # a publication date is not a period
         ("Ejecución Presupuestaria Mes de AGOSTO 2026 Artículo 10 Numeral 8", ["2026-08"]),
         ("NUMERAL-8-SEPTIEMBRE-2026.pdf", ["2026-09"]),
         ("Informe del primer trimestre 2026", ["2026-03"]),
@@ -123,7 +124,8 @@ def test_ordinary_links_are_not_transparency() -> None:
         ("Fecha: 03/02/2026", ["2026-02-03"]),
         ("NOG 21234567, teléfono 7825-6070", []),
         ("Ejecución de ENERO\u2013MARZO\u00a02026 (“definitiva”)", ["2026-03"]),
-        ("Publicado el 1.º de diciembre de 2025", ["2025-12-01"]),
+        ("Vigente desde el 1.º de diciembre de 2025", ["2025-12-01"]),
+        ("Publicado el 1.º de diciembre de 2025", []),  # nor is an ordinal publication date
         (
             "Vigente desde el 1° de enero de 2026; acta del 2o. de febrero de 2026",
             ["2026-01-01", "2026-02-02"],
@@ -581,3 +583,62 @@ def test_a_browser_request_that_never_ends_fails_as_a_timeout(monkeypatch: pytes
     request = Request("http://127.0.0.1:1/", meta={"playwright": True})
     with pytest.raises(DownloadTimeoutError, match="no terminó"):
         asyncio.run(handler.download_request(request))
+
+
+def test_section_page_is_the_page_that_lists_the_numerals_not_a_news_post() -> None:
+    from crawler.state import PortalState
+
+    st = PortalState(key="0101", start_url=f"{BASE}/", municipality={})
+    news = f"{BASE}/2026/11/municipalidad-cumple-con-la-ley-de-acceso/"
+    listing = f"{BASE}/?page_id=77"
+    st.transparency_url = news  # the first in-section page the spider reached
+    numbered = [{"url": f"{BASE}/n{n}.pdf", "label": f"Numeral {n}"} for n in range(1, 12)]
+    st.pages[news] = {
+        "status": 200,
+        "final_url": news,
+        "depth": 1,
+        "blocks": [{"headings": ["Noticias"], "text": "", "links": numbered}],
+    }
+    assert st.transparency_url == news  # a news post is never the section page
+    st.pages[listing] = {
+        "status": 200,
+        "final_url": listing,
+        "depth": 2,
+        "blocks": [
+            {"headings": ["Información Pública de Oficio", f"{n}. Tema {n}"], "text": "", "links": []}
+            for n in range(1, 30)
+        ],
+    }
+    assert st.transparency_url == listing
+    st.pages[f"{BASE}/?page_id=80"] = {
+        "status": 200,
+        "depth": 1,
+        "blocks": [{"headings": ["Ley"], "text": "", "links": numbered[:3]}],
+    }
+    assert st.transparency_url == listing  # three numerals are not an index of article 10
+
+
+def test_tab_panels_are_headed_by_their_tab_title() -> None:
+    """Year tabs held in the DOM (Bootstrap): each panel's links carry the year of the tab that opens it,
+    and the month of the accordion they sit in, below the numeral's heading."""
+    from crawler.htmlparse import parse_html
+
+    html = """<html><body><main><h2>Numeral 8: Ejecución presupuestaria</h2>
+    <ul class="nav nav-tabs" role="tablist">
+      <li><button class="nav-link active" data-bs-toggle="tab" data-bs-target="#t2026" role="tab">2026</button></li>
+      <li><a class="nav-link" data-toggle="tab" href="#t2025">2025</a></li></ul>
+    <div class="tab-content">
+      <div class="tab-pane fade show active" id="t2026" role="tabpanel"><div class="accordion">
+        <div class="accordion-item"><h2 class="accordion-header"><button class="accordion-button">Octubre</button></h2>
+          <div class="accordion-collapse"><div class="accordion-body"><a href="/a.pdf">Descargar</a></div></div></div>
+      </div></div>
+      <div class="tab-pane fade" id="t2025"><div class="accordion">
+        <div class="accordion-item"><h2 class="accordion-header"><button class="accordion-button">Diciembre</button></h2>
+          <div class="accordion-collapse"><div class="accordion-body"><a href="/b.pdf">Descargar</a></div></div></div>
+      </div></div>
+    </div><h2>Numeral 9: Depósitos</h2><p><a href="/c.pdf">Descargar</a></p></main></body></html>"""
+    parsed = parse_html(html, "https://muni.example.gob.gt/")
+    heads = {link.url.rsplit("/", 1)[-1]: link.headings for link in parsed.links}
+    assert heads["a.pdf"] == ["Numeral 8: Ejecución presupuestaria", "2026", "Octubre"]
+    assert heads["b.pdf"] == ["Numeral 8: Ejecución presupuestaria", "2025", "Diciembre"]
+    assert heads["c.pdf"] == ["Numeral 9: Depósitos"]

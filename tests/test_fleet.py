@@ -114,7 +114,11 @@ def test_statuses_follow_the_legal_reading(full_fleet) -> None:  # type: ignore[
                     assert all(d["nog"] for d in docs)
         for key, entry in nums.items():
             if entry["status"] == "absent":
-                live = [d for d in p["documents"] if d["numeral"] == int(key) and d["http_status"] == 200]
+                live = [
+                    d
+                    for d in p["documents"]
+                    if d["numeral"] == int(key) and d["http_status"] == 200 and d["evidence"]
+                ]
                 assert live == [], (p["ine_code"], key)
 
 
@@ -297,3 +301,31 @@ def test_next_night_changes_are_reflected_in_the_truth(registry) -> None:  # typ
     untouched = set(before) - {c["ine_code"] for c in changes}
     for code in untouched:
         assert before[code]["numerals"] == after[code]["numerals"]
+
+
+def test_families_are_planted_with_their_truth(full_fleet) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19's families: each on some portals of the 340, and its truth follows docs/legal-reading.md."""
+    from fleet.families import FAMILIES
+
+    _spec, truth = full_fleet
+    found = makeup(truth)["families"]
+    for name in FAMILIES:
+        assert found.get(name, 0) >= 3, name
+    complete = [p for p in truth["portals"] if p["expected_outcome"] == "complete"]
+    for p in complete:
+        for key, entry in p["numerals"].items():
+            hard = entry["hard_cases"]
+            if "norms_only" in hard or "no_aplica_without_reason" in hard:
+                assert entry["status"] == "absent", (p["ine_code"], key)
+            if "inline_table" in hard:
+                assert entry["evidence"] == "table" and entry["status"] in ("present", "outdated")
+                assert entry["period"] and len(entry["period"]) == 7
+                assert not [d for d in p["documents"] if d["numeral"] == int(key)]
+            if "unrendered_shortcodes" in hard or "heading_echo" in hard:
+                assert entry["status"] == "absent"
+        if "section_context" in p["families"]:
+            assert p["numerals"]["1"]["status"] == "present"
+            assert any(not d["evidence"] for d in p["documents"]) or any(
+                d["numeral"] == 1 and d["label"].lower().startswith(("reglamento", "código"))
+                for d in p["documents"]
+            )

@@ -17,8 +17,8 @@ STRINGS = [
     "Reporte enero a marzo de 2025",
     "Ejecución de ENERO\u2013MARZO\u00a02026",
     "Presupuesto ejercicio fiscal 2026",
-    "Publicado el 15 de octubre de 2024",
-    "Publicado el 1.º de diciembre de 2025",
+    "Informe del 15 de octubre de 2024",
+    "Reporte al 1.º de diciembre de 2025",
     "Fecha: 03/02/2026",
     "ejecucion-2026-07.pdf",
     "Segundo semestre 2025",
@@ -46,3 +46,20 @@ def test_crawler_and_checks_read_the_same_period(text: str) -> None:
 def test_text_with_no_period() -> None:
     for text in ("NOG 21234567, teléfono 7825-6070", "Artículo 10, numeral 8", ""):
         assert extract_periods(text) == [] and best_period([text]) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Publicado el 15 de octubre de 2024",
+        "Publicado el 1.º de diciembre de 2025",
+        "Actualizado: 02/11/2026",
+        "Fecha de impresión 5 de noviembre de 2026",
+        "Acuerdo Municipal No. 03-2019",
+        "Acta No. 12-2026",
+    ],
+)
+def test_stamps_and_identifiers_are_not_periods(text: str) -> None:
+    """Issue 19, class 8: when a file was printed, published or updated, and the number of an agreement
+    or of minutes, are not the period it covers; neither the crawler nor the checks read one."""
+    assert extract_periods(text) == [] and best_period([text]) is None

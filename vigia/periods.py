@@ -24,10 +24,39 @@ from typing import Any
 
 from vigia.spanish import MONTHS_ES, norm
 
+# A date that says when a file was printed, published, signed or updated is not the period it covers
+# ("Actualizado: 02/11/2026", "Fecha de publicación 5 de noviembre de 2026", "Impreso el 3/11/2026").
+_MONTH_NAMES = "|".join(MONTHS_ES) + "|setiembre"
+_STAMP_DATE = (
+    r"(?:\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{2,4}|\d{4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}"
+    r"|(?:\d{1,2}(?:\.?\s*o|ro)?\s+(?:de\s+)?)?(?:" + _MONTH_NAMES + r")\.?(?:\s+(?:de(?:l)?\s+)?\d{4})?)"
+)
+_STAMPS = re.compile(
+    r"(?<![a-z])(?:ultima actualizacion|actualizad[oa]s?|actualizacion|fecha de (?:publicacion|actualizacion|impresion"
+    r"|elaboracion|emision|creacion|carga|firma)|impres[oa]|publicad[oa]|generad[oa]|elaborad[oa]|emitid[oa]|firmad[oa]"
+    r"|subid[oa]|cargad[oa]|modificad[oa])(?:\s+(?:el|al|en|a|con fecha|por ultima vez))?\s*[:\-]?\s*(?:el\s+)?"
+    + _STAMP_DATE
+)
+_STAMP_WORDS = (
+    "actualiz",
+    "fecha de",
+    "impres",
+    "publicad",
+    "generad",
+    "elaborad",
+    "emitid",
+    "firmad",
+    "subid",
+    "cargad",
+    "modificad",
+)
 _STRIP_FOR_PERIODS = re.compile(
     r"(?<![a-z])num(?:erales?|eral|er|\.)?\s*[.:#_\-]*\s*(?:no\.?\s*)?\d{1,2}(?!\d)"
     r"|(?<![a-z])art(?:iculo|\.)?\s*[.:#_\-]*\s*\d{1,3}(?!\d)"
-    r"|(?<![a-z])(?:decreto|acuerdo(?: gubernativo| municipal)?|ley)\s*(?:numero|no\.?|n\.?o\.?)?\s*\d{1,4}\s*[-–/]\s*\d{2,4}"
+    # an identifier is not a period: "Acuerdo 03-2019" is not March 2019, "Acta No. 12-2026" not December
+    r"|(?<![a-z])(?:decreto|acuerdo(?: gubernativo| municipal| de concejo| ministerial)?|ley|acta|resolucion|oficio"
+    r"|circular|expediente|contrato|convenio|dictamen|providencia|punto|referencia|ref\.?|no\.|nro\.?|numero|correlativo"
+    r"|reglamento|normativo)\s*(?:numero|no\.?|n\.?o\.?|nro\.?|#)?\s*[a-z]{0,6}[-\s]?\d{1,4}\s*[-–/]\s*\d{2,4}"
     r"|(?<![a-z])(?:nog|npg|nit)\s*[.:#_\-]*\s*\d+"
     r"|(?<![a-z])q\s*\.?\s*[\d.,]+\d"
 )
@@ -35,9 +64,12 @@ _LEADING_NUMBER = re.compile(r"^\s*(?:\(\s*)?\d{1,2}\s*(?:\.\s*-|\.|\)|-|–|—
 
 
 def strip_non_period_numbers(text: str) -> str:
-    """Remove numeral labels, article/decree numbers, NOG and money so they are not read as dates."""
+    """Remove numeral labels, identifiers (decree, agreement, minutes numbers), NOG, money and the dates a
+    file was printed, published or updated, so that none of them is read as the period covered."""
     t = norm(text)
     t = _LEADING_NUMBER.sub(" ", t)
+    if any(w in t for w in _STAMP_WORDS):
+        t = _STAMPS.sub(" ", t)
     return _STRIP_FOR_PERIODS.sub(" ", t)
 
 

@@ -106,6 +106,7 @@ class NumeralRule:
     verification: str  # how the legal text was checked against the law (provenance of ``legal_text``)
     requires: str | None = None  # regex over the evidence's context (words), when more than "a document"
     requires_es: str = ""  # what ``requires`` asks for, in Spanish ("el número de operación (NOG)")
+    accepts_norms: bool = False  # regulations, manuals, laws and forms are evidence for it (numerals 1 and 6)
     requirement_inside_documents: bool = False  # True when only the documents' text can show it (NOG)
     report_noun: str = "documento"  # "informe mensual", "presupuesto" … for reasons
     notes: tuple[str, ...] = field(default=())
@@ -183,6 +184,19 @@ class NumeralRule:
                 )
             return self._finding(ABSENT, self._absent_reason(snapshot, rejected))
         finding = self._judge(items, as_of)
+        shown = {e.url for e in finding.evidence}
+        moved = sorted({i.renumbered for i in items if i.renumbered is not None and i.url in shown})
+        if moved:
+            numbers = ", ".join(str(m) for m in moved)
+            finding = Finding(
+                finding.rule,
+                finding.numeral,
+                finding.status,
+                finding.reason
+                + f" El portal lo numera como {numbers}, pero por su tema corresponde al numeral {self.numeral}.",
+                finding.evidence,
+                finding.period,
+            )
         if unread:
             note = f" No se pudo comprobar {self.requires_es}: los documentos están escaneados o no se pudieron leer."
             finding = Finding(
@@ -207,8 +221,13 @@ class NumeralRule:
             parts.append(
                 f"El enlace «{_short(broken[0].label)}» no funciona (el documento no se pudo descargar)."
             )
+        bare = analysis.unexplained_na.get(self.numeral)
+        if bare:
+            parts.append(
+                f"El portal dice «{_short(bare, 60)}» sin explicar por qué; sin motivo no basta para «No aplica»."
+            )
         empty = analysis.empty_sections.get(self.numeral)
-        if empty and not rejected:
+        if empty and not rejected and not bare:
             parts.append(f"La sección «{_short(empty)}» no enlaza ningún documento.")
         return " ".join(parts)
 

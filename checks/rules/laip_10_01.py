@@ -21,6 +21,7 @@ RULE = NumeralRule(
     present="Organigrama o descripción de la estructura y funciones de las dependencias (documento o contenido sustantivo de la página), con su marco normativo.",
     outdated="No aplica: es información vigente sin periodo; se considera presente mientras exista.",
     absent="Nada publicado bajo el numeral 1 ni documento cuyo nombre o contexto sea la estructura orgánica u organigrama.",
+    accepts_norms=True,
     report_noun="documento",
     guidance="Publique el organigrama vigente y las funciones de cada dependencia, con su marco normativo (acuerdos, reglamentos).",
     verification="texto literal verificado",

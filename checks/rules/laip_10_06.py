@@ -20,6 +20,7 @@ RULE = NumeralRule(
     present="Manuales de procedimientos administrativos u operativos publicados.",
     outdated="No aplica: información vigente sin periodo.",
     absent="Nada publicado bajo el numeral 6 ni manual de procedimientos.",
+    accepts_norms=True,
     report_noun="manual",
     guidance="Publique los manuales de procedimientos administrativos y operativos vigentes.",
     verification="resumen de memoria",

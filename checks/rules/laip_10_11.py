@@ -13,6 +13,8 @@ RULE = NumeralRule(
         r"contrat\w* de bienes y servicios",
         r"bienes y servicios",
         r"adquisicion(?:es)? de bienes(?: y servicios)?",
+        r"compras? de bienes(?: y servicios)?",
+        r"compras y contrataciones",
         r"contrataciones?",
         r"contratos?",
     ),
