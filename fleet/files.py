@@ -29,6 +29,11 @@ def dump(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
 
 
+def fleet_uip_email(ine_code: str) -> str:
+    """The simulated municipality's information unit's address (never a real mailbox)."""
+    return f"uip.{ine_code}@municipalidades.example.gt"
+
+
 def registry_csv(spec: dict[str, Any], rows: dict[str, Municipality]) -> str:
     """The fleet's registry: same columns as municipalities.csv, portal_url pointing at the fleet."""
     from fleet.truth import portal_truth
@@ -56,6 +61,8 @@ def registry_csv(spec: dict[str, Any], rows: dict[str, Municipality]) -> str:
             "pdh_score_2023": "" if m.pdh_score_2023 is None else f"{m.pdh_score_2023:g}",
             "notes": "portal simulado (flota de pruebas de Vigía)",
             "portal_source": "",
+            # a made-up address on a reserved domain (RFC 2606 style), so notifications have a recipient
+            "uip_email": fleet_uip_email(m.ine_code),
         }
         writer.writerow([values[c] for c in COLUMNS])
     text = buf.getvalue()

@@ -6,6 +6,7 @@ Layout of ``out_dir``::
     prioridad.html        the priority list on its own
     matriz.html           municipalities × numerals
     nocturno.html         the monitors' nightly report (crawl health)
+    atom/*.xml            Atom feeds of the changes: the country's, per department, per municipality
     datos.html            the exports and their schema
     municipio/XXXX.html   one checklist per municipality (+ XXXX.pdf)
     evidencia/<sha256>.<ext>   archived copies of cited evidence (HTML kept as .html.txt)
@@ -34,7 +35,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from reports import exports, fmt, views
+from reports import exports, feeds, fmt, views
 from reports.loader import BlobInfo, load_blob_info, load_history, load_run, previous_run_id, resolve_run_id
 from reports.pdf import SINCE_MARK, render_pdfs
 from reports.registry_proposals import registry_proposals_view
@@ -88,6 +89,7 @@ class ReportSummary:
     regressed: int = 0
     went_down: int = 0
     came_back: int = 0
+    feeds: int = 0
 
     @property
     def index(self) -> Path:
@@ -111,7 +113,8 @@ class ReportSummary:
         return (
             f"Reportes de la corrida {self.run_id} (referencia {self.as_of.isoformat()}): "
             f"{self.portals} portales ({self.scored} con puntaje), {self.pages} páginas HTML, "
-            f"{self.evidence_files} copias de evidencia, {self.export_rows} filas exportadas"
+            f"{self.evidence_files} copias de evidencia, {self.export_rows} filas exportadas, "
+            f"{self.feeds} feeds Atom"
             f"{pdf}{changes}; total {self.seconds:.1f} s → {self.index}"
         )
 
@@ -372,6 +375,7 @@ def build_reports(
             schema_version=exports.SCHEMA_VERSION,
         )
         render("data.html.j2", "datos.html", data_view)
+        feed_files = feeds.write_feeds(out_dir, feeds.nights(store, data, previous, as_of), archived)
         try:
             copy_failures = background.result() if pool is not None else background
         finally:
@@ -426,4 +430,5 @@ def build_reports(
         regressed=len(index_view.changes.regressed),
         went_down=len(index_view.changes.went_down),
         came_back=len(index_view.changes.came_back),
+        feeds=feed_files,
     )

@@ -61,6 +61,7 @@ class PageMeta:
     active: str
     run_label: str
     as_of_label: str
+    feed: str = "atom/pais.xml"  # the page's Atom feed (reports/feeds.py), relative to the site's root
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,13 +443,14 @@ class ReportContext:
         run = self.data.run
         return f"Corrida {run.id} · {fmt.date_es(fmt.local_time(run.started_at).date() if run.started_at else None)}"
 
-    def meta(self, title: str, active: str, root: str = "") -> PageMeta:
+    def meta(self, title: str, active: str, root: str = "", feed: str = "atom/pais.xml") -> PageMeta:
         return PageMeta(
             title=title,
             root=root,
             active=active,
             run_label=self.run_label,
             as_of_label=fmt.date_es(self.reference),
+            feed=feed,
         )
 
     def href(self, portal: PortalRow, root: str = "") -> str:
@@ -464,6 +466,12 @@ def checklist_file_name(portal: PortalRow) -> str:
     if len(code) == 4 and code.isdigit():
         return f"municipio/{code}.html"
     return f"municipio/portal-{portal.crawl_id}.html"
+
+
+def feed_file_name(portal: PortalRow) -> str:
+    """The municipality's Atom feed (``atom/municipio-XXXX.xml``), named like its checklist."""
+    key = checklist_file_name(portal).removeprefix("municipio/").removesuffix(".html")
+    return f"atom/municipio-{key}.xml"
 
 
 def band_css(band: str | None) -> str:
@@ -639,7 +647,9 @@ def checklist_view(ctx: ReportContext, portal: PortalRow) -> ChecklistView:
     file_name = ctx.file_names[portal.crawl_id]
     pdf_href = file_name.removeprefix("municipio/").replace(".html", ".pdf") if ctx.pdf else None
     return ChecklistView(
-        meta=ctx.meta(f"Lista de verificación — {portal.municipality}", "checklist", root),
+        meta=ctx.meta(
+            f"Lista de verificación — {portal.municipality}", "checklist", root, feed=feed_file_name(portal)
+        ),
         file_name=file_name,
         ine_code=portal.ine_code or "",
         municipality=portal.municipality,
@@ -845,10 +855,116 @@ def _numeral_chart(portals: Sequence[PortalRow]) -> Markup:
 # --------------------------------------------------------------------------- changes
 
 
+@dataclass(frozen=True, slots=True)
+class PortalChanges:
+    """What changed on one portal between two evaluations: the reading shared by the report's "changes
+    since the previous night", the municipalities' messages and the Atom feeds."""
+
+    went_down: PortalChangeView | None
+    came_back: PortalChangeView | None
+    band_change: PortalChangeView | None
+    improved: tuple[ItemChangeView, ...]
+    regressed: tuple[ItemChangeView, ...]
+    #: status changes that are neither an improvement nor a regression (to or from No verificable / No aplica)
+    other: tuple[ItemChangeView, ...]
+    score_before: float | None
+    score_after: float | None
+    newly_compliant: int
+
+    @property
+    def score_changed(self) -> bool:
+        return fmt.score(self.score_before) != fmt.score(self.score_after)
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.went_down
+            or self.came_back
+            or self.band_change
+            or self.improved
+            or self.regressed
+            or self.other
+            or self.score_changed
+        )
+
+
+def portal_changes(prev: PortalRow, p: PortalRow, href: str) -> PortalChanges:
+    """Compare one portal's previous evaluation (``prev``) with its current one (``p``)."""
+    facts = NUMERALS
+    down = back = band = None
+    was_up = prev.outcome in ("complete", "partial")
+    is_up = p.outcome in ("complete", "partial")
+    if was_up and p.outcome in FAILED_OUTCOMES:
+        down = PortalChangeView(
+            p.municipality,
+            href,
+            p.department,
+            outcome_label(prev.outcome),
+            outcome_label(p.outcome),
+            fmt.clean_text(p.outcome_reason, 200),
+        )
+    elif prev.outcome in FAILED_OUTCOMES and is_up:
+        back = PortalChangeView(
+            p.municipality, href, p.department, outcome_label(prev.outcome), outcome_label(p.outcome), ""
+        )
+    before_score = prev.evaluation.score if prev.evaluation else None
+    after_score = p.evaluation.score if p.evaluation else None
+    before_band = prev.evaluation.band if prev.evaluation and before_score is not None else None
+    after_band = p.evaluation.band if p.evaluation and after_score is not None else None
+    if before_band and after_band and before_band != after_band:
+        band = PortalChangeView(
+            p.municipality,
+            href,
+            p.department,
+            f"{before_band} ({fmt.score(before_score)})",
+            f"{after_band} ({fmt.score(after_score)})",
+            "",
+        )
+    improved: list[ItemChangeView] = []
+    regressed: list[ItemChangeView] = []
+    other: list[ItemChangeView] = []
+    newly_compliant = 0
+    before = {f.rule: f.status for f in prev.findings if f.numeral is not None}
+    for f in p.findings:
+        if f.numeral is None:
+            continue
+        old = before.get(f.rule)
+        if old is None or old == f.status:
+            continue
+        fact = facts.get(f.numeral)
+        view = ItemChangeView(
+            municipality=p.municipality,
+            href=f"{href}#n{f.numeral:02d}",
+            rule=fact.code if fact else f.rule,
+            item=fact.title if fact else f.rule,
+            before=status_label(old),
+            before_status=old,
+            after=status_label(f.status),
+            after_status=f.status,
+        )
+        if old not in _RANK or f.status not in _RANK:
+            other.append(view)
+        elif _RANK[f.status] > _RANK[old]:
+            improved.append(view)
+            newly_compliant += f.status == "present"
+        else:
+            regressed.append(view)
+    return PortalChanges(
+        went_down=down,
+        came_back=back,
+        band_change=band,
+        improved=tuple(improved),
+        regressed=tuple(regressed),
+        other=tuple(other),
+        score_before=before_score,
+        score_after=after_score,
+        newly_compliant=newly_compliant,
+    )
+
+
 def changes_view(ctx: ReportContext, root: str = "") -> ChangesView:
     if ctx.previous is None:
         return ChangesView(False, "", 0, (), (), (), (), (), (), ())
-    facts = NUMERALS
     improved: list[ItemChangeView] = []
     regressed: list[ItemChangeView] = []
     down: list[PortalChangeView] = []
@@ -866,66 +982,16 @@ def changes_view(ctx: ReportContext, root: str = "") -> ChangesView:
                 PortalChangeView(p.municipality, href, p.department, "—", outcome_label(p.outcome), "")
             )
             continue
-        was_up = prev.outcome in ("complete", "partial")
-        is_up = p.outcome in ("complete", "partial")
-        if was_up and p.outcome in FAILED_OUTCOMES:
-            down.append(
-                PortalChangeView(
-                    p.municipality,
-                    href,
-                    p.department,
-                    outcome_label(prev.outcome),
-                    outcome_label(p.outcome),
-                    fmt.clean_text(p.outcome_reason, 200),
-                )
-            )
-        elif prev.outcome in FAILED_OUTCOMES and is_up:
-            back.append(
-                PortalChangeView(
-                    p.municipality,
-                    href,
-                    p.department,
-                    outcome_label(prev.outcome),
-                    outcome_label(p.outcome),
-                    "",
-                )
-            )
-        before_band = prev.evaluation.band if prev.evaluation and prev.evaluation.score is not None else None
-        after_band = p.evaluation.band if p.evaluation and p.evaluation.score is not None else None
-        if before_band and after_band and before_band != after_band:
-            bands.append(
-                PortalChangeView(
-                    p.municipality,
-                    href,
-                    p.department,
-                    f"{before_band} ({fmt.score(prev.evaluation.score if prev.evaluation else None)})",
-                    f"{after_band} ({fmt.score(p.evaluation.score if p.evaluation else None)})",
-                    "",
-                )
-            )
-        before = {f.rule: f.status for f in prev.findings if f.numeral is not None}
-        for f in p.findings:
-            if f.numeral is None:
-                continue
-            old = before.get(f.rule)
-            if old not in _RANK or f.status not in _RANK or old == f.status:
-                continue
-            fact = facts.get(f.numeral)
-            view = ItemChangeView(
-                municipality=p.municipality,
-                href=f"{href}#n{f.numeral:02d}",
-                rule=NUMERALS[f.numeral].code,
-                item=fact.title if fact else f.rule,
-                before=status_label(old),
-                before_status=old,
-                after=status_label(f.status),
-                after_status=f.status,
-            )
-            if _RANK[f.status] > _RANK[old]:
-                improved.append(view)
-                newly_compliant += f.status == "present"
-            else:
-                regressed.append(view)
+        changes = portal_changes(prev, p, href)
+        if changes.went_down:
+            down.append(changes.went_down)
+        if changes.came_back:
+            back.append(changes.came_back)
+        if changes.band_change:
+            bands.append(changes.band_change)
+        improved.extend(changes.improved)
+        regressed.extend(changes.regressed)
+        newly_compliant += changes.newly_compliant
     missing = tuple(
         PortalChangeView(p.municipality, None, p.department, outcome_label(p.outcome), "—", "")
         for p in sorted(ctx.previous.portals, key=lambda p: (p.department, p.municipality, p.portal_key))

@@ -27,8 +27,13 @@ SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do [ -f "$DIR/fleet/ready" ] && break; kill -0 $SERVER 2>/dev/null || { cat "$DIR/fleet-server.log"; exit 1; }; sleep 0.1; done
 export VIGIA_ALLOW_PRIVATE_ADDRESSES=1
+# the night's messages are written as .eml files (--notify-dry-run), never sent: the fleet's registry gives
+# each municipality a made-up address on example.gt, and one made-up monitor receives the digest
+printf -- '- email: monitoreo@pdh.example.gt\n' > "$DIR/monitores.yml"
 $VIGIA nightly --registry "$DIR/fleet/registry.csv" --db "sqlite:///$PWD/$DIR/vigia.db" --data-dir "$DIR/data" \
-  --out "$DIR/reportes" --as-of "$AS_OF"
+  --out "$DIR/reportes" --as-of "$AS_OF" --notify-dry-run "$DIR/mensajes" --subscribers "$DIR/monitores.yml"
 echo
 echo "Reportes listos: $PWD/$DIR/reportes/index.html"
+echo "Mensajes:        $PWD/$DIR/mensajes/ ($(ls "$DIR/mensajes" | grep -c '\.eml$') archivos .eml: uno por municipalidad y el resumen de los monitores)"
+echo "Feeds Atom:      $PWD/$DIR/reportes/atom/pais.xml (y uno por departamento y por municipalidad)"
 echo "Base de datos:   $PWD/$DIR/vigia.db   (evidencia cruda en $DIR/data)"

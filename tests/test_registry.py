@@ -117,3 +117,13 @@ def test_select_only_priority_and_unknown_code() -> None:
     assert [m.ine_code for m in select(rows, only=["0108", "0101"])] == ["0108", "0101"]
     with pytest.raises(RegistryError):
         select(rows, only=["9999"])
+
+
+def test_uip_email_is_optional_and_validated() -> None:
+    header = HEADER + ",uip_email"
+    rows = parse_registry("\n".join([header, GOOD + ",uip@muni.example.gt", GOOD2 + ","]) + "\n")
+    assert [m.uip_email for m in rows] == ["uip@muni.example.gt", ""]
+    assert parse_registry("\n".join([HEADER, GOOD]))[0].uip_email == ""  # a registry without the column
+    for bad in ("uip@", "Ana <uip@muni.example.gt>", "uip@muni.example.gt;otra@muni.example.gt", "uip @x.gt"):
+        problems = _problems("\n".join([header, GOOD + "," + bad, GOOD2 + ","]))
+        assert len(problems) == 1 and problems[0].startswith(f"line 2: uip_email: correo mal formado {bad!r}")

@@ -43,6 +43,11 @@ evidence_app = typer.Typer(
     help="Archivos WACZ de la evidencia y su cadena de manifiestos (docs/evidence.md).", no_args_is_help=True
 )
 app.add_typer(evidence_app, name="evidence")
+notify_app = typer.Typer(
+    help="Notificaciones: mensajes a cada municipalidad y resumen nocturno para monitores "
+    "(bandeja de salida, reintentos, bajas)."
+)
+app.add_typer(notify_app, name="notify")
 
 DbOpt = Annotated[
     str | None,
@@ -85,6 +90,47 @@ SetOpt = Annotated[
 ]
 AsOfOpt = Annotated[
     str | None, typer.Option("--as-of", help="Fecha de referencia AAAA-MM-DD (por defecto, hoy).")
+]
+SmtpUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--smtp-url",
+        envvar="VIGIA_SMTP_URL",
+        help="Servidor de correo smtp[s]://usuario:contraseña@servidor:puerto (STARTTLS con smtp://).",
+    ),
+]
+SubscribersOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--subscribers",
+        envvar="VIGIA_SUBSCRIBERS",
+        help="Monitores que reciben el resumen nocturno (YAML o CSV: email, departments opcional).",
+    ),
+]
+SiteUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--site-url",
+        envvar="VIGIA_SITE_URL",
+        help="Dirección pública del sitio de reportes para los enlaces de los mensajes "
+        "(por defecto, la carpeta del sitio como file://).",
+    ),
+]
+MailFromOpt = Annotated[
+    str | None,
+    typer.Option("--from", envvar="VIGIA_MAIL_FROM", help="Remitente, p. ej. 'Vigía <vigia@pdh.gob.gt>'."),
+]
+UnsubscribeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--unsubscribe-address",
+        envvar="VIGIA_UNSUBSCRIBE_ADDRESS",
+        help="Dirección a la que se piden las bajas (List-Unsubscribe); por defecto, el remitente.",
+    ),
+]
+DownNightsOpt = Annotated[
+    int,
+    typer.Option("--down-nights", min=1, help="Noches seguidas caído para figurar en el resumen (3)."),
 ]
 
 
@@ -257,6 +303,7 @@ def municipalities_show(
         ("Activa", "sí" if m.active else "no"),
         ("Población 2020", str(m.population_2020 or "—")),
         ("Puntaje PDH 2023", "—" if m.pdh_score_2023 is None else f"{m.pdh_score_2023:.2f}"),
+        ("Correo de la UIP", m.uip_email or "—"),
         ("Notas", m.notes or "—"),
     ):
         table.add_row(key, value)
@@ -511,8 +558,21 @@ def nightly(
         bool, typer.Option("--pdf/--no-pdf", help="Genera también el PDF de cada lista de verificación.")
     ] = True,
     set_: SetOpt = None,
+    smtp_url: SmtpUrlOpt = None,
+    notify_dry_run: Annotated[
+        Path | None,
+        typer.Option(
+            "--notify-dry-run", help="Escribe los mensajes de la noche como archivos .eml en esta carpeta."
+        ),
+    ] = None,
+    subscribers: SubscribersOpt = None,
+    site_url: SiteUrlOpt = None,
+    down_nights: DownNightsOpt = 3,
+    mail_from: MailFromOpt = None,
+    unsubscribe: UnsubscribeOpt = None,
 ) -> None:
-    """Corrida nocturna: rastreo + evaluación + reportes + cambios desde la noche anterior."""
+    """Corrida nocturna: rastreo + evaluación + reportes + cambios desde la noche anterior; con correo
+    configurado (--smtp-url o VIGIA_SMTP_URL, o --notify-dry-run), también las notificaciones."""
     targets = _targets(registry, only, priority)
     overrides = _settings(set_)
     reference = _as_of(as_of)
@@ -538,16 +598,32 @@ def nightly(
 
     console.print(build_run_archive(store, crawl_summary.run_id).describe())
     _flag_rereviews(store)
+    rows = _registry(registry)
     report_summary = build_reports(
         store,
         out_dir=out,
         run_id=crawl_summary.run_id,
         as_of=reference,
-        registry=_registry(registry),
+        registry=rows,
         pdf=pdf,
         console=console,
     )
     console.print(report_summary.describe())
+    if smtp_url or notify_dry_run is not None:
+        _run_notify(
+            store,
+            rows,
+            run=crawl_summary.run_id,
+            reference=reference,
+            smtp_url=smtp_url,
+            dry_run=notify_dry_run,
+            site_url=_site_url(site_url, out),
+            subscribers=subscribers,
+            down_nights=down_nights,
+            mail_from=mail_from,
+            unsubscribe=unsubscribe,
+            pdf=pdf,
+        )
     _crawl_problems(crawl_summary)  # checked and reported every portal first; now fail loudly
 
 
@@ -637,6 +713,183 @@ def evidence_verify(
     console.print(result.describe(), markup=False, highlight=False, soft_wrap=True)
     if not result.ok:
         raise typer.Exit(1)
+# --------------------------------------------------------------------------- notify
+
+
+def _site_url(site_url: str | None, site: Path) -> str:
+    from urllib.parse import urlsplit
+
+    if site_url:
+        parts = urlsplit(site_url)
+        if parts.scheme not in ("http", "https", "file") or (parts.scheme != "file" and not parts.netloc):
+            raise UserError(f"--site-url inválida {site_url!r}: use https://servidor/ruta/")
+        return site_url if site_url.endswith("/") else site_url + "/"
+    return site.resolve().as_uri() + "/"
+
+
+def _sender(value: str | None) -> str:
+    from email.utils import parseaddr
+
+    from reports.notify.api import DEFAULT_SENDER
+    from vigia.registry import check_email
+
+    sender = value or DEFAULT_SENDER
+    address = parseaddr(sender)[1]
+    if sender != DEFAULT_SENDER:
+        problem = check_email(address) if address else f"remitente mal formado {sender!r}"
+        if problem:
+            raise UserError(f"--from: {problem}")
+    return sender
+
+
+def _run_notify(
+    store,  # type: ignore[no-untyped-def]
+    rows: list[Municipality],
+    *,
+    run: int | None,
+    reference: dt.date,
+    smtp_url: str | None,
+    dry_run: Path | None,
+    site_url: str,
+    subscribers: Path | None,
+    down_nights: int,
+    mail_from: str | None,
+    unsubscribe: str | None,
+    pdf: bool = True,
+) -> None:
+    from reports.notify.api import run_notify
+    from reports.notify.subscribers import load_subscribers
+    from reports.notify.transport import SmtpTransport
+
+    if smtp_url and dry_run:
+        raise UserError("use --smtp-url o --dry-run, no los dos")
+    if not smtp_url and dry_run is None:
+        raise UserError("falta el servidor de correo: --smtp-url URL (o VIGIA_SMTP_URL), o --dry-run CARPETA")
+    summary = run_notify(
+        store,
+        rows,
+        run_id=run,
+        as_of=reference,
+        site_url=site_url,
+        transport=SmtpTransport(smtp_url) if smtp_url else None,
+        dry_run=dry_run,
+        subscribers=load_subscribers(subscribers) if subscribers else (),
+        down_nights=down_nights,
+        sender=_sender(mail_from),
+        unsubscribe=unsubscribe,
+        pdf=pdf,
+    )
+    if summary.delivery:
+        for line in summary.delivery.errors[:10]:
+            err_console.print(f"correo: {line}", markup=False, highlight=False, soft_wrap=True)
+    console.print(summary.describe(), markup=False, highlight=False, soft_wrap=True)
+    if dry_run is not None:
+        console.print(f"Mensajes de la noche (.eml): {dry_run.resolve()}", markup=False, soft_wrap=True)
+
+
+@notify_app.callback(invoke_without_command=True)
+def notify(
+    ctx: typer.Context,
+    smtp_url: SmtpUrlOpt = None,
+    dry_run: Annotated[
+        Path | None,
+        typer.Option("--dry-run", help="No envía: escribe un archivo .eml por mensaje en esta carpeta."),
+    ] = None,
+    db: DbOpt = None,
+    registry: RegistryOpt = None,
+    data_dir: DataDirOpt = None,
+    run: Annotated[int | None, typer.Option("--run", help="Corrida (por defecto, la última).")] = None,
+    as_of: AsOfOpt = None,
+    site: Annotated[
+        Path, typer.Option("--site", help="Carpeta del sitio de reportes (para los enlaces file://).")
+    ] = Path("reportes"),
+    site_url: SiteUrlOpt = None,
+    subscribers: SubscribersOpt = None,
+    down_nights: DownNightsOpt = 3,
+    mail_from: MailFromOpt = None,
+    unsubscribe: UnsubscribeOpt = None,
+    pdf: Annotated[
+        bool,
+        typer.Option(
+            "--pdf/--no-pdf", help="Enlaza el PDF de la lista de verificación (si el sitio lo tiene)."
+        ),
+    ] = True,
+) -> None:
+    """Compone los mensajes de la noche, los guarda en la bandeja de salida y envía lo pendiente."""
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = _registry(registry)
+    store = _store(db, data_dir)
+    _run_notify(
+        store,
+        rows,
+        run=run,
+        reference=_as_of(as_of),
+        smtp_url=smtp_url,
+        dry_run=dry_run,
+        site_url=_site_url(site_url, site),
+        subscribers=subscribers,
+        down_nights=down_nights,
+        mail_from=mail_from,
+        unsubscribe=unsubscribe,
+        pdf=pdf,
+    )
+
+
+@notify_app.command("optout")
+def notify_optout(
+    email: Annotated[str, typer.Argument(help="Dirección que no quiere recibir mensajes.")],
+    undo: Annotated[bool, typer.Option("--undo", help="Vuelve a enviar mensajes a esta dirección.")] = False,
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Da de baja una dirección (o la reactiva con --undo)."""
+    from reports.notify.outbox import normalize, set_opt_out
+    from vigia.registry import check_email
+
+    problem = check_email(email.strip())
+    if problem:
+        raise UserError(problem)
+    changed = set_opt_out(_store(db, data_dir), email, undo=undo)
+    address = normalize(email)
+    if undo:
+        console.print(f"{address}: {'reactivada' if changed else 'no estaba dada de baja'}", markup=False)
+    else:
+        console.print(f"{address}: {'dada de baja' if changed else 'ya estaba dada de baja'}", markup=False)
+
+
+@notify_app.command("outbox")
+def notify_outbox(db: DbOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Estado de la bandeja de salida: mensajes por estado y los que tuvieron problemas."""
+    from reports.notify.outbox import counts, problems
+
+    store = _store(db, data_dir)
+    found = counts(store)
+    labels = {
+        "pending": "pendientes",
+        "sending": "enviándose",
+        "sent": "enviados",
+        "suppressed": "suprimidos por baja",
+        "failed": "fallidos",
+    }
+    total = sum(found.values())
+    parts = ", ".join(f"{labels.get(k, k)} {v}" for k, v in sorted(found.items()))
+    console.print(f"Bandeja de salida: {total} mensajes" + (f" ({parts})" if parts else ""), markup=False)
+    troubles = problems(store, limit=20)
+    if troubles:
+        table = Table(title="Mensajes con problemas (los más recientes)")
+        for col in ("Noche", "Destinatario", "Estado", "Intentos", "Próximo intento (UTC)", "Último error"):
+            table.add_column(col)
+        for row in troubles:
+            table.add_row(
+                row.night.isoformat(),
+                row.recipient,
+                labels.get(row.status, row.status),
+                str(row.attempts),
+                row.next_attempt_at.strftime("%Y-%m-%d %H:%M") if row.next_attempt_at else "—",
+                (row.last_error or "")[:120],
+            )
+        console.print(table)
 
 
 def _print_audit_table(doc: dict) -> None:  # type: ignore[type-arg]

@@ -35,9 +35,10 @@ COLUMNS: tuple[str, ...] = (
     "pdh_score_2023",
     "notes",
     "portal_source",
+    "uip_email",
 )
 #: Columns a registry file may leave out (older files still validate).
-OPTIONAL_COLUMNS: tuple[str, ...] = ("portal_source",)
+OPTIONAL_COLUMNS: tuple[str, ...] = ("portal_source", "uip_email")
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "ine_code",
     "department",
@@ -120,6 +121,7 @@ class Municipality:
     notes: str = ""
     #: Provenance of ``portal_url``/``alt_urls``: source document or URL, confidence, date seen.
     portal_source: str = ""
+    uip_email: str = ""  # the Unidad de Información Pública's address (optional): its checklist's messages
     line: int = field(default=0, compare=False)
 
     @property
@@ -140,6 +142,20 @@ def check_url(value: str) -> str | None:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         return f"URL mal formada {value!r} (puerto inválido)"
+    return None
+
+
+def check_email(value: str) -> str | None:
+    """Return a problem description for a malformed e-mail address, or ``None`` if it is usable.
+
+    The syntax check is the ``email-validator`` library's (no DNS look-up: the registry is validated
+    offline); a display name, several addresses or spaces are refused."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return f"correo mal formado {value!r} ({exc})"
     return None
 
 
@@ -277,6 +293,11 @@ def parse_registry(text: str, source: str = DEFAULT_REGISTRY) -> list[Municipali
                 row_problems.append(
                     f"pdh_score_2023 debe ser un número de 0 a 100: {get('pdh_score_2023')!r}"
                 )
+        uip_email = get("uip_email")
+        if uip_email:
+            problem = check_email(uip_email)
+            if problem:
+                row_problems.append(f"uip_email: {problem}")
         if row_problems:
             problems.extend(f"line {line}: {p}" for p in row_problems)
             seen_bad.add(line)
@@ -302,6 +323,7 @@ def parse_registry(text: str, source: str = DEFAULT_REGISTRY) -> list[Municipali
                 pdh_score_2023=score,
                 notes=get("notes"),
                 portal_source=get("portal_source"),
+                uip_email=uip_email,
                 line=line,
             )
         )

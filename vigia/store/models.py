@@ -405,3 +405,48 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     evidence: Mapped[list[Any] | None] = mapped_column(JSON)
     address: Mapped[str | None] = mapped_column(String(64))
+class OutboxMessage(Base):
+    """One notification, written here before it is sent (``reports/notify``).
+
+    ``key`` is the idempotency key ``kind:night:recipient``: composing the same night again adds nothing,
+    so a re-run sends nothing twice. ``status``: ``pending`` (to send, ``next_attempt_at`` says from when),
+    ``sending`` (claimed by a sender), ``sent``, ``suppressed`` (the recipient opted out before it left),
+    ``failed`` (refused for good, or too many attempts). ``message`` holds the whole RFC 5322 text (7-bit).
+    ``state`` is what a municipality's message reported (statuses, score, band, outcome): the next message
+    says what changed since this one.
+    """
+
+    __tablename__ = "notify_outbox"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_notify_outbox_key"),
+        Index("ix_notify_outbox_status", "status", "next_attempt_at"),
+        Index("ix_notify_outbox_recipient", "recipient", "kind", "night"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400))
+    kind: Mapped[str] = mapped_column(String(16))  # municipio | resumen
+    night: Mapped[dt.date] = mapped_column(Date)
+    recipient: Mapped[str] = mapped_column(String(320))
+    ine_code: Mapped[str | None] = mapped_column(String(4))
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    message: Mapped[str] = mapped_column(Text)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class OptOut(Base):
+    """An address that asked not to receive Vigía's messages (``vigia notify optout``)."""
+
+    __tablename__ = "notify_optouts"
+
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)  # lower-cased
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
