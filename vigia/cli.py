@@ -713,6 +713,8 @@ def evidence_verify(
     console.print(result.describe(), markup=False, highlight=False, soft_wrap=True)
     if not result.ok:
         raise typer.Exit(1)
+
+
 # --------------------------------------------------------------------------- notify
 
 

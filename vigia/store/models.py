@@ -405,6 +405,8 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     evidence: Mapped[list[Any] | None] = mapped_column(JSON)
     address: Mapped[str | None] = mapped_column(String(64))
+
+
 class OutboxMessage(Base):
     """One notification, written here before it is sent (``reports/notify``).
 
