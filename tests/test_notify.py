@@ -408,29 +408,9 @@ def test_digest_lists_portals_down_n_nights_in_a_row(scenario) -> None:  # type:
     assert "PORTALES CAÍDOS 3 NOCHES SEGUIDAS O MÁS (0)" in text  # the default N is 3
 
 
-def test_review_workspace_hook_adds_monitors_and_waiting_work(scenario, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import sys
-    import types
-
+def test_without_workspace_accounts_the_digest_has_no_review_section(scenario, tmp_path) -> None:  # type: ignore[no-untyped-def]
     store, first, _ = scenario
-    hook = types.ModuleType("vigia.review")
-    hook.digest_monitors = lambda store: ["revisora@pdh.example.gt"]  # type: ignore[attr-defined]
-    hook.digest_waiting = lambda store, site_url: [  # type: ignore[attr-defined]
-        ("Revisiones pendientes", 4, site_url + "revision"),
-        ("Respuestas de municipalidades sin leer", 2, site_url + "revision"),
-    ]
-    monkeypatch.setitem(sys.modules, "vigia.review", hook)
     out = tmp_path / "eml"
-    summary = run_notify(store, _registry(), run_id=first, as_of=NIGHT1, site_url=SITE, dry_run=out)
-    assert summary.digests == 1
-    msg = email.message_from_bytes(
-        (out / "resumen-revisora@pdh.example.gt.eml").read_bytes(), policy=policy.default
-    )
-    text = msg.get_body(("plain",)).get_content()
-    assert "RESPUESTAS Y REVISIONES PENDIENTES" in text
-    assert "- Revisiones pendientes: 4 https://vigia.example.org/revision" in text
-    # without the workspace, the digest has no review section
-    monkeypatch.setitem(sys.modules, "vigia.review", types.ModuleType("vigia.review"))
     plain = run_notify(
         store, _registry(), run_id=first, as_of=NIGHT1, site_url=SITE, dry_run=out, subscribers=MONITORS
     )
@@ -462,46 +442,43 @@ def test_outbox_on_sqlite_and_postgresql(db_url: str, tmp_path: Path) -> None:
     store.close()
 
 
-def test_review_workspace_queue_adapter(scenario, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """A workspace with the analysts' queue and its tables: its analysts get the digest with the queue counted."""
-    import sys
-    import types
-
-    from sqlalchemy import text
+def test_review_workspace_accounts_get_the_digest_with_the_queue(scenario, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The workspace's active admins and analysts get the digest, with the analysts' queue counted."""
+    from vigia import accounts
+    from vigia.review import decide, queue
 
     store, first, _ = scenario
-    with store.engine.begin() as conn:
-        conn.execute(
-            text("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, role TEXT, active BOOLEAN)")
-        )
-        conn.execute(text("CREATE TABLE reviews (id INTEGER PRIMARY KEY)"))
-        conn.execute(text("CREATE TABLE replies (id INTEGER PRIMARY KEY)"))
-        conn.execute(
-            text(
-                "INSERT INTO users (email, role, active) VALUES ('ana@pdh.example.gt', 'analyst', 1), "
-                "('jefe@pdh.example.gt', 'admin', 1), ('ex@pdh.example.gt', 'analyst', 0), "
-                "('uip@muni.example.gt', 'municipality', 1)"
-            )
-        )
-    item = types.SimpleNamespace
-    workspace = types.ModuleType("vigia.review")
-    workspace.queue = lambda session: [  # type: ignore[attr-defined]
-        item(needs_rereview=True, disputed=False),
-        item(needs_rereview=False, disputed=True),
-        item(needs_rereview=False, disputed=False),
-    ]
-    monkeypatch.setitem(sys.modules, "vigia.review", workspace)
+    with store.session() as session:
+        for mail, role, ine in (
+            ("ana@pdh.example.gt", "analyst", None),
+            ("jefe@pdh.example.gt", "admin", None),
+            ("ex@pdh.example.gt", "analyst", None),
+            ("uip@muni.example.gt", "municipality", "0108"),
+        ):
+            accounts.add_user(session, mail, "clave-de-prueba-larga", role, ine, actor="test")
+        accounts.disable_user(session, "ex@pdh.example.gt", actor="test")
+        session.commit()
+    with store.session() as session:
+        views = queue(session)
+        target = views[0]
+        decide(session, target.ine_code, target.numeral, action="confirm", reviewer="ana@pdh.example.gt")
+        session.commit()
+    with store.session() as session:
+        pending = queue(session)
+    assert len(pending) == len(views) - 1
     monkeypatch.setenv("VIGIA_WORKSPACE_URL", "https://revision.example.gt")
     out = tmp_path / "eml"
     summary = run_notify(store, _registry(), run_id=first, as_of=NIGHT1, site_url=SITE, dry_run=out)
     assert summary.digests == 2  # the active admin and analyst, not the disabled one nor the municipality
+    assert not (out / "resumen-ex@pdh.example.gt.eml").exists()
     text_part = (
         email.message_from_bytes((out / "resumen-ana@pdh.example.gt.eml").read_bytes(), policy=policy.default)
         .get_body(("plain",))
         .get_content()
+        .replace("\r\n", "\n")
     )
     assert (
-        "- Hallazgos por revisar en la cola de analistas: 3 https://revision.example.gt/revision" in text_part
+        f"- Hallazgos por revisar en la cola de analistas: {len(pending)} https://revision.example.gt/revision\n"
+        in text_part
     )
-    assert "- Revisiones por repetir (la evidencia cambió): 1" in text_part
-    assert "- Respuestas de municipalidades por atender: 1" in text_part
+    assert "- Revisiones por repetir (la evidencia cambió): 0" in text_part
