@@ -20,10 +20,7 @@ import asyncio
 import html
 import json
 import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +29,7 @@ from typing import Any
 
 from aiohttp import web
 
+from fleet.server import serve_subprocess
 from vigia.discover import DiscoveryResult, Pattern, name_forms
 from vigia.registry import Municipality
 
@@ -268,47 +266,6 @@ def decoy_server(scenario: Scenario) -> Iterator[int]:
         loop.close()
 
 
-@contextmanager
-def fleet_process(fleet_dir: Path, timeout: float = 30.0) -> Iterator[subprocess.Popen[bytes]]:
-    """``vigia fleet serve`` on ``fleet_dir`` in a subprocess until the block ends."""
-    ready = fleet_dir / "ready"
-    ready.unlink(missing_ok=True)
-    log = (fleet_dir / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vigia.cli",
-            "fleet",
-            "serve",
-            "--fleet",
-            str(fleet_dir),
-            "--ready-file",
-            str(ready),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
-    try:
-        deadline = time.monotonic() + timeout
-        while not ready.exists():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"el servidor de la flota no arrancó: {(fleet_dir / 'server.log').read_text()}"
-                )
-            time.sleep(0.05)
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
 # --------------------------------------------------------------------------- scoring
 
 
@@ -364,7 +321,7 @@ def run_scenario(work: Path, registry: Sequence[Municipality], planted: int = 6)
     sc = build_scenario(work, registry, planted=planted)
     by_code = {m.ine_code: m for m in registry}
     targets = choose_targets([by_code[c] for c in sc.codes], sc.codes, {})
-    with fleet_process(work), decoy_server(sc):
+    with serve_subprocess(work), decoy_server(sc):
         result = discover(
             targets,
             registry,

@@ -16,8 +16,12 @@ import json
 import os
 import random
 import signal
+import subprocess
+import sys
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +29,8 @@ from typing import Any
 from aiohttp import web
 
 from fleet.render import Fleet, Reply, respond
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CACHE_ENTRIES = 6000
 
@@ -260,3 +266,46 @@ class FleetServer:
 
 def serve(fleet_dir: Path, shaping: Shaping, ready_file: Path | None = None) -> None:
     asyncio.run(FleetServer(fleet_dir, shaping, ready_file).run())
+
+
+@contextmanager
+def serve_subprocess(fleet_dir: Path, *args: str, timeout: float = 30.0) -> Iterator[subprocess.Popen[bytes]]:
+    """``vigia fleet serve`` on ``fleet_dir`` (with extra ``args``) in a subprocess until the block ends
+    (SIGTERM, then wait); raises when the server exits or is not ready within ``timeout`` seconds."""
+    ready = fleet_dir / "ready"
+    ready.unlink(missing_ok=True)
+    log = (fleet_dir / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vigia.cli",
+            "fleet",
+            "serve",
+            "--fleet",
+            str(fleet_dir),
+            "--ready-file",
+            str(ready),
+            *args,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"el servidor de la flota no arrancó: {(fleet_dir / 'server.log').read_text()}"
+                )
+            time.sleep(0.05)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()

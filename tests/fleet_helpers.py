@@ -15,11 +15,6 @@ from __future__ import annotations
 
 import http.client
 import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,47 +52,11 @@ def make_fleet(
     )
 
 
-@contextmanager
-def fleet_server(fleet_dir: Path, *args: str, timeout: float = 30.0) -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``vigia fleet serve`` on ``fleet_dir`` until the block ends (SIGTERM, then wait)."""
-    ready = fleet_dir / "ready"
-    if ready.exists():
-        ready.unlink()
-    log = (fleet_dir / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vigia.cli",
-            "fleet",
-            "serve",
-            "--fleet",
-            str(fleet_dir),
-            "--ready-file",
-            str(ready),
-            *args,
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
-    try:
-        deadline = time.monotonic() + timeout
-        while not ready.exists():
-            if proc.poll() is not None:
-                raise RuntimeError(f"fleet server exited: {(fleet_dir / 'server.log').read_text()}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("fleet server not ready in time")
-            time.sleep(0.05)
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+def fleet_server(fleet_dir: Path, *args: str, timeout: float = 30.0) -> Any:
+    """Run ``vigia fleet serve`` on ``fleet_dir`` until the block ends (:func:`fleet.server.serve_subprocess`)."""
+    from fleet.server import serve_subprocess
+
+    return serve_subprocess(fleet_dir, *args, timeout=timeout)
 
 
 def fetch(

@@ -16,9 +16,9 @@ import pytest
 from fleet.discovery import (
     build_scenario,
     decoy_server,
-    fleet_process,
     score,
 )
+from fleet.server import serve_subprocess
 from vigia.discover import (
     APPLY_THRESHOLD,
     MappingResolver,
@@ -185,7 +185,7 @@ def scenario_run(tmp_path_factory: pytest.TempPathFactory, registry):  # type: i
     sc = build_scenario(work / "fleet", registry, planted=6)
     by_code = {m.ine_code: m for m in registry}
     targets = choose_targets([by_code[c] for c in sc.codes], sc.codes, {})
-    with fleet_process(sc.fleet_dir), decoy_server(sc):
+    with serve_subprocess(sc.fleet_dir), decoy_server(sc):
         result = discover(
             targets, registry, resolver=MappingResolver(sc.mapping), allow_private=True, schemes=("http",)
         )
@@ -256,7 +256,7 @@ def test_cli_discover_with_a_hosts_table(scenario_run, tmp_path: Path) -> None: 
     hosts = tmp_path / "hosts.json"
     hosts.write_text(json.dumps(sc.mapping))
     codes = ",".join(sc.codes)
-    with fleet_process(sc.fleet_dir), decoy_server(sc):
+    with serve_subprocess(sc.fleet_dir), decoy_server(sc):
         proc = subprocess.run(
             [
                 sys.executable,
@@ -431,7 +431,7 @@ def test_alt_urls_waiting_for_confirmation_are_verified_first(scenario_run, regi
     mapping = {h: a for h, a in sc.mapping.items() if h != host}
     mapping["portal-por-confirmar.org"] = sc.mapping[host]
     m = dataclasses.replace(_m(registry, code), alt_urls=("http://portal-por-confirmar.org/",))
-    with fleet_process(sc.fleet_dir), decoy_server(sc):
+    with serve_subprocess(sc.fleet_dir), decoy_server(sc):
         result = discover(
             [(m, "sin portal conocido")], registry, resolver=MappingResolver(mapping), allow_private=True
         )
