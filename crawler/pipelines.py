@@ -2,6 +2,7 @@
 
 In order (``ITEM_PIPELINES``, crawler/settings.py):
 
+0. :class:`IncidentPipeline` records an :class:`~crawler.items.IncidentItem` on its portal's state.
 1. :class:`ArchivePipeline` writes a page's or document's raw body to the evidence store's blobs
    (content-addressed). A write that fails (a full disk) is a write error of the portal: recorded, the
    portal ends ``partial``, and the run fails loudly (crawler/run.py, crawler/api.py) — never a silent
@@ -26,7 +27,7 @@ from crawler.cache import put_blob
 from crawler.dates import extract_periods
 from crawler.documents import Extraction
 from crawler.extraction import ExtractionPool, Limits
-from crawler.items import DocumentItem, PageItem, PortalItem
+from crawler.items import DocumentItem, IncidentItem, PageItem, PortalItem
 from crawler.writer import write_portal
 from vigia.store.models import Document, PortalCrawl
 
@@ -47,6 +48,13 @@ class _SpiderBound:
 
     def state(self, item: Any) -> Any:
         return self.spider.states.get(item.portal)
+
+
+class IncidentPipeline(_SpiderBound):
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, IncidentItem) and (st := self.state(item)) is not None:
+            st.incident(item.kind, item.url, item.message)
+        return item
 
 
 class ArchivePipeline(_SpiderBound):
@@ -151,8 +159,8 @@ class KnownExtractions:
         return {row.sha256: _extraction_from_row(row) for row in rows}
 
     def _known(self) -> dict[str, int]:
-        """sha256 → id of a document already fetched and extracted (one query per run: documents.sha256
-        has no index, so a query per document would scan the table every time)."""
+        """sha256 → id of a document already fetched and extracted (one query per run rather than one per
+        document: a night looks up thousands of digests, most of them the portal's own)."""
         with self.store.session() as s:
             rows = s.execute(
                 select(Document.sha256, Document.id).where(

@@ -87,6 +87,7 @@ DOWNLOADER_MIDDLEWARES = {
 EXTENSIONS = {"crawler.leases.SharedHostLimiter": 100, "crawler.extensions.StallWatchdog": 200}
 # Archive bodies, extract documents in worker processes, store each finished portal (crawler/pipelines.py).
 ITEM_PIPELINES = {
+    "crawler.pipelines.IncidentPipeline": 50,
     "crawler.pipelines.ArchivePipeline": 100,
     "crawler.pipelines.ExtractionPipeline": 200,
     "crawler.pipelines.StorePipeline": 300,

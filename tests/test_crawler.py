@@ -16,8 +16,9 @@ from scrapy.utils.test import get_crawler
 from crawler.dates import extract_periods
 from crawler.documents import doc_type_from_url, extract
 from crawler.htmlparse import Link, detect_platform, is_transparency_link, parse_html
-from crawler.items import PageItem
+from crawler.items import IncidentItem, PageItem
 from crawler.middlewares import GuardMiddleware, OutOfScope
+from crawler.pipelines import IncidentPipeline
 from crawler.safety import AddressRefused, address_problem
 from crawler.spiders.portal import PortalSpider, classify_failure
 from crawler.state import PortalState, canonical_url
@@ -343,6 +344,31 @@ def test_home_leads_to_the_section_and_records_platform() -> None:
     assert not any("facebook" in r.url or "page_id=45" in r.url for r in out)  # menu noise not followed
     assert any("/wp-json/wp/v2/pages" in r.url for r in out)  # WordPress entry point
     assert f"{BASE}/" in st.pages and st.pages[f"{BASE}/"]["title"].startswith("Municipalidad")
+
+
+def test_a_page_that_breaks_the_callback_is_an_incident_item_recorded_by_its_pipeline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spider, st = _portal_spider()
+    home = spider.links.request(st, f"{BASE}/", kind="home", depth=0, trail=[], in_section=False)
+    assert home is not None
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("crawler.spiders.portal.parse_html", broken)
+    pending = st.pending
+    out = spider.parse_page(_respond(spider, home, "<html><body>x</body></html>"))
+    assert [type(x) for x in out] == [IncidentItem] and not st.incidents  # yielded, not yet recorded
+    item = out[0]
+    assert item.kind == "parse_error" and item.url == f"{BASE}/" and "RecursionError" in item.message
+    assert st.pending == pending  # the response's own work ended, the item's began: the portal waits for it
+    crawler = spider.crawler
+    crawler.spider = spider  # as the engine sets it when the crawl opens
+    IncidentPipeline(crawler).process_item(item)
+    spider.on_item_done(item)
+    assert [(i["kind"], i["url"]) for i in st.incidents] == [("parse_error", f"{BASE}/")]
+    assert st.pending == pending - 1
 
 
 def test_section_page_collects_documents_with_trails() -> None:

@@ -24,7 +24,7 @@ from crawler import compat, middlewares
 from crawler.evidence import answer_problem, blocked_page, document_item, empty_answer, page_record
 from crawler.follow import LinkPolicy, observe_home, portal_hosts
 from crawler.htmlparse import looks_script_only, parse_html
-from crawler.items import DocumentItem, PageItem, PortalItem
+from crawler.items import DocumentItem, IncidentItem, PageItem, PortalItem
 from crawler.middlewares import netloc_of
 from crawler.outcomes import classify_failure, record_error
 from crawler.pipelines import store_portal
@@ -131,8 +131,7 @@ class PortalSpider(scrapy.Spider):
             return self._parse_page(st, response)
         except Exception as exc:  # noqa: BLE001 - a hostile page must never stop the run
             log.exception("error al procesar %s", response.url)
-            st.incident("parse_error", response.url, f"{type(exc).__name__}: {exc}"[:500])
-            return []
+            return [self._incident(st, "parse_error", response.url, exc)]
         finally:
             self._done(st)
 
@@ -143,8 +142,7 @@ class PortalSpider(scrapy.Spider):
             return self._document_item(st, doc, response) if doc is not None else []
         except Exception as exc:  # noqa: BLE001
             log.exception("error al procesar el documento %s", response.url)
-            st.incident("parse_error", response.url, f"{type(exc).__name__}: {exc}"[:500])
-            return []
+            return [self._incident(st, "parse_error", response.url, exc)]
         finally:
             self._done(st, response.meta)
 
@@ -231,8 +229,14 @@ class PortalSpider(scrapy.Spider):
         st.pending += 1
         return item
 
+    def _incident(self, st: PortalState, kind: str, url: str, exc: Exception) -> IncidentItem:
+        return self._emit(st, IncidentItem(st.key, kind, url, f"{type(exc).__name__}: {exc}"[:500]))
+
     def on_item_done(self, item: Any, **kwargs: Any) -> None:
-        if isinstance(item, PageItem | DocumentItem) and (st := self.states.get(item.portal)) is not None:
+        if (
+            isinstance(item, PageItem | DocumentItem | IncidentItem)
+            and (st := self.states.get(item.portal)) is not None
+        ):
             self._done(st)
 
     def _crawl(self, requests: list[Request]) -> int:

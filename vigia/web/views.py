@@ -1,4 +1,4 @@
-"""Routes of the review workspace (DESIGN.md §8): /login, /logout, /revision (the analysts' queue and its
+"""Routes of the review workspace (docs/review.md): /login, /logout, /revision (the analysts' queue and its
 POST actions), /municipio/<ine_code> (a municipality's findings, reviews and replies), /auditoria (admins),
 /evidencia/<sha256> (archived copies)."""
 
