@@ -823,7 +823,9 @@ def table_segments(block: Block, shift: Shift = None) -> list[tuple[int, str]]:
         if not before or n > before[-1]:
             kept_weak.append((pos, n))
     taken = {pos for pos, _n in strong + kept_weak}
-    kept_weak += [(pos, n) for pos, n in rows if pos not in taken and not any(abs(pos - q) <= 3 for q in taken)]
+    kept_weak += [
+        (pos, n) for pos, n in rows if pos not in taken and not any(abs(pos - q) <= 3 for q in taken)
+    ]
     kept_weak.sort()
     marks = sorted(strong + _increasing(kept_weak))
     if len(marks) < 2:
@@ -1169,8 +1171,8 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
             if not uip:
                 # a row or list item that names a numeral's subject and states it does not apply
                 # ("Fideicomisos | No aplica: la municipalidad no ha constituido fideicomisos")
-                for n, statement, reason in _na_rows(block):
-                    if reason:
+                for n, statement, explained in _na_rows(block):
+                    if explained:
                         not_applicable.setdefault(n, statement)
                     else:
                         unexplained.setdefault(n, statement)
