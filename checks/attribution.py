@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 import snowballstemmer  # type: ignore[import-untyped]  # no type information published
 
@@ -708,12 +709,42 @@ def _signals(t: str) -> int:
 def _tabular(block: Block) -> bool:
     """Rows of data: several phones, e-mails, amounts, NOG numbers or dates."""
     t = norm(_content_text(block))
-    return len(t) >= 40 and _signals(t) + len(_NUM_DATE.findall(t)) >= 3
+    return len(t) >= 40 and (_signals(t) + len(_NUM_DATE.findall(t)) >= 3 or _data_rows(block.text) >= 2)
+
+
+# a cell of data in a row: an amount, a date, a phone, an e-mail, a NOG, a long number or an identifier
+_DATA_TOKEN = re.compile(
+    r"(?<![a-z0-9])(?:\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*(?:19|20)\d\d|\d{1,3}(?:,\d{3})+(?:\.\d\d)?|\d+\.\d\d"
+    r"|\d{5,}|[a-z]{2,6}-\d{2,}|\d{1,4}-(?:19|20)\d\d)(?![0-9])"
+)
+
+
+def _data_rows(raw: str) -> int:
+    """How many rows (lines: the crawler ends a line at each table row and list item) hold data: a
+    cell with an amount, a date, a phone, an e-mail, a NOG or an identifier, beside words. A table of
+    the law's numerals, or a layout table of links and titles, has none."""
+    if "\n" not in raw:
+        return 0
+    count = 0
+    for line in _SHORTCODE.sub(" ", raw).split("\n"):
+        t = norm(line)
+        if len(re.findall(r"[a-z]{3,}", t)) < 2:
+            continue
+        if _signals(t) or _DATA_TOKEN.search(t):
+            count += 1
+    return count
 
 
 def _substantive(numeral: int, block: Block) -> bool:
-    """A section with no document counts only with real content, not the legal wording."""
-    return _substantive_text(numeral, norm(_content_text(block)))
+    """A section with no document counts only with real content, not the legal wording: rows of data
+    (a table in the page, issue 19 class 5), or enough words of its own."""
+    t = norm(_content_text(block))
+    if _substantive_text(numeral, t):
+        return True
+    if len(t) < 40 or _data_rows(block.text) < 2:
+        return False
+    legal = _legal_words().get(numeral, LEGAL_STOP)
+    return len({w for w in words(t).split() if len(w) > 2 and not w.isdigit() and w not in legal}) >= 6
 
 
 _MARK = re.compile(
@@ -751,10 +782,13 @@ def table_segments(block: Block, shift: Shift = None) -> list[tuple[int, str]]:
     raw = block.text or ""
     if len(raw) < 40:
         return []
-    t = norm(raw)
+    t = _norm_lines(raw)
+    # a row that starts with a bare number ("21 | Fideicomisos | No aplica: …", one line per table row or
+    # list item) is a row marker when its words name that numeral's subject
+    rows = _numbered_rows(t) if "\n" in t else []
     # every _MARK match holds "num" or a digit followed by a row sign and a space: most blocks have
     # neither, and this is much cheaper to rule out than running _MARK over the whole text
-    if ("num" not in t and _ROW_SIGN.search(t) is None) or len(_MARK.findall(t)) < 2:
+    if not rows and (("num" not in t and _ROW_SIGN.search(t) is None) or len(_MARK.findall(t)) < 2):
         return []
     # a link's own text is blanked where it stands (the first time after the previous link's): the same
     # words elsewhere in the table ("Septiembre 2026" in another row's caption) are that row's content
@@ -774,7 +808,8 @@ def table_segments(block: Block, shift: Shift = None) -> list[tuple[int, str]]:
             t = t[:at] + " " * len(own) + t[at + len(own) :]
             cursor = at + len(own)
     for part in headers:
-        t = t.replace(part, " " * len(part))
+        if not explicit_numerals(part):  # a row header "Numeral 3" is the row's marker: it stays
+            t = t.replace(part, " " * len(part))
     strong: list[tuple[int, int]] = []  # "Numeral 25": kept even out of order
     weak: list[tuple[int, int]] = []  # "25." / "25 -": only where they increase ("zona 1." is not a row)
     for m in _MARK.finditer(t):
@@ -787,6 +822,11 @@ def table_segments(block: Block, shift: Shift = None) -> list[tuple[int, str]]:
         before = [sn for sp, sn in strong if sp < pos]
         if not before or n > before[-1]:
             kept_weak.append((pos, n))
+    taken = {pos for pos, _n in strong + kept_weak}
+    kept_weak += [
+        (pos, n) for pos, n in rows if pos not in taken and not any(abs(pos - q) <= 3 for q in taken)
+    ]
+    kept_weak.sort()
     marks = sorted(strong + _increasing(kept_weak))
     if len(marks) < 2:
         return []
@@ -802,6 +842,34 @@ def table_segments(block: Block, shift: Shift = None) -> list[tuple[int, str]]:
             found = _explicit_in(f"numeral {found[0]} {t[pos : min(end, pos + 160)]}", shift)[0] or found
         if found:
             out.append((found[0], t[pos:end]))
+    return out
+
+
+def _norm_lines(raw: str) -> str:
+    """``norm`` line by line: the line breaks the crawler keeps between table rows and list items stay."""
+    if "\n" not in raw:
+        return norm(raw)
+    return "\n".join(x for x in (norm(line) for line in raw.split("\n")) if x)
+
+
+_BARE_ROW = re.compile(r"(?:^|(?<=\n))(\d{1,2})\s+(?=[a-z(])")
+
+
+def _numbered_rows(t: str) -> list[tuple[int, int]]:
+    """Rows (lines) that start with a bare number confirmed by their subject: "21 fideicomisos …" is
+    numeral 21's row, "3 juan perez alcalde" (a row number in a data table) is not."""
+    out = []
+    for m in _BARE_ROW.finditer(t):
+        n = int(m.group(1))
+        if not 1 <= n <= 29:
+            continue
+        end = t.find("\n", m.end())
+        line = t[m.start() : end if end >= 0 else len(t)][:160]
+        rest = line[m.end() - m.start() :]
+        named = n in vocabulary_any(rest) or bool(_subject_stems(rest) & _own_stems().get(n, frozenset()))
+        found, moved = _numbering((n,), f"{n}. {rest}", False)
+        if found and (named or moved is not None):
+            out.append((m.start(), n))
     return out
 
 
@@ -843,10 +911,15 @@ def _na_reason_text(t: str, after_only: bool = False) -> str | None:
         return None
     # in a table row the words before the statement are the row's heading, not a reason
     start = m.start() if after_only else max(t.rfind(".", 0, m.start()), t.rfind(";", 0, m.start())) + 1
+    # a table row or a list item (one line) holds its own statement: the next row is not its reason
+    line_end = t.find("\n", m.end())
+    line_end = line_end if line_end >= 0 else len(t)
+    start = max(start, t.rfind("\n", 0, m.start()) + 1)
     end = m.end()
     for _ in range(2):  # the statement's sentence, and the one after it ("No aplica. La municipalidad …")
         nxt = _SENTENCE_END.search(t, end + 1)
         end = nxt.start() if nxt else len(t)
+    end = min(end, line_end)
     window = t[start : m.start()] + " " + t[m.end() : end]
     reason_words = [w for w in words(window).split() if w not in LEGAL_STOP and len(w) > 2]
     if len(reason_words) < 2:
@@ -983,6 +1056,19 @@ def _furniture(snapshot: PortalSnapshot) -> tuple[frozenset[str], frozenset[str]
     return links, texts
 
 
+_HOME_PATH = re.compile(r"^/*(?:(?:index|default|inicio|home)(?:\.[a-z]{2,5})?)?/*$", re.I)
+
+
+def _site_home(url: str) -> bool:
+    """The home page of another site ("https://www.guatecompras.gt/", a banner or a footer link): it
+    publishes nothing of this portal's, not even outdated evidence (issue 19 class 6)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return not parts.query and bool(_HOME_PATH.match(parts.path or "/"))
+
+
 def _names_numeral_or_period(label: str, url: str) -> bool:
     name = file_name(url)
     if explicit_numerals(label) or explicit_numerals_in_name(name):
@@ -1002,7 +1088,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
         if occ.news:
             continue
         doc = occ.doc
-        if doc.url in furniture_links:
+        if doc.url in furniture_links or (doc.external and _site_home(doc.url)):
             continue
         label_n = norm(f"{occ.label} {file_name(doc.url).replace('_', ' ').replace('-', ' ')}")
         if _FORM.search(label_n):
@@ -1063,6 +1149,9 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                     reason = _na_reason_text(seg, after_only=True)
                     if reason:
                         not_applicable.setdefault(n, reason)
+                    elif NOT_APPLICABLE.search(_first_line(seg)):
+                        # "23 | Informes de auditoría | No aplica": a bare statement, no reason (absent)
+                        unexplained.setdefault(n, _first_line(seg).strip()[:120])
                     elif _substantive_text(n, seg) or _no_movement_text(seg):
                         label = (page.title or "").strip() or page.url
                         item = Item(
@@ -1079,6 +1168,14 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                         )
                         items.setdefault(n, {}).setdefault((item.url, f"segment:{n}"), item)
                 continue
+            if not uip:
+                # a row or list item that names a numeral's subject and states it does not apply
+                # ("Fideicomisos | No aplica: la municipalidad no ha constituido fideicomisos")
+                for n, statement, explained in _na_rows(block):
+                    if explained:
+                        not_applicable.setdefault(n, statement)
+                    else:
+                        unexplained.setdefault(n, statement)
             # a section belongs to a numeral only through its own (nearest) heading: a sidebar
             # "Últimas noticias" nested under "Numeral 13" is not the numeral's content
             numerals, renumbered = _explicit_in(block.headings[-1], shift) if block.headings else ((), None)
@@ -1148,6 +1245,42 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
         documents_considered=len(considered),
         unexplained_na=unexplained,
     )
+
+
+def _first_line(seg: str) -> str:
+    return seg.split("\n", 1)[0]
+
+
+_NA_ROW_WORDS = 10
+
+
+def _na_rows(block: Block) -> Iterable[tuple[int, str, bool]]:
+    """(numeral, statement, with a reason) for each line (a table row, a list item, a paragraph) whose
+    first words name one numeral's subject, with no number, and whose next words say it does not apply:
+    "Fideicomisos: No aplica, la municipalidad no administra fideicomisos". Prose that only uses the
+    words ("la ley no aplica sanciones …") names no subject before the statement."""
+    raw = block.text or ""
+    if not NOT_APPLICABLE.search(norm(raw)):
+        return
+    for line in raw.split("\n"):
+        t = norm(line)
+        m = NOT_APPLICABLE.search(t)
+        if m is None or len(t) > 400:
+            continue
+        before = t[: m.start()].strip(" :-–|·,")
+        label = words(before).split()
+        # a row's first cell is a title ("Fideicomisos"); a sentence starts with an article or a
+        # preposition ("La reserva de información no aplica a …")
+        if not label or explicit_numerals(before) or len(label) > _NA_ROW_WORDS or label[0] in LEGAL_STOP:
+            continue
+        numeral, shared = _subject_of(before, _subject_stems(before))
+        named = vocabulary_numerals(before)
+        if numeral is None and len(named) == 1:
+            numeral = named[0]
+        if numeral is None or (named and numeral not in named):
+            continue
+        reason = _na_reason_text(t, after_only=True)
+        yield numeral, (line.strip()[:240] if reason else line.strip()[:120]), bool(reason)
 
 
 def _no_movement(block: Block) -> bool:

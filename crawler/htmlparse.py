@@ -52,6 +52,9 @@ BLOCK_TAGS = {
     "aside",
     "main",
 }
+#: a table row or a list item ends a line of the block's text: a row is where its evidence stands (a
+#: "No aplica" in the row of numeral 21, a table nested in a cell), so the checks can read it row by row
+ROW_TAGS = {"tr", "li"}
 NAV_TAGS = {"nav", "header", "footer"}
 NAV_CLASS = re.compile(
     r"(?:^|[\s_-])(?:nav|navbar|menu|footer|header|breadcrumb|sidebar-menu)(?:$|[\s_-])", re.I
@@ -220,11 +223,21 @@ def _table_context(el: Any) -> tuple[str, str]:
         for tr in table.iter("tr"):
             if tr is row:
                 break
+            if _own_table(tr) is not table:
+                continue  # a row of a table nested in a cell has its own headers
             hcells = [c for c in tr if c.tag in ("td", "th")]
             if any(c.tag == "th" for c in hcells) and index < len(hcells):
                 col_header = norm_space(hcells[index].text_content())[:200]
                 break
     return row_header, col_header
+
+
+def _own_table(el: Any) -> Any:
+    """The nearest ``<table>`` above ``el`` (``None`` when there is none)."""
+    node = el.getparent()
+    while node is not None and node.tag != "table":
+        node = node.getparent()
+    return node
 
 
 _TAB_CONTROL = re.compile(r"(?:^|\s)(?:nav-link|tab|tabs-title|vc_tta-tab)(?:\s|$)", re.I)
@@ -283,7 +296,8 @@ class _Builder:
         self.links: list[Link] = []
 
     def _flush(self) -> None:
-        text = norm_space(" ".join(self.parts).replace("\n", " \n "))
+        lines = (norm_space(line) for line in " ".join(self.parts).split("\n"))
+        text = "\n".join(line for line in lines if line)
         if text or self.block_links or self.stack:
             self.blocks.append(
                 {"headings": [t for _, t in self.stack], "text": text[:20000], "links": self.block_links}
@@ -350,15 +364,19 @@ class _Builder:
                     self._link(el)
                     walker.skip_subtree()
                     continue
-                if tag in BLOCK_TAGS:
+                if tag in ROW_TAGS:
                     self.parts.append("\n")
+                elif tag in BLOCK_TAGS:
+                    self.parts.append(" ")
                 if el.text:
                     self.parts.append(el.text)
             else:
                 if self.containers and self.containers[-1][0] is el:
                     self._close_container(el)
-                if tag in BLOCK_TAGS:
+                if tag in ROW_TAGS:
                     self.parts.append("\n")
+                elif tag in BLOCK_TAGS:
+                    self.parts.append(" ")
                 if el.tail and el is not start:
                     self.parts.append(el.tail)
 

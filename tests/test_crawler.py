@@ -712,3 +712,30 @@ def test_tab_panels_are_headed_by_their_tab_title() -> None:
     assert heads["a.pdf"] == ["Numeral 8: Ejecución presupuestaria", "2026", "Octubre"]
     assert heads["b.pdf"] == ["Numeral 8: Ejecución presupuestaria", "2025", "Diciembre"]
     assert heads["c.pdf"] == ["Numeral 9: Depósitos"]
+
+
+def test_table_rows_and_list_items_are_lines_of_their_block() -> None:
+    """Issue 19 (classes A and B): a row is where its evidence stands. Each table row and list item ends
+    a line of the block's text (a "No aplica" stays in its numeral's row, not in the next one nor in the
+    footer), and a link in a table nested in a cell takes its column header from its own table."""
+    html = """<html><body><main><h1>Información Pública de Oficio</h1><table>
+    <tr><th>Numeral</th><th>Descripción</th><th>Estado</th></tr>
+    <tr><td>21</td><td>Fideicomisos</td><td>No aplica: la municipalidad no ha constituido fideicomisos</td></tr>
+    <tr><td>22</td><td>Compras directas</td><td><table><tr><th>Mes</th><th>Archivo</th></tr>
+      <tr><td>Octubre 2026</td><td><a href="/cd-oct.pdf">PDF</a></td></tr></table></td></tr>
+    </table><ol><li>27. Índice de información clasificada: <b>No aplica</b>.</li></ol></main>
+    <footer><p>3a. calle 2-10 zona 1, tel. 7926-1234</p></footer></body></html>"""
+    parsed = parse_html(html, "https://muni.example.gob.gt/transparencia/")
+    (block,) = [b for b in parsed.blocks if b["headings"] == ["Información Pública de Oficio"]]
+    assert block["text"].split("\n") == [
+        "Numeral Descripción Estado",
+        "21 Fideicomisos No aplica: la municipalidad no ha constituido fideicomisos",
+        "22 Compras directas",
+        "Mes Archivo",
+        "Octubre 2026 PDF",
+        "27. Índice de información clasificada: No aplica .",
+        "3a. calle 2-10 zona 1, tel. 7926-1234",
+    ]
+    assert block["links"] == [
+        {"url": "https://muni.example.gob.gt/cd-oct.pdf", "label": "Octubre 2026 · Archivo · PDF"}
+    ]
