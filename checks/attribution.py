@@ -867,8 +867,8 @@ def _numbered_rows(t: str) -> list[tuple[int, int]]:
         line = t[m.start() : end if end >= 0 else len(t)][:160]
         rest = line[m.end() - m.start() :]
         named = n in vocabulary_any(rest) or bool(_subject_stems(rest) & _own_stems().get(n, frozenset()))
-        found, moved = _numbering((n,), f"{n}. {rest}", False)
-        if found and (named or moved is not None):
+        # the row's own subject must confirm its number: a list of documents numbered 1, 2, 3 is not
+        if named and _numbering((n,), f"{n}. {rest}", False) == ((n,), None):
             out.append((m.start(), n))
     return out
 
