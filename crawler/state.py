@@ -152,6 +152,9 @@ class PortalState:
     previous_extractions: dict[str, Any] | None = None
     #: evidence that could not be written (a full disk): the crawl is ``partial`` and the run fails loudly
     write_errors: list[str] = field(default_factory=list)
+    #: documents not read because they broke a reading limit (a decompression bomb, a worker out of
+    #: memory or time): what they hold cannot be verified, so the crawl is ``partial`` (issue 14)
+    unreadable: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ the section page
     @property
@@ -195,6 +198,11 @@ class PortalState:
         """Evidence that could not be written: noted, and the crawl ends ``partial`` (crawler/pipelines.py)."""
         self.write_errors.append(f"{url}: {message}"[:500] if url else message[:500])
 
+    def over_limit(self, url: str, message: str) -> None:
+        """A document the readers gave up on at a limit: noted, and the crawl ends ``partial``."""
+        if url not in self.unreadable:
+            self.unreadable.append(url)
+
     def trap_reason(self, url: str) -> str | None:
         """Why following ``url`` would walk into a spider trap (and count it), or ``None``."""
         if len(url) > MAX_URL_LENGTH:
@@ -236,6 +244,11 @@ class PortalState:
             reasons.append("se alcanzó el límite de páginas del portal")
         if self.section_failure is not None:
             reasons.append(f"la sección de transparencia falló ({self.section_failure[0]})")
+        if self.unreadable:
+            reasons.append(
+                f"{len(self.unreadable)} documento(s) superaron los límites de lectura (posible archivo "
+                f"hostil) y no se pudieron verificar: {self.unreadable[0][:200]}"
+            )
         if self.write_errors:
             reasons.append(
                 f"{len(self.write_errors)} copia(s) de evidencia no se pudieron guardar ({self.write_errors[0]})"
