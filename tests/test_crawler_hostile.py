@@ -135,6 +135,7 @@ def test_hostile_documents_and_pages_cost_only_themselves(store: Any, tmp_path: 
     assert ("size_cap", "grande") in kinds  # a chunked page over the cap (no Content-Length)
     assert ("parse_error", "profunda") in kinds  # nested deeper than the parser reads
     assert hostile_pc.outcome == "partial", hostile_pc.outcome_reason
+    assert "límites de lectura" in (hostile_pc.outcome_reason or "")  # the bombs, said in the reason
     # an empty home page is not evidence; the other portals are untouched
     assert pcs["0102"].outcome != "complete" and not empty_pages
     assert pcs["0103"].outcome == "complete"
@@ -429,7 +430,9 @@ def test_a_cancelled_browser_request_gives_its_page_back(monkeypatch: pytest.Mon
         handler.slots = asyncio.Semaphore(1)  # type: ignore[attr-defined]
         for n in range(3):  # three pages that hang, each cut by the deadline
             with pytest.raises(DownloadTimeoutError):
-                await handler.download_request(Request(f"http://127.0.0.1:1/{n}", meta={"playwright": True, "hang": 1}))
+                await handler.download_request(
+                    Request(f"http://127.0.0.1:1/{n}", meta={"playwright": True, "hang": 1})
+                )
         response = await handler.download_request(Request("http://127.0.0.1:1/ok", meta={"playwright": True}))
         return response.status
 
@@ -477,7 +480,10 @@ def test_a_killed_parent_leaves_no_crawl_behind_and_its_run_is_interrupted(tmp_p
 
     site = helpers.Site(
         files={
-            "/": (HTML, _page("Muni", "<a href='/docs/a.pdf'>Informe 2026</a><a href='/transparencia/'>T</a>")),
+            "/": (
+                HTML,
+                _page("Muni", "<a href='/docs/a.pdf'>Informe 2026</a><a href='/transparencia/'>T</a>"),
+            ),
             "/docs/a.pdf": (PDF, helpers.make_pdf(["Presupuesto ejercicio fiscal 2026"])),
         },
         handlers={"/transparencia/": stuck},
@@ -513,7 +519,9 @@ def test_a_killed_parent_leaves_no_crawl_behind_and_its_run_is_interrupted(tmp_p
             time.sleep(0.2)
             alive = [p for p in tree if Path(f"/proc/{p}").exists() and _state(p) not in ("Z", "")]
         release.set()
-        assert not alive, f"procesos vivos tras matar al padre: {[_cmdline(Path(f'/proc/{p}')) for p in alive]}"
+        assert not alive, (
+            f"procesos vivos tras matar al padre: {[_cmdline(Path(f'/proc/{p}')) for p in alive]}"
+        )
         listed = subprocess.run([*base, "runs", *where, "--json"], cwd=root, capture_output=True, text=True)
     assert listed.returncode == 0, listed.stderr
     runs = json.loads(listed.stdout)

@@ -537,7 +537,9 @@ def runs(
     marked = mark_stale_runs(store)
     with store.session() as s:
         counts = dict(
-            s.execute(select(PortalCrawl.run_id, func.count(PortalCrawl.id)).group_by(PortalCrawl.run_id)).all()
+            s.execute(
+                select(PortalCrawl.run_id, func.count(PortalCrawl.id)).group_by(PortalCrawl.run_id)
+            ).all()
         )
         rows = [
             {
