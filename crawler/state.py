@@ -239,7 +239,7 @@ class PortalState:
                 return "blocked", f"la sección de transparencia está bloqueada ({kind}): {message}"
         reasons = []
         if self.failures:
-            reasons.append(f"{self.failures} página(s) o documento(s) fallaron")
+            reasons.append(f"{self.failures} página(s) o documento(s) fallaron{self._first_failure()}")
         if self.budget_hit:
             reasons.append("se alcanzó el límite de páginas del portal")
         if self.section_failure is not None:
@@ -258,6 +258,16 @@ class PortalState:
         if self.transparency_url is None:
             return "complete", "rastreo completo; no se encontró una sección de transparencia"
         return "complete", "rastreo completo"
+
+    def _first_failure(self) -> str:
+        """The failure the outcome's reason names (a refused address first: it is why the crawl is partial,
+        and what the municipality must know)."""
+        kinds = FAILURE_KINDS | {"login_wall", "captcha", "size_cap", "parse_error"}
+        found = [i for i in self.incidents if i["kind"] in kinds]
+        if not found:
+            return ""
+        worst = next((i for i in found if i["kind"] == "private_address_refused"), found[0])
+        return f" (p. ej. {worst['kind']}: {worst['message'][:160]})"
 
     def stats(self) -> dict[str, Any]:
         kinds = Counter(i["kind"] for i in self.incidents)
