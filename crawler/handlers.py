@@ -118,7 +118,7 @@ class DeadlinePlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         portal): scrapy-playwright closes a page only when its request *fails*, and gives its slot back
         only when the page closes. A cancelled request used to keep both: after
         ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` of them every later browser request waited for a slot that
-        never came, until its own deadline — a night under heavy load rendered no page at all (issue 14)."""
+        never came, until its own deadline (issue 14: deadlines fire often on a heavily loaded machine)."""
         page = self._vigia_pages.pop(id(request), None)
         if page is not None and not page.is_closed():
             with contextlib.suppress(Exception):

@@ -389,7 +389,7 @@ def _state(pid: int) -> str:
 def test_a_cancelled_browser_request_gives_its_page_back(monkeypatch: pytest.MonkeyPatch) -> None:
     """A browser request cut by the deadline closes its page, so the context's page slot is free again:
     scrapy-playwright closes a page only when its request fails, and a cancelled one kept its slot; with
-    every slot kept, no later browser page rendered (a night under heavy load: 0 rendered pages)."""
+    every slot kept, no later browser page could render."""
     import asyncio
 
     from scrapy.exceptions import DownloadTimeoutError
