@@ -89,8 +89,6 @@ class DeadlinePlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         options["proxy"] = {"server": self.proxy.url}
         options["args"] = [*options.get("args", []), *PROXY_ARGS]
         self.config.launch_options = options
-        #: the page of each browser request in flight (by ``id(request)``), closed if it is cancelled
-        self._vigia_pages: dict[int, Any] = {}
 
     def _in_scope(self, request: Request) -> Any:
         spider = getattr(self.vigia_crawler, "spider", None)
@@ -110,8 +108,12 @@ class DeadlinePlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         except asyncio.CancelledError:
             making.add_done_callback(_close_when_made)
             raise
-        self._vigia_pages[id(request)] = page
+        self._pages()[id(request)] = page
         return page
+
+    def _pages(self) -> dict[int, Any]:
+        """The page of each browser request in flight (by ``id(request)``), closed if it is cancelled."""
+        return self.__dict__.setdefault("_vigia_pages", {})
 
     async def _reclaim_page(self, request: Request) -> None:
         """Close the page of a browser request that was cancelled (the deadline, or Scrapy closing the
@@ -119,7 +121,7 @@ class DeadlinePlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         only when the page closes. A cancelled request used to keep both: after
         ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` of them every later browser request waited for a slot that
         never came, until its own deadline (issue 14: deadlines fire often on a heavily loaded machine)."""
-        page = self._vigia_pages.pop(id(request), None)
+        page = self._pages().pop(id(request), None)
         if page is not None and not page.is_closed():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(page.close()), 10)
@@ -153,7 +155,7 @@ class DeadlinePlaywrightHandler(ScrapyPlaywrightDownloadHandler):
                 ) from None
             raise
         finally:
-            self._vigia_pages.pop(id(request), None)
+            self._pages().pop(id(request), None)
         check_browser_response(response, request, self._in_scope(request))
         return response
 

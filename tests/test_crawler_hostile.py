@@ -424,7 +424,7 @@ def test_a_cancelled_browser_request_gives_its_page_back(monkeypatch: pytest.Mon
     monkeypatch.setattr(ScrapyPlaywrightDownloadHandler, "_create_page", create_page)
     monkeypatch.setattr(ScrapyPlaywrightDownloadHandler, "download_request", download)
     handler = object.__new__(DeadlinePlaywrightHandler)
-    handler.deadline, handler.proxy, handler.vigia_crawler, handler._vigia_pages = 0.2, None, None, {}
+    handler.deadline, handler.proxy, handler.vigia_crawler = 0.2, None, None
 
     async def night() -> int:
         handler.slots = asyncio.Semaphore(1)  # type: ignore[attr-defined]
@@ -437,7 +437,7 @@ def test_a_cancelled_browser_request_gives_its_page_back(monkeypatch: pytest.Mon
         return response.status
 
     assert asyncio.run(night()) == 200
-    assert handler._vigia_pages == {}
+    assert handler._pages() == {}
 
 
 def _descendants(pid: int) -> list[int]:
