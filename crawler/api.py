@@ -31,21 +31,35 @@ from vigia import __version__
 from vigia.errors import UserError
 from vigia.registry import Municipality
 from vigia.store import Store
+from vigia.store.liveness import HEARTBEAT_SECONDS, beat, claim, mark_stale_runs
 from vigia.store.models import CrawlRun, Incident, PortalCrawl, utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _die_with_parent() -> None:
-    """In the crawl child: receive SIGTERM when the parent dies (Linux ``PR_SET_PDEATHSIG``), so a killed
-    ``vigia crawl`` never leaves crawls running behind it; finished portals are already stored."""
+    """In the crawl child, before it runs anything: be killed when the parent dies (Linux
+    ``PR_SET_PDEATHSIG``), so a ``vigia crawl`` or ``nightly`` killed even with SIGKILL never leaves a crawl
+    running behind it (issue 14). SIGKILL, not SIGTERM: Scrapy would take SIGTERM as a graceful stop and
+    wait for its requests in flight (minutes for a browser page), writing to a run nobody watches; the
+    finished portals are already stored and ``--resume`` completes the rest. Its own helpers follow it:
+    the extraction workers' fork server leaves when its client is gone (and each worker dies with it), and
+    Playwright's driver closes Chromium when its pipe from the crawl process closes. A parent that died
+    before the call (the signal would never come) ends the child at once."""
     try:
         import ctypes
         import signal
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG = 1
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG = 1
     except (OSError, AttributeError):
-        pass
+        return
+    if os.getppid() != _PARENT_PID[0]:
+        os._exit(1)
+
+
+#: the pid the crawl children check their parent against (set before each ``Popen``)
+_PARENT_PID = [os.getpid()]
 
 
 @dataclass
@@ -111,6 +125,7 @@ def crawl_municipalities(
 
     refuse_protected(settings)  # the address guard follows ``allow_private`` only (issue 14)
     started = time.monotonic()
+    mark_stale_runs(store)  # a run whose process was killed is "interrupted", not "running" (issue 14)
     if resume_run_id is not None:
         with store.session() as s:
             run = s.get(CrawlRun, resume_run_id)
@@ -118,6 +133,7 @@ def crawl_municipalities(
                 raise UserError(f"no existe la corrida {resume_run_id} para reanudar")
             run.status = "running"
             run.note = (run.note or "") + f" reanudada {utcnow():%Y-%m-%d %H:%M}"
+            run.heartbeat_at = utcnow()  # claimed below; not stale meanwhile
             run_id = run.id
         clear_unfinished(store, run_id)
         done = finished_keys(store, run_id)
@@ -133,6 +149,7 @@ def crawl_municipalities(
             s.flush()
             run_id = run.id
         done = set()
+    claim(store, run_id)
     todo = [m for m in municipalities if m.ine_code not in done]
     without_portal = [m for m in todo if not m.portal_url]
     _record_without_portal(store, run_id, without_portal)
@@ -186,11 +203,13 @@ def audit_portal(
     store: Store, url: str, *, platform: str = "unknown", allow_private: bool, console: Console | None = None
 ) -> int:
     """Crawl one portal now (no registry row needed); return its ``PortalCrawl.id``."""
+    mark_stale_runs(store)
     with store.session() as s:
         run = CrawlRun(kind="audit", vigia_version=__version__, settings={"allow_private": allow_private})
         s.add(run)
         s.flush()
         run_id = run.id
+    claim(store, run_id)
     spec = {
         "key": url,
         "start_url": url,
@@ -481,6 +500,7 @@ def _run_child(
             job_paths.append(job_path)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(job, fh)
+            _PARENT_PID[0] = os.getpid()
             proc = subprocess.Popen(
                 [sys.executable, "-m", "crawler.run", job_path],
                 stdout=subprocess.PIPE,
@@ -511,8 +531,15 @@ def _run_child(
                 "crawl", total=total, completed=total - len(specs), run=run_id, pages=0, errors=0
             )
         open_streams = len(procs)
+        last_beat = time.monotonic()
         while open_streams:
-            k, event = events.get()
+            if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
+                beat(store, run_id)  # the run is alive: ``mark_stale_runs`` leaves it alone
+                last_beat = time.monotonic()
+            try:
+                k, event = events.get(timeout=HEARTBEAT_SECONDS)
+            except queue.Empty:
+                continue
             if event is None:  # the child is ending: whatever it still held is free for the others
                 open_streams -= 1
                 if leases is not None:

@@ -31,6 +31,21 @@ class Extraction:
     error: str | None = None
 
 
+#: how the errors of a document that broke a reading limit begin or read (crawler/extraction.py words the
+#: worker's time-out and death)
+_LIMIT_ERRORS = ("PartTooLarge:", "ContentTooLarge:", "MemoryError")
+_LIMIT_WORDS = ("(límite de", "el proceso de extracción no respondió")
+
+
+def broke_a_limit(error: str | None) -> bool:
+    """Whether a document's extraction error is a reading limit (an Office part or PDF content that
+    inflates past its cap, a worker out of memory or time), not a damaged file: the document may hold
+    anything, so its portal's crawl is ``partial`` (its numerals are never read as "absent")."""
+    return bool(error) and (
+        str(error).startswith(_LIMIT_ERRORS) or any(word in str(error) for word in _LIMIT_WORDS)
+    )
+
+
 def extract(doc_type: str, body: bytes) -> Extraction:
     """Text, dates, page count and the scanned flag of a document body."""
     try:
@@ -62,9 +77,56 @@ def _decode(body: bytes) -> str:
     return body.decode("utf-8", "replace")
 
 
+#: Most bytes the compressed (FlateDecode) streams of a PDF other than its images may inflate to: page
+#: content, forms, object streams. A text PDF's are a few MB; a decompression bomb's are gigabytes.
+MAX_PDF_INFLATED = 64 * 1024 * 1024
+_STREAM = re.compile(rb"stream\r?\n")
+_IMAGE = re.compile(rb"/Subtype\s*/Image\b")
+
+
+class ContentTooLarge(ValueError):
+    """A PDF's compressed streams inflate past ``MAX_PDF_INFLATED`` (a decompression bomb)."""
+
+
+def check_pdf_inflation(body: bytes, limit: int = MAX_PDF_INFLATED) -> None:
+    """Raise :class:`ContentTooLarge` when the PDF's Flate streams, images aside, inflate to more than
+    ``limit`` bytes in all. Counted with a bounded ``zlib`` inflate (never more than 1 MB at a time, and
+    it stops at the limit), before any reader runs: PDFium, given a page whose content stream inflates to
+    a gigabyte, gives up without a word and reads the page as empty (a "scanned" PDF, no error), and
+    pypdf exhausts the worker's memory. A bomb must be a ``parse_error``, never a blank document."""
+    import zlib
+
+    total = 0
+    view = memoryview(body)
+    for match in _STREAM.finditer(body):
+        start = match.end()
+        head_from = body.rfind(b" obj", 0, match.start())
+        head = body[head_from if head_from >= 0 else max(0, match.start() - 2048) : match.start()]
+        if b"/FlateDecode" not in head or _IMAGE.search(head):
+            continue
+        inflater = zlib.decompressobj()
+        pos = start
+        try:
+            while not inflater.eof and pos < len(view) and total <= limit:
+                piece = view[pos : pos + 65536]
+                pos += len(piece)
+                total += len(inflater.decompress(piece, 1 << 20))
+                while inflater.unconsumed_tail and total <= limit:
+                    total += len(inflater.decompress(inflater.unconsumed_tail, 1 << 20))
+        except zlib.error:
+            continue  # a damaged stream: the readers say what they make of it
+        if total > limit:
+            raise ContentTooLarge(
+                f"el contenido del PDF se descomprime a más de {limit // 1048576} MB "
+                "(bomba de descompresión): no se lee"
+            )
+
+
 def _pdf(body: bytes) -> Extraction:
     """PDFium (``pypdfium2``, C) when installed: ~4× less CPU than pypdf on the same text; pypdf otherwise
-    or when PDFium cannot open the file."""
+    or when PDFium cannot open the file. A PDF whose streams inflate past ``MAX_PDF_INFLATED`` is not
+    read (:func:`check_pdf_inflation`)."""
+    check_pdf_inflation(body)
     try:
         import pypdfium2
     except ImportError:

@@ -20,6 +20,7 @@ or time-out error): the spider records an incident and never stores what the bro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -98,6 +99,33 @@ class DeadlinePlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         document = request.meta.get("vigia_kind") == "document"
         return lambda netloc: state.in_scope(netloc, document=document)
 
+    async def _create_page(self, request: Request, spider: Any) -> Any:
+        """scrapy-playwright's, safe to cancel: a request cancelled while its page is being made (it
+        holds one of the context's page slots from then on) closes that page as soon as it exists."""
+        making = asyncio.ensure_future(super()._create_page(request, spider))
+        try:
+            page = await asyncio.shield(making)
+        except asyncio.CancelledError:
+            making.add_done_callback(_close_when_made)
+            raise
+        self._pages()[id(request)] = page
+        return page
+
+    def _pages(self) -> dict[int, Any]:
+        """The page of each browser request in flight (by ``id(request)``), closed if it is cancelled."""
+        return self.__dict__.setdefault("_vigia_pages", {})
+
+    async def _reclaim_page(self, request: Request) -> None:
+        """Close the page of a browser request that was cancelled (the deadline, or Scrapy closing the
+        portal): scrapy-playwright closes a page only when its request *fails*, and gives its slot back
+        only when the page closes. A cancelled request used to keep both: after
+        ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` of them every later browser request waited for a slot that
+        never came, until its own deadline (issue 14: deadlines fire often on a heavily loaded machine)."""
+        page = self._pages().pop(id(request), None)
+        if page is not None and not page.is_closed():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(page.close()), 10)
+
     async def download_request(self, request: Request) -> Response:  # type: ignore[override]
         if not request.meta.get("playwright"):
             return await super().download_request(request)
@@ -108,9 +136,13 @@ class DeadlinePlaywrightHandler(ScrapyPlaywrightDownloadHandler):
             else:
                 response = await super().download_request(request)
         except TimeoutError:
+            await self._reclaim_page(request)
             raise DownloadTimeoutError(
                 f"el navegador no terminó {request.url} en {self.deadline:.0f} s"
             ) from None
+        except asyncio.CancelledError:
+            await self._reclaim_page(request)
+            raise
         except Exception as exc:
             text = str(exc)
             if self.proxy is not None and any(code in text for code in _TUNNEL_ERRORS):
@@ -122,8 +154,20 @@ class DeadlinePlaywrightHandler(ScrapyPlaywrightDownloadHandler):
                     f"navegador: el proxy no abrió el túnel ({text.splitlines()[0][:200]})"
                 ) from None
             raise
+        finally:
+            self._pages().pop(id(request), None)
         check_browser_response(response, request, self._in_scope(request))
         return response
+
+
+def _close_when_made(making: Any) -> None:
+    """Done-callback of a page made for a request that was cancelled meanwhile: close it (its close
+    gives the context's page slot back)."""
+    if making.cancelled() or making.exception() is not None:
+        return
+    page = making.result()
+    if not page.is_closed():
+        asyncio.ensure_future(page.close())
 
 
 #: Installed in every page before its own scripts run: counts the page's fetch/XHR requests in flight and

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from crawler.cache import put_blob
 from crawler.dates import extract_periods
-from crawler.documents import Extraction
+from crawler.documents import Extraction, broke_a_limit
 from crawler.extraction import ExtractionPool, Limits
 from crawler.items import DocumentItem, IncidentItem, PageItem, PortalItem
 from crawler.writer import write_portal
@@ -219,6 +219,8 @@ def fill_extraction(st: Any, doc: dict[str, Any], extraction: Extraction) -> Non
     if extraction.error:
         doc["error"] = extraction.error
         st.incident("parse_error", doc["url"], f"no se pudo leer el documento: {extraction.error}")
+        if broke_a_limit(extraction.error):  # a bomb, not a damaged file: the crawl is partial (issue 14)
+            st.over_limit(doc["url"], extraction.error)
     doc["text"] = extraction.text
     doc["dates"] = extraction.dates
     doc["page_count"] = extraction.page_count

@@ -152,6 +152,9 @@ class PortalState:
     previous_extractions: dict[str, Any] | None = None
     #: evidence that could not be written (a full disk): the crawl is ``partial`` and the run fails loudly
     write_errors: list[str] = field(default_factory=list)
+    #: documents not read because they broke a reading limit (a decompression bomb, a worker out of
+    #: memory or time): what they hold cannot be verified, so the crawl is ``partial`` (issue 14)
+    unreadable: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ the section page
     @property
@@ -195,6 +198,11 @@ class PortalState:
         """Evidence that could not be written: noted, and the crawl ends ``partial`` (crawler/pipelines.py)."""
         self.write_errors.append(f"{url}: {message}"[:500] if url else message[:500])
 
+    def over_limit(self, url: str, message: str) -> None:
+        """A document the readers gave up on at a limit: noted, and the crawl ends ``partial``."""
+        if url not in self.unreadable:
+            self.unreadable.append(url)
+
     def trap_reason(self, url: str) -> str | None:
         """Why following ``url`` would walk into a spider trap (and count it), or ``None``."""
         if len(url) > MAX_URL_LENGTH:
@@ -231,11 +239,16 @@ class PortalState:
                 return "blocked", f"la sección de transparencia está bloqueada ({kind}): {message}"
         reasons = []
         if self.failures:
-            reasons.append(f"{self.failures} página(s) o documento(s) fallaron")
+            reasons.append(f"{self.failures} página(s) o documento(s) fallaron{self._first_failure()}")
         if self.budget_hit:
             reasons.append("se alcanzó el límite de páginas del portal")
         if self.section_failure is not None:
             reasons.append(f"la sección de transparencia falló ({self.section_failure[0]})")
+        if self.unreadable:
+            reasons.append(
+                f"{len(self.unreadable)} documento(s) superaron los límites de lectura (posible archivo "
+                f"hostil) y no se pudieron verificar: {self.unreadable[0][:200]}"
+            )
         if self.write_errors:
             reasons.append(
                 f"{len(self.write_errors)} copia(s) de evidencia no se pudieron guardar ({self.write_errors[0]})"
@@ -245,6 +258,16 @@ class PortalState:
         if self.transparency_url is None:
             return "complete", "rastreo completo; no se encontró una sección de transparencia"
         return "complete", "rastreo completo"
+
+    def _first_failure(self) -> str:
+        """The failure the outcome's reason names (a refused address first: it is why the crawl is partial,
+        and what the municipality must know)."""
+        kinds = FAILURE_KINDS | {"login_wall", "captcha", "size_cap", "parse_error"}
+        found = [i for i in self.incidents if i["kind"] in kinds]
+        if not found:
+            return ""
+        worst = next((i for i in found if i["kind"] == "private_address_refused"), found[0])
+        return f" (p. ej. {worst['kind']}: {worst['message'][:160]})"
 
     def stats(self) -> dict[str, Any]:
         kinds = Counter(i["kind"] for i in self.incidents)

@@ -135,6 +135,7 @@ def test_hostile_documents_and_pages_cost_only_themselves(store: Any, tmp_path: 
     assert ("size_cap", "grande") in kinds  # a chunked page over the cap (no Content-Length)
     assert ("parse_error", "profunda") in kinds  # nested deeper than the parser reads
     assert hostile_pc.outcome == "partial", hostile_pc.outcome_reason
+    assert "límites de lectura" in (hostile_pc.outcome_reason or "")  # the bombs, said in the reason
     # an empty home page is not evidence; the other portals are untouched
     assert pcs["0102"].outcome != "complete" and not empty_pages
     assert pcs["0103"].outcome == "complete"
@@ -383,3 +384,146 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
         return ""
+
+
+def test_a_cancelled_browser_request_gives_its_page_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A browser request cut by the deadline closes its page, so the context's page slot is free again:
+    scrapy-playwright closes a page only when its request fails, and a cancelled one kept its slot; with
+    every slot kept, no later browser page could render."""
+    import asyncio
+
+    from scrapy.exceptions import DownloadTimeoutError
+    from scrapy.http import HtmlResponse, Request
+    from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+    from crawler.handlers import DeadlinePlaywrightHandler
+
+    class Page:
+        def __init__(self, slots: asyncio.Semaphore) -> None:
+            self.slots, self.closed = slots, False
+
+        def is_closed(self) -> bool:
+            return self.closed
+
+        async def close(self) -> None:  # as scrapy-playwright's close callback: the slot is given back
+            if not self.closed:
+                self.closed = True
+                self.slots.release()
+
+    async def create_page(self: Any, request: Any, spider: Any) -> Page:
+        await self.slots.acquire()  # scrapy-playwright: one slot per page of the context
+        return Page(self.slots)
+
+    async def download(self: Any, request: Any) -> Any:
+        page = await self._create_page(request, None)
+        if request.meta.get("hang"):
+            await asyncio.sleep(3600)  # a page that never settles
+        await page.close()
+        return HtmlResponse(request.url, body=b"<html><body>ok</body></html>", request=request)
+
+    monkeypatch.setattr(ScrapyPlaywrightDownloadHandler, "_create_page", create_page)
+    monkeypatch.setattr(ScrapyPlaywrightDownloadHandler, "download_request", download)
+    handler = object.__new__(DeadlinePlaywrightHandler)
+    handler.deadline, handler.proxy, handler.vigia_crawler = 0.2, None, None
+
+    async def night() -> int:
+        handler.slots = asyncio.Semaphore(1)  # type: ignore[attr-defined]
+        for n in range(3):  # three pages that hang, each cut by the deadline
+            with pytest.raises(DownloadTimeoutError):
+                await handler.download_request(
+                    Request(f"http://127.0.0.1:1/{n}", meta={"playwright": True, "hang": 1})
+                )
+        response = await handler.download_request(Request("http://127.0.0.1:1/ok", meta={"playwright": True}))
+        return response.status
+
+    assert asyncio.run(night()) == 200
+    assert handler._pages() == {}
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process under ``pid`` (children, grandchildren…), from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            parents[int(entry.name)] = _parent_of(entry)
+    out: list[int] = []
+    frontier = [pid]
+    while frontier:
+        current = frontier.pop()
+        children = [p for p, parent in parents.items() if parent == current]
+        out += children
+        frontier += children
+    return out
+
+
+def test_a_killed_parent_leaves_no_crawl_behind_and_its_run_is_interrupted(tmp_path: Path) -> None:
+    """SIGKILL to `vigia crawl` (it cannot clean up): its crawl process and that one's helpers (the
+    extraction workers) die with it, and `vigia runs` — like the next crawl — marks the run
+    "interrumpida" instead of leaving it "running" for ever."""
+    import csv
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    release = threading.Event()
+
+    async def stuck(request: web.Request) -> web.Response:
+        import asyncio
+
+        while not release.is_set():
+            await asyncio.sleep(0.1)
+        return web.Response(body=_page("Muni", "<h1>Tarde</h1>"), content_type="text/html")
+
+    site = helpers.Site(
+        files={
+            "/": (
+                HTML,
+                _page("Muni", "<a href='/docs/a.pdf'>Informe 2026</a><a href='/transparencia/'>T</a>"),
+            ),
+            "/docs/a.pdf": (PDF, helpers.make_pdf(["Presupuesto ejercicio fiscal 2026"])),
+        },
+        handlers={"/transparencia/": stuck},
+    )
+    root = Path(__file__).resolve().parent.parent
+    with (root / "municipalities.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    registry = tmp_path / "registry.csv"
+    db = f"sqlite:///{tmp_path / 'vigia.db'}"
+    base = [sys.executable, "-m", "vigia.cli"]
+    where = ["--db", db, "--data-dir", str(tmp_path / "data")]
+    with helpers.SiteServer([site]):
+        with registry.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerow({**rows[0], "portal_url": site.base + "/"})
+        command = [*base, "crawl", "--registry", str(registry), *where, "--allow-private-addresses"]
+        command += ["--set", "DOWNLOAD_TIMEOUT=60"]
+        proc = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        tree: list[int] = []
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:  # the crawl process and its extraction helpers are up
+            time.sleep(0.3)
+            tree = _descendants(proc.pid)
+            if len(tree) >= 2 and any(b"forkserver" in _cmdline(Path(f"/proc/{p}")) for p in tree):
+                break
+        assert any(b"crawler.run" in _cmdline(Path(f"/proc/{p}")) for p in tree), "no arrancó el rastreo"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        gone_by = time.monotonic() + 20
+        alive = tree
+        while alive and time.monotonic() < gone_by:
+            time.sleep(0.2)
+            alive = [p for p in tree if Path(f"/proc/{p}").exists() and _state(p) not in ("Z", "")]
+        release.set()
+        assert not alive, (
+            f"procesos vivos tras matar al padre: {[_cmdline(Path(f'/proc/{p}')) for p in alive]}"
+        )
+        listed = subprocess.run([*base, "runs", *where, "--json"], cwd=root, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    runs = json.loads(listed.stdout)
+    assert [r["status"] for r in runs] == ["interrupted"]
+    assert "ya no existe" in runs[0]["note"] and str(proc.pid) in runs[0]["note"]

@@ -102,6 +102,9 @@ def test_a_crawl_of_the_hostile_portals_ends_and_records_why(hostile_fleet: Any,
         if family == "browser_private_redirect":
             assert "private_address_refused" in kinds[code]
             assert crawls[code].outcome == "partial"
-        if family == "xlsx_bomb":
+            assert "private_address_refused" in (crawls[code].outcome_reason or "")  # the reason names it
+        if family in ("xlsx_bomb", "pdf_bomb"):  # a bomb is never read as a blank (scanned) document
             assert "parse_error" in kinds[code]
+            assert crawls[code].outcome == "partial"
+            assert "límites de lectura" in (crawls[code].outcome_reason or "")
     assert all("0.0.0.0" not in t for t in texts)

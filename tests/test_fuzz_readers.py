@@ -204,3 +204,18 @@ def test_pdf_page_count_is_bounded() -> None:
     result = extract("pdf", body)
     _check_extraction(result)
     assert result.error is None and (result.page_count or 0) <= MAX_PDF_PAGES
+
+
+def test_a_pdf_whose_content_inflates_past_the_limit_is_an_error_not_a_scan() -> None:
+    """PDFium, given a page whose content stream inflates to hundreds of MB, gives up silently and reads
+    the page as empty: the bomb passed for a scanned PDF, with no error. The inflation is counted first."""
+    from crawler.documents import MAX_PDF_INFLATED, broke_a_limit, check_pdf_inflation, extract
+
+    bomb = helpers.make_pdf_bomb(MAX_PDF_INFLATED // 1048576 + 16)
+    result = extract("pdf", bomb)
+    assert result.error and result.error.startswith("ContentTooLarge") and not result.is_scanned
+    assert broke_a_limit(result.error)
+    good = helpers.make_pdf(["Presupuesto ejercicio fiscal 2026"])
+    check_pdf_inflation(good)  # an ordinary PDF passes
+    assert extract("pdf", good).error is None
+    assert not broke_a_limit("PdfReadError: EOF marker not found")

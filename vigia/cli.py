@@ -512,6 +512,73 @@ def check(
     _flag_rereviews(store)
 
 
+RUN_STATUS_ES = {
+    "running": "en curso",
+    "finished": "terminada",
+    "interrupted": "interrumpida",
+    "failed": "fallida",
+}
+
+
+@app.command("runs")
+def runs(
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+    last: Annotated[int, typer.Option("--last", help="Cuántas corridas mostrar (las más recientes).")] = 20,
+    json_output: Annotated[bool, typer.Option("--json", help="Imprime una lista JSON.")] = False,
+) -> None:
+    """Las corridas de rastreo y su estado; una corrida cuyo proceso ya no existe queda «interrumpida»."""
+    from sqlalchemy import func, select
+
+    from vigia.store.liveness import mark_stale_runs
+    from vigia.store.models import CrawlRun, PortalCrawl
+
+    store = _store(db, data_dir)
+    marked = mark_stale_runs(store)
+    with store.session() as s:
+        counts = dict(
+            s.execute(
+                select(PortalCrawl.run_id, func.count(PortalCrawl.id)).group_by(PortalCrawl.run_id)
+            ).all()
+        )
+        rows = [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "status": r.status,
+                "started_at": r.started_at.isoformat(timespec="seconds") if r.started_at else None,
+                "finished_at": r.finished_at.isoformat(timespec="seconds") if r.finished_at else None,
+                "portals": int(counts.get(r.id, 0)),
+                "host": r.host,
+                "pid": r.pid,
+                "note": r.note,
+            }
+            for r in s.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(max(1, last)))
+        ]
+    if json_output:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table()
+    for col in ("Corrida", "Tipo", "Estado", "Inicio (UTC)", "Fin (UTC)", "Portales", "Nota"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            str(row["kind"]),
+            RUN_STATUS_ES.get(str(row["status"]), str(row["status"])),
+            str(row["started_at"] or ""),
+            str(row["finished_at"] or ""),
+            str(row["portals"]),
+            str(row["note"] or ""),
+        )
+    console.print(table)
+    if marked:
+        console.print(
+            f"{len(marked)} corrida(s) marcada(s) como interrumpida(s): su proceso ya no existe "
+            f"({', '.join(str(i) for i in marked)})."
+        )
+
+
 @app.command("report")
 def report(
     out: Annotated[Path, typer.Option("--out", help="Carpeta donde escribir el sitio de reportes.")] = Path(

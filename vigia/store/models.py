@@ -77,6 +77,11 @@ class CrawlRun(Base):
     vigia_version: Mapped[str] = mapped_column(String(32), default="")
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     note: Mapped[str | None] = mapped_column(Text)
+    #: the process running the crawl and its last sign of life (crawler/liveness.py): a "running" run
+    #: whose process is gone is marked "interrupted" by the next crawl or ``vigia runs``
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     portals: Mapped[list[PortalCrawl]] = relationship(back_populates="run", cascade="all, delete-orphan")
 
