@@ -255,6 +255,10 @@ class BrowserServiceHandler(HTTP11DownloadHandler):
 
     async def close(self) -> None:
         await super().close()
+        await self.stop_own_service()
+
+    async def stop_own_service(self) -> None:
+        """End the service this handler started (not the run's: its starter ends it)."""
         service, self.own_service = self.own_service, None
         if service is not None:
             await asyncio.get_running_loop().run_in_executor(None, service.stop)
