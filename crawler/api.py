@@ -413,6 +413,26 @@ def _shard_settings(
     return out
 
 
+def _start_browser_service(settings: dict[str, Any] | None, allow_private: bool) -> Any:
+    """The run's browser service (crawler/browser_service.py): one Chromium for every crawl process,
+    driven from a process of its own; started before them, ended after them. Chromium itself starts on
+    the first page to render. ``None`` when the run does not use the browser."""
+    from scrapy.settings import Settings
+
+    from crawler import settings as defaults
+    from crawler.browser_service import ServiceProcess, service_config
+
+    merged = Settings()
+    merged.setmodule(defaults, priority="project")
+    for key, value in (settings or {}).items():
+        merged.set(key, value, priority="cmdline")
+    if not merged.getbool("VIGIA_BROWSER_ENABLED", True):
+        return None
+    service = ServiceProcess(service_config(merged, allow_private))
+    service.start()
+    return service
+
+
 def _run_child(
     store: Store,
     run_id: int,
@@ -484,7 +504,9 @@ def _run_child(
     leases = logs / f"crawl-{run_id}.leases" if len(shards) > 1 else None
     if leases is not None:
         create_table(leases, len(shards))
+    browser = None
     try:
+        browser = _start_browser_service(settings, allow_private)
         for k, shard in enumerate(shards):
             name = f"crawl-{run_id}.log" if len(shards) == 1 else f"crawl-{run_id}-{k + 1}.log"
             job = {
@@ -493,7 +515,10 @@ def _run_child(
                 "data_dir": data_dir,
                 "allow_private": allow_private,
                 "portals": shard,
-                "settings": _shard_settings(settings, len(shards), k, leases),
+                "settings": {
+                    **_shard_settings(settings, len(shards), k, leases),
+                    **({"VIGIA_BROWSER_SERVICE": browser.socket_path} if browser is not None else {}),
+                },
                 "log_file": str(logs / name),
             }
             fd, job_path = tempfile.mkstemp(prefix=f"vigia-crawl-{run_id}-{k + 1}-", suffix=".json")
@@ -568,6 +593,8 @@ def _run_child(
                 proc.kill()
         raise
     finally:
+        if browser is not None:
+            browser.stop()  # closes Chromium; after the crawl processes, which no longer use it
         if progress is not None:
             progress.stop()
         for job_path in job_paths:

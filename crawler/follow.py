@@ -78,7 +78,7 @@ def browser_meta(meta: dict[str, Any]) -> None:
     meta["dont_cache"] = True
     # after the load event, until no fetch/XHR is in flight and the DOM has not changed for 150 ms
     # (crawler/handlers.py): Playwright's "networkidle" costs 500 ms of silence on every page
-    meta["playwright_page_init_callback"] = "crawler.handlers.install_settle_probe"
+    meta["vigia_init_scripts"] = ("settle",)
     meta["playwright_page_methods"] = settle_page_methods()
 
 

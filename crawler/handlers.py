@@ -1,13 +1,22 @@
-"""scrapy-playwright's download handler with a hard deadline on each browser request.
+"""The browser download handler: a request with ``meta["playwright"]`` is rendered by the run's browser
+service (:mod:`crawler.browser_service`, Chromium in a process of its own); every other request goes
+to Scrapy's HTTP/1.1 handler.
 
-Navigation and page methods have their own time-outs, but a browser request has been seen to never end
-(a JavaScript portal's home page re-rendered while the browser was busy: no error, no response, the
-portal waiting until the run's stall watchdog closed it 300 s later, and the crawl process unable to stop
-with the request still open). ``VIGIA_BROWSER_DEADLINE`` seconds after it starts, a browser request is
-cancelled and fails as a time-out, like any request that takes too long: the portal records a ``timeout``
-incident and goes on.
+The crawl process sends one message per browser request on the service's Unix socket and awaits one
+answer: its own event loop only writes and reads that message (before, scrapy-playwright drove Chromium
+from this loop, and every round trip waited for a turn of a busy loop). The service's socket comes from
+``VIGIA_BROWSER_SERVICE`` (set by :mod:`crawler.api` for each crawl process of a run: one service per
+run); without it, this handler starts a service of its own on the first browser request and ends it
+when the crawl ends.
 
-It also holds the browser to the crawler's address rules (issue 14): Chromium is launched with
+Hard deadline: a browser request has been seen to never end (a JavaScript portal's home page re-rendered
+while the browser was busy: no error, no response, the portal waiting until the run's stall watchdog
+closed it 300 s later, and the crawl process unable to stop with the request still open).
+``VIGIA_BROWSER_DEADLINE`` seconds after it starts (the wait for a free browser page included), a
+browser request is cancelled (the connection closes, the service closes the page) and fails as a
+time-out, like any request that takes too long: the portal records a ``timeout`` incident and goes on.
+
+It also holds the browser to the crawler's address rules (issue 14): the service launches Chromium with
 :mod:`crawler.browser_proxy` as its proxy, which resolves every host itself, applies
 :func:`crawler.safety.address_problem` to the resolved address and connects to that very address, on
 every hop (redirects included) and for every scheme Chromium may use (HTTP, and HTTPS/WebSocket through
@@ -20,20 +29,24 @@ or time-out error): the spider records an incident and never stores what the bro
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
-import time
+import json
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadConnectionRefusedError,
     DownloadTimeoutError,
 )
-from scrapy.http import Request, Response
-from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+from scrapy.http import Headers, Request, Response
+from scrapy.responsetypes import responsetypes
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
-from crawler.browser_proxy import MARKER, REASON, BrowserProxy, shared_proxy
+from crawler import middlewares
+from crawler.browser_proxy import MARKER, REASON
 from crawler.middlewares import OutOfScope, netloc_of
 from crawler.safety import AddressRefused
 
@@ -44,8 +57,10 @@ PROXY_ARGS = (
     "--webrtc-ip-handling-policy=disable_non_proxied_udp",
     "--dns-prefetch-disable",
 )
-#: navigation errors that mean the proxy refused or could not open a tunnel
-_TUNNEL_ERRORS = ("ERR_TUNNEL_CONNECTION_FAILED", "ERR_PROXY_CONNECTION_FAILED", "ERR_UNEXPECTED_PROXY_AUTH")
+
+
+class BrowserError(Exception):
+    """The browser could not render a page (its message is Chromium's, e.g. ``net::ERR_…``)."""
 
 
 def proxy_failure(kind: str, reason: str) -> Exception:
@@ -59,6 +74,18 @@ def proxy_failure(kind: str, reason: str) -> Exception:
     if kind == "timeout":
         return DownloadTimeoutError(reason)
     return OutOfScope(f"navegador: {reason}")
+
+
+def service_failure(answer: dict[str, Any]) -> Exception:
+    """The download failure matching an error answer of the browser service."""
+    error, message = str(answer.get("error") or ""), str(answer.get("message") or "")
+    if error == "proxy":
+        return proxy_failure(str(answer.get("kind") or ""), str(answer.get("reason") or ""))
+    if error == "tunnel":
+        return DownloadConnectionRefusedError(f"navegador: el proxy no abrió el túnel ({message[:200]})")
+    if error == "timeout":
+        return DownloadTimeoutError(f"navegador: {message}")
+    return BrowserError(message or error or "el navegador no respondió")
 
 
 def check_browser_response(response: Response, request: Request, in_scope: Any = None) -> None:
@@ -77,18 +104,123 @@ def check_browser_response(response: Response, request: Request, in_scope: Any =
         raise OutOfScope(f"el navegador terminó fuera de los hosts del portal: {response.url[:200]}")
 
 
-class DeadlinePlaywrightHandler(ScrapyPlaywrightDownloadHandler):
+def render_job(request: Request, allowed_hosts: set[str]) -> dict[str, Any]:
+    """The message asking the service to render ``request`` (its ``playwright_*`` meta)."""
+    methods = []
+    for method in request.meta.get("playwright_page_methods") or ():
+        name = getattr(method, "method", None)
+        if isinstance(name, str):
+            methods.append([name, list(method.args), dict(method.kwargs)])
+    scripts = [
+        INIT_SCRIPTS[name] for name in request.meta.get("vigia_init_scripts") or () if name in INIT_SCRIPTS
+    ]
+    return {
+        "url": request.url,
+        "headers": dict(request.headers.to_unicode_dict()),
+        "allowed_hosts": sorted(allowed_hosts),
+        "init_scripts": scripts,
+        "page_methods": methods,
+    }
+
+
+def response_from(answer: dict[str, Any], request: Request) -> Response:
+    """A Scrapy response from the service's answer (as scrapy-playwright built it)."""
+    headers = Headers(answer.get("headers") or {})
+    headers.pop("Content-Encoding", None)
+    url = str(answer.get("url") or request.url)
+    redirects = answer.get("redirects") or []
+    if redirects:
+        request.meta["redirect_times"] = len(redirects)
+        request.meta["redirect_urls"] = [hop[0] for hop in redirects]
+        request.meta["redirect_reasons"] = [hop[1] for hop in redirects]
+    if "body_b64" in answer:  # a download
+        body = base64.b64decode(answer["body_b64"])
+        respcls = responsetypes.from_args(url=url, body=body)
+        return respcls(
+            url=url,
+            status=int(answer.get("status") or 200),
+            headers=headers,
+            body=body,
+            request=request,
+            flags=["playwright"],
+        )
+    text = str(answer.get("text") or "")
+    body, encoding = text.encode("utf-8"), "utf-8"
+    content_type = headers.get("Content-Type")
+    for candidate in (
+        http_content_type_encoding(content_type.decode("latin-1")) if content_type else None,
+        html_body_declared_encoding(text),
+    ):
+        if candidate:
+            try:
+                body, encoding = text.encode(candidate), candidate
+                break
+            except (UnicodeEncodeError, LookupError):
+                continue
+    respcls = responsetypes.from_args(headers=headers, url=url, body=body)
+    ip = None
+    if answer.get("ip"):
+        with contextlib.suppress(ValueError):
+            from ipaddress import ip_address
+
+            ip = ip_address(str(answer["ip"]))
+    return respcls(
+        url=url,
+        status=int(answer.get("status") or 200),
+        headers=headers,
+        body=body,
+        request=request,
+        flags=["playwright"],
+        encoding=encoding,
+        ip_address=ip,
+    )
+
+
+async def ask_service(socket_path: str, job: dict[str, Any]) -> dict[str, Any]:
+    """One render: connect, send the job, read the answer (the connection closes either way, so a
+    cancelled request cancels the render in the service)."""
+    from crawler.browser_service import LINE_LIMIT
+
+    try:
+        reader, writer = await asyncio.open_unix_connection(socket_path, limit=LINE_LIMIT)
+    except OSError as exc:
+        raise BrowserError(f"el servicio del navegador no responde ({exc})") from None
+    try:
+        writer.write(json.dumps(job).encode("utf-8") + b"\n")
+        await writer.drain()
+        line = await reader.readline()
+    finally:
+        writer.close()
+    if not line:
+        raise BrowserError("el servicio del navegador cerró la conexión sin responder")
+    answer = json.loads(line)
+    if not isinstance(answer, dict):
+        raise BrowserError("respuesta inválida del servicio del navegador")
+    return answer
+
+
+class BrowserServiceHandler(HTTP11DownloadHandler):
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
         self.vigia_crawler = crawler
         self.deadline = crawler.settings.getfloat("VIGIA_BROWSER_DEADLINE", 240.0)
-        # always: the browser has no way out but the proxy (with --allow-private-addresses it allows
-        # loopback and private ranges, as Scrapy's own check does)
-        self.proxy: BrowserProxy | None = shared_proxy(crawler.settings.getbool("VIGIA_ALLOW_PRIVATE", False))
-        options = dict(self.config.launch_options)
-        options["proxy"] = {"server": self.proxy.url}
-        options["args"] = [*options.get("args", []), *PROXY_ARGS]
-        self.config.launch_options = options
+        self.socket_path: str = crawler.settings.get("VIGIA_BROWSER_SERVICE") or ""
+        self.own_service: Any = None  # started here when the run gave no service
+        self._start_lock = asyncio.Lock()
+
+    async def _service(self) -> str:
+        if self.socket_path:
+            return self.socket_path
+        async with self._start_lock:
+            if not self.socket_path:
+                from crawler.browser_service import ServiceProcess, service_config
+
+                settings = self.vigia_crawler.settings
+                service = ServiceProcess(service_config(settings, settings.getbool("VIGIA_ALLOW_PRIVATE")))
+                loop = asyncio.get_running_loop()
+                self.socket_path = await loop.run_in_executor(None, service.start)
+                self.own_service = service
+        return self.socket_path
 
     def _in_scope(self, request: Request) -> Any:
         spider = getattr(self.vigia_crawler, "spider", None)
@@ -99,75 +231,37 @@ class DeadlinePlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         document = request.meta.get("vigia_kind") == "document"
         return lambda netloc: state.in_scope(netloc, document=document)
 
-    async def _create_page(self, request: Request, spider: Any) -> Any:
-        """scrapy-playwright's, safe to cancel: a request cancelled while its page is being made (it
-        holds one of the context's page slots from then on) closes that page as soon as it exists."""
-        making = asyncio.ensure_future(super()._create_page(request, spider))
-        try:
-            page = await asyncio.shield(making)
-        except asyncio.CancelledError:
-            making.add_done_callback(_close_when_made)
-            raise
-        self._pages()[id(request)] = page
-        return page
-
-    def _pages(self) -> dict[int, Any]:
-        """The page of each browser request in flight (by ``id(request)``), closed if it is cancelled."""
-        return self.__dict__.setdefault("_vigia_pages", {})
-
-    async def _reclaim_page(self, request: Request) -> None:
-        """Close the page of a browser request that was cancelled (the deadline, or Scrapy closing the
-        portal): scrapy-playwright closes a page only when its request *fails*, and gives its slot back
-        only when the page closes. A cancelled request used to keep both: after
-        ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` of them every later browser request waited for a slot that
-        never came, until its own deadline (issue 14: deadlines fire often on a heavily loaded machine)."""
-        page = self._pages().pop(id(request), None)
-        if page is not None and not page.is_closed():
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(page.close()), 10)
+    async def render(self, request: Request) -> Response:
+        socket_path = await self._service()
+        answer = await ask_service(socket_path, render_job(request, middlewares.BROWSER_ALLOWED_HOSTS))
+        if not answer.get("ok"):
+            raise service_failure(answer)
+        return response_from(answer, request)
 
     async def download_request(self, request: Request) -> Response:  # type: ignore[override]
         if not request.meta.get("playwright"):
             return await super().download_request(request)
-        started = time.monotonic()
         try:
             if self.deadline > 0:
-                response = await asyncio.wait_for(super().download_request(request), self.deadline)
+                response = await asyncio.wait_for(self.render(request), self.deadline)
             else:
-                response = await super().download_request(request)
+                response = await self.render(request)
         except TimeoutError:
-            await self._reclaim_page(request)
             raise DownloadTimeoutError(
                 f"el navegador no terminó {request.url} en {self.deadline:.0f} s"
             ) from None
-        except asyncio.CancelledError:
-            await self._reclaim_page(request)
-            raise
-        except Exception as exc:
-            text = str(exc)
-            if self.proxy is not None and any(code in text for code in _TUNNEL_ERRORS):
-                refusals = self.proxy.refusals_since(started)
-                if refusals:
-                    worst = next((r for r in refusals if r.kind == "private_address_refused"), refusals[0])
-                    raise proxy_failure(worst.kind, worst.reason) from None
-                raise DownloadConnectionRefusedError(
-                    f"navegador: el proxy no abrió el túnel ({text.splitlines()[0][:200]})"
-                ) from None
-            raise
-        finally:
-            self._pages().pop(id(request), None)
         check_browser_response(response, request, self._in_scope(request))
         return response
 
+    async def close(self) -> None:
+        await super().close()
+        await self.stop_own_service()
 
-def _close_when_made(making: Any) -> None:
-    """Done-callback of a page made for a request that was cancelled meanwhile: close it (its close
-    gives the context's page slot back)."""
-    if making.cancelled() or making.exception() is not None:
-        return
-    page = making.result()
-    if not page.is_closed():
-        asyncio.ensure_future(page.close())
+    async def stop_own_service(self) -> None:
+        """End the service this handler started (not the run's: its starter ends it)."""
+        service, self.own_service = self.own_service, None
+        if service is not None:
+            await asyncio.get_running_loop().run_in_executor(None, service.stop)
 
 
 #: Installed in every page before its own scripts run: counts the page's fetch/XHR requests in flight and
@@ -207,9 +301,8 @@ SETTLE_QUIET_MS = 150
 SETTLE_MOST_MS = 8000
 
 
-async def install_settle_probe(page: Any, request: Request) -> None:
-    """scrapy-playwright page init callback (``playwright_page_init_callback``)."""
-    await page.add_init_script(SETTLE_SCRIPT)
+#: scripts a browser request may name in ``meta["vigia_init_scripts"]`` (installed before the page's own)
+INIT_SCRIPTS = {"settle": SETTLE_SCRIPT}
 
 
 def settle_page_methods() -> list[Any]:

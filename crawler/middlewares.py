@@ -180,19 +180,18 @@ BROWSER_ALLOW_PRIVATE: list[bool] = [False]
 _BLOCKED_RESOURCES = {"image", "media", "font"}
 
 
-def abort_browser_request(request: Any) -> bool:
-    """scrapy-playwright predicate: the browser may only load the portal's own hosts, never a forbidden
-    address, and no images/fonts/media (not needed for evidence)."""
+def browser_request_refused(resource_type: str, url: str, allowed: set[str], allow_private: bool) -> bool:
+    """Whether the browser must not load one of a page's requests (the browser service asks for each):
+    only the portal's own hosts (``allowed``), never a forbidden literal address, no images/fonts/media."""
     try:
-        if request.resource_type in _BLOCKED_RESOURCES:
+        if resource_type in _BLOCKED_RESOURCES:
             return True
-        url = request.url
         if url.startswith(("data:", "blob:", "about:")):
             return False
         netloc = netloc_of(url)
-        if netloc not in BROWSER_ALLOWED_HOSTS:
+        if netloc not in allowed:
             return True
         host = (urlsplit(url).hostname or "").lower()
-        return literal_problem(host, BROWSER_ALLOW_PRIVATE[0]) is not None
+        return literal_problem(host, allow_private) is not None
     except Exception:  # noqa: BLE001 - when in doubt, do not load
         return True

@@ -20,6 +20,7 @@ from vigia.errors import UserError
 PROTECTED: dict[str, str] = {
     "VIGIA_ALLOW_PRIVATE": "use --allow-private-addresses o VIGIA_ALLOW_PRIVATE_ADDRESSES=1",
     "VIGIA_HOST_LEASES": "lo fija el propio rastreo",
+    "VIGIA_BROWSER_SERVICE": "lo fija el propio rastreo (el servicio del navegador aplica la regla de direcciones)",
     "TWISTED_DNS_RESOLVER": "el resolvedor aplica la regla de direcciones",
     "DNS_RESOLVER": "el resolvedor aplica la regla de direcciones",
     "TWISTED_REACTOR": "el navegador necesita el reactor asyncio",

@@ -19,7 +19,7 @@ ROBOTSTXT_OBEY = True
 ROBOTSTXT_USER_AGENT = "Vigia"
 
 # Scrapy 2.19 opens a local remote-control listener and a telnet console by default: both off.
-# scrapy-playwright needs the asyncio reactor; DNS goes through the guard against private addresses.
+# the browser handler runs on the asyncio reactor; DNS goes through the guard against private addresses.
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
@@ -101,11 +101,15 @@ HTTPCACHE_IGNORE_RESPONSE_CACHE_CONTROLS = ["no-cache", "no-store"]
 HTTPCACHE_IGNORE_HTTP_CODES = [401, 403, 404, 407, 408, 410, 429, 500, 502, 503, 504, 522, 524]
 HTTPCACHE_GZIP = True
 
-# JavaScript portals only: scrapy-playwright with Debian's Chromium, few pages at a time.
+# JavaScript portals only: Debian's Chromium driven by Playwright in the run's browser service (a process
+# of its own, crawler/browser_service.py), few pages at a time.
 DOWNLOAD_HANDLERS = {
-    "http": "crawler.handlers.DeadlinePlaywrightHandler",
-    "https": "crawler.handlers.DeadlinePlaywrightHandler",
+    "http": "crawler.handlers.BrowserServiceHandler",
+    "https": "crawler.handlers.BrowserServiceHandler",
 }
+#: the run's browser service (its Unix socket; set by crawler.api for each crawl process; empty: the crawl
+#: process starts its own on its first browser request)
+VIGIA_BROWSER_SERVICE = ""
 #: a browser request still open after this many seconds fails as a time-out (crawler/handlers.py)
 VIGIA_BROWSER_DEADLINE = 240.0
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
@@ -113,7 +117,6 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {"executable_path": CHROMIUM_PATH, "headless": True,
 PLAYWRIGHT_MAX_CONTEXTS = 1
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20000
-PLAYWRIGHT_ABORT_REQUEST = "crawler.middlewares.abort_browser_request"
 
 LOG_LEVEL = "WARNING"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -609,15 +609,14 @@ def test_a_process_that_cannot_close_after_the_watchdog_is_stopped(monkeypatch: 
 
 def test_a_browser_request_that_never_ends_fails_as_a_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     from scrapy.exceptions import DownloadTimeoutError
-    from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
-    from crawler.handlers import DeadlinePlaywrightHandler
+    from crawler.handlers import BrowserServiceHandler
 
     async def never(self: Any, request: Request) -> Any:
         await asyncio.sleep(3600)
 
-    monkeypatch.setattr(ScrapyPlaywrightDownloadHandler, "download_request", never)
-    handler = object.__new__(DeadlinePlaywrightHandler)
+    monkeypatch.setattr(BrowserServiceHandler, "render", never)
+    handler = object.__new__(BrowserServiceHandler)
     handler.deadline = 0.05
     request = Request("http://127.0.0.1:1/", meta={"playwright": True})
     with pytest.raises(DownloadTimeoutError, match="no terminó"):

@@ -386,60 +386,6 @@ def _state(pid: int) -> str:
         return ""
 
 
-def test_a_cancelled_browser_request_gives_its_page_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A browser request cut by the deadline closes its page, so the context's page slot is free again:
-    scrapy-playwright closes a page only when its request fails, and a cancelled one kept its slot; with
-    every slot kept, no later browser page could render."""
-    import asyncio
-
-    from scrapy.exceptions import DownloadTimeoutError
-    from scrapy.http import HtmlResponse, Request
-    from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
-
-    from crawler.handlers import DeadlinePlaywrightHandler
-
-    class Page:
-        def __init__(self, slots: asyncio.Semaphore) -> None:
-            self.slots, self.closed = slots, False
-
-        def is_closed(self) -> bool:
-            return self.closed
-
-        async def close(self) -> None:  # as scrapy-playwright's close callback: the slot is given back
-            if not self.closed:
-                self.closed = True
-                self.slots.release()
-
-    async def create_page(self: Any, request: Any, spider: Any) -> Page:
-        await self.slots.acquire()  # scrapy-playwright: one slot per page of the context
-        return Page(self.slots)
-
-    async def download(self: Any, request: Any) -> Any:
-        page = await self._create_page(request, None)
-        if request.meta.get("hang"):
-            await asyncio.sleep(3600)  # a page that never settles
-        await page.close()
-        return HtmlResponse(request.url, body=b"<html><body>ok</body></html>", request=request)
-
-    monkeypatch.setattr(ScrapyPlaywrightDownloadHandler, "_create_page", create_page)
-    monkeypatch.setattr(ScrapyPlaywrightDownloadHandler, "download_request", download)
-    handler = object.__new__(DeadlinePlaywrightHandler)
-    handler.deadline, handler.proxy, handler.vigia_crawler = 0.2, None, None
-
-    async def night() -> int:
-        handler.slots = asyncio.Semaphore(1)  # type: ignore[attr-defined]
-        for n in range(3):  # three pages that hang, each cut by the deadline
-            with pytest.raises(DownloadTimeoutError):
-                await handler.download_request(
-                    Request(f"http://127.0.0.1:1/{n}", meta={"playwright": True, "hang": 1})
-                )
-        response = await handler.download_request(Request("http://127.0.0.1:1/ok", meta={"playwright": True}))
-        return response.status
-
-    assert asyncio.run(night()) == 200
-    assert handler._pages() == {}
-
-
 def _descendants(pid: int) -> list[int]:
     """Every process under ``pid`` (children, grandchildren…), from /proc."""
     parents: dict[int, int] = {}
