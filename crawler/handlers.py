@@ -305,9 +305,15 @@ SETTLE_MOST_MS = 8000
 INIT_SCRIPTS = {"settle": SETTLE_SCRIPT}
 
 
-def settle_page_methods() -> list[Any]:
-    from scrapy_playwright.page import PageMethod
+class PageMethod:
+    """A Playwright page method the service calls after the page loads (``meta["playwright_page_methods"]``,
+    the shape scrapy-playwright gave it): its name, positional and keyword arguments."""
 
+    def __init__(self, method: str, *args: Any, **kwargs: Any) -> None:
+        self.method, self.args, self.kwargs = method, args, kwargs
+
+
+def settle_page_methods() -> list[Any]:
     return [
         PageMethod(
             "wait_for_function",
