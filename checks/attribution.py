@@ -44,7 +44,7 @@ from checks.text import (
     url_path,
     words,
 )
-from vigia.doctypes import looks_like_document
+from vigia.doctypes import broke_a_limit, looks_like_document
 from vigia.spanish import MONTHS_ES
 
 _NEWS_PATH = re.compile(
@@ -277,6 +277,9 @@ class Item:
     scanned: bool = False
     external: bool = False
     readable: bool = True  # False for a document whose text could not be read (scanned, not downloaded)
+    #: the document broke a reading limit (it inflates past its cap, its reader ran out of memory or time):
+    #: it may hold anything, so the numeral cannot be judged (vigia.doctypes.broke_a_limit)
+    over_limit: bool = False
     renumbered: int | None = None  # the portal numbered it so, but its subject is this numeral
 
 
@@ -1119,6 +1122,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
             "scanned": bool(doc.is_scanned),
             "external": doc.external,
             "readable": bool(doc.text and doc.text.strip()),
+            "over_limit": broke_a_limit(doc.error),
             "renumbered": renumbered,
         }
         for n in numerals:

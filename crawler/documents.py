@@ -31,21 +31,6 @@ class Extraction:
     error: str | None = None
 
 
-#: how the errors of a document that broke a reading limit begin or read (crawler/extraction.py words the
-#: worker's time-out and death)
-_LIMIT_ERRORS = ("PartTooLarge:", "ContentTooLarge:", "MemoryError")
-_LIMIT_WORDS = ("(límite de", "el proceso de extracción no respondió")
-
-
-def broke_a_limit(error: str | None) -> bool:
-    """Whether a document's extraction error is a reading limit (an Office part or PDF content that
-    inflates past its cap, a worker out of memory or time), not a damaged file: the document may hold
-    anything, so its portal's crawl is ``partial`` (its numerals are never read as "absent")."""
-    return bool(error) and (
-        str(error).startswith(_LIMIT_ERRORS) or any(word in str(error) for word in _LIMIT_WORDS)
-    )
-
-
 def extract(doc_type: str, body: bytes) -> Extraction:
     """Text, dates, page count and the scanned flag of a document body."""
     try:

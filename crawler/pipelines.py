@@ -25,10 +25,11 @@ from sqlalchemy import func, select
 
 from crawler.cache import put_blob
 from crawler.dates import extract_periods
-from crawler.documents import Extraction, broke_a_limit
+from crawler.documents import Extraction
 from crawler.extraction import ExtractionPool, Limits
 from crawler.items import DocumentItem, IncidentItem, PageItem, PortalItem
 from crawler.writer import write_portal
+from vigia.doctypes import broke_a_limit
 from vigia.store.models import Document, PortalCrawl
 
 log = logging.getLogger(__name__)

@@ -209,7 +209,8 @@ def test_pdf_page_count_is_bounded() -> None:
 def test_a_pdf_whose_content_inflates_past_the_limit_is_an_error_not_a_scan() -> None:
     """PDFium, given a page whose content stream inflates to hundreds of MB, gives up silently and reads
     the page as empty: the bomb passed for a scanned PDF, with no error. The inflation is counted first."""
-    from crawler.documents import MAX_PDF_INFLATED, broke_a_limit, check_pdf_inflation, extract
+    from crawler.documents import MAX_PDF_INFLATED, check_pdf_inflation, extract
+    from vigia.doctypes import broke_a_limit
 
     bomb = helpers.make_pdf_bomb(MAX_PDF_INFLATED // 1048576 + 16)
     result = extract("pdf", bomb)

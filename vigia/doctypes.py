@@ -166,3 +166,18 @@ def looks_like_document(url: str) -> str | None:
     if is_document_host(host) or any(p in host + path for p in DOCUMENT_PATHS):
         return "other"
     return None
+
+
+#: how the errors of a document that broke a reading limit begin or read (crawler/extraction.py words the
+#: worker's time-out and death)
+_LIMIT_ERRORS = ("PartTooLarge:", "ContentTooLarge:", "MemoryError")
+_LIMIT_WORDS = ("(límite de", "el proceso de extracción no respondió")
+
+
+def broke_a_limit(error: str | None) -> bool:
+    """Whether a document's extraction error is a reading limit (an Office part or PDF content that
+    inflates past its cap, a worker out of memory or time), not a damaged file: the document may hold
+    anything, so its portal's crawl is ``partial`` and the numerals it stands under are "No verificable"."""
+    return bool(error) and (
+        str(error).startswith(_LIMIT_ERRORS) or any(word in str(error) for word in _LIMIT_WORDS)
+    )

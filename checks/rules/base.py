@@ -139,6 +139,27 @@ class NumeralRule:
     # ------------------------------------------------------------------ evaluation
 
     def evaluate(self, snapshot: PortalSnapshot, as_of: dt.date) -> Finding:
+        finding = self._evaluate(snapshot, as_of)
+        if snapshot.failed or finding.status == UNVERIFIED or self.periodicity == NOT_MUNICIPAL:
+            return finding
+        over = tuple(i for i in snapshot.analysis.items.get(self.numeral, ()) if i.over_limit)
+        if not over:
+            return finding
+        # A document under this numeral broke a reading limit (a decompression bomb, a reader out of memory
+        # or time): it may hold anything, so whatever the rest says the numeral is not judged. A crawler
+        # limit is never non-compliance; the reason says what the other evidence would give, for the review.
+        others = {
+            PRESENT: "los demás documentos darían «Cumple»",
+            OUTDATED: "los demás documentos están desactualizados",
+            NOT_APPLICABLE: "el portal declara además que no aplica",
+        }.get(finding.status, "no hay otra evidencia")
+        return self._finding(
+            UNVERIFIED,
+            f"El documento «{_short(over[0].label)}» ({over[0].url}) superó los límites de lectura (posible "
+            f"archivo hostil) y no se pudo verificar su contenido; {others}. Requiere revisión.",
+        )
+
+    def _evaluate(self, snapshot: PortalSnapshot, as_of: dt.date) -> Finding:
         if snapshot.failed:
             return self._finding(UNVERIFIED, crawl_failure_reason(snapshot))
         if self.periodicity == NOT_MUNICIPAL:
