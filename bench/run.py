@@ -713,6 +713,8 @@ def main() -> None:
                         "requests_night1": f1["requests"],
                         "not_modified": f2["not_modified"],
                         "wall_s": night2.wall_s,
+                        "cpu_s": night2.cpu_s,
+                        "cpu_s_night1": night1.cpu_s,
                     },
                 ),
             )
