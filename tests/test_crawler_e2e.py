@@ -242,6 +242,11 @@ def test_crawl_collects_evidence_and_outcomes(store: Any, tmp_path: Path) -> Non
         )
     assert any(p.from_cache for p in pages2.values())
     assert list((tmp_path / "data" / "parsed").glob("*/*/*"))
+    with store.session() as s:
+        done1 = (s.get(CrawlRun, summary.run_id).settings or {})["last_child"]
+        done2 = (s.get(CrawlRun, summary2.run_id).settings or {})["last_child"]
+    assert done1["pages_parse_reused"] == 0 and done1["pages_parsed"] >= len(pages)
+    assert done2["pages_parse_reused"] >= 5, done2
 
 
 def test_resume_keeps_finished_portals_and_audit(store: Any) -> None:
