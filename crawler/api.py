@@ -680,6 +680,8 @@ def _merge_done(events: list[dict[str, Any]]) -> dict[str, Any]:
         "extractions",
         "extractions_reused",
         "extraction_failures",
+        "pages_parsed",
+        "pages_parse_reused",
     ):
         merged[key] = round(sum(float(e.get(key) or 0) for e in events), 3)
         if not key.endswith("cpu_seconds"):

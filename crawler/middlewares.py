@@ -11,6 +11,7 @@ behind a stale copy (a portal that went down must show as down).
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -29,7 +30,10 @@ class OutOfScope(IgnoreRequest):
     """A request (usually a redirect target) that leaves the portal's allowed hosts."""
 
 
+@functools.lru_cache(maxsize=65536)
 def netloc_of(url: str) -> str:
+    """``host[:port]`` of ``url`` (lower case, default port left out); a pure function of the URL, asked
+    several times per request (guard, wire bytes, politeness slot), so it is remembered."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     try:

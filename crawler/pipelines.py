@@ -264,6 +264,7 @@ def store_portal(spider: Any, st: Any) -> None:
             }
         )
     st.pages.clear()
+    st._listing_memo.clear()
     st.documents.clear()
     st.seen.clear()
     st.previous_extractions = None

@@ -137,6 +137,9 @@ class PortalState:
     home_redirects: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     _section_memo: tuple[int, str | None] = (-1, None)
+    #: asked URL → (its page record, numerals it lists, or -1 when it can never be the section page): each
+    #: page is read once for the section page, not once per page stored after it
+    _listing_memo: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)
     section_roots: set[str] = field(default_factory=set)
     use_browser: bool = False
     trap_incidents: int = 0
@@ -165,7 +168,7 @@ class PortalState:
         if self.first_section_url is None:
             return None
         if self._section_memo[0] != len(self.pages):
-            self._section_memo = (len(self.pages), _listing_page(self.pages))
+            self._section_memo = (len(self.pages), _listing_page(self.pages, self._listing_memo))
         return self._section_memo[1] or self.first_section_url
 
     @transparency_url.setter
@@ -313,16 +316,30 @@ def listed_numerals(page: dict[str, Any]) -> set[int]:
     return found
 
 
-def _listing_page(pages: dict[str, dict[str, Any]]) -> str | None:
+def _listing_count(asked: str, page: dict[str, Any]) -> int:
+    """Numerals ``page`` lists, or -1 when it cannot be the section page (an error, a news post)."""
+    url = page.get("final_url") or asked
+    parts = urlsplit(url)
+    if (page.get("status") or 0) >= 400 or _NEWS_PAGE.search(fold(f"{parts.path}?{parts.query}")):
+        return -1
+    return len(listed_numerals(page))
+
+
+def _listing_page(
+    pages: dict[str, dict[str, Any]], memo: dict[str, tuple[dict[str, Any], int]] | None = None
+) -> str | None:
     best: tuple[int, int, str] | None = None
     for asked, page in pages.items():
-        url = page.get("final_url") or asked
-        parts = urlsplit(url)
-        if (page.get("status") or 0) >= 400 or _NEWS_PAGE.search(fold(f"{parts.path}?{parts.query}")):
-            continue
-        count = len(listed_numerals(page))
+        known = memo.get(asked) if memo is not None else None
+        if known is not None and known[0] is page:
+            count = known[1]
+        else:
+            count = _listing_count(asked, page)
+            if memo is not None:
+                memo[asked] = (page, count)
         if count < SECTION_MIN_NUMERALS:
             continue
+        url = page.get("final_url") or asked
         key = (-count, int(page.get("depth") or 0), url)
         if best is None or key < best:
             best = key

@@ -356,7 +356,7 @@ def test_a_page_that_breaks_the_callback_is_an_incident_item_recorded_by_its_pip
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr("crawler.spiders.portal.parse_html", broken)
+    monkeypatch.setattr("crawler.parsed.parse_html", broken)
     pending = st.pending
     out = spider.parse_page(_respond(spider, home, "<html><body>x</body></html>"))
     assert [type(x) for x in out] == [IncidentItem] and not st.incidents  # yielded, not yet recorded

@@ -229,6 +229,24 @@ def test_crawl_collects_evidence_and_outcomes(store: Any, tmp_path: Path) -> Non
     with store.session() as s:
         again = s.scalar(select(Document).where(Document.portal_crawl_id == pc2.id, Document.url == pdf.url))
         assert again is not None and again.text == pdf.text and again.dates == pdf.dates
+        pages2 = {p.url: p for p in s.scalars(select(Page).where(Page.portal_crawl_id == pc2.id))}
+    # unchanged pages (304): the same evidence, from the parsed page kept by night 1 (crawler/parsed.py)
+    assert pages2.keys() == pages.keys()
+    for url, page in pages.items():
+        again_page = pages2[url]
+        assert (again_page.title, again_page.blocks, again_page.text, again_page.sha256) == (
+            page.title,
+            page.blocks,
+            page.text,
+            page.sha256,
+        )
+    assert any(p.from_cache for p in pages2.values())
+    assert list((tmp_path / "data" / "parsed").glob("*/*/*"))
+    with store.session() as s:
+        done1 = (s.get(CrawlRun, summary.run_id).settings or {})["last_child"]
+        done2 = (s.get(CrawlRun, summary2.run_id).settings or {})["last_child"]
+    assert done1["pages_parse_reused"] == 0 and done1["pages_parsed"] >= len(pages)
+    assert done2["pages_parse_reused"] >= 5, done2
 
 
 def test_resume_keeps_finished_portals_and_audit(store: Any) -> None:

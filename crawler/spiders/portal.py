@@ -23,10 +23,11 @@ from scrapy.http import Response, TextResponse
 from crawler import compat, middlewares
 from crawler.evidence import answer_problem, blocked_page, document_item, empty_answer, page_record
 from crawler.follow import LinkPolicy, observe_home, portal_hosts
-from crawler.htmlparse import looks_script_only, parse_html
+from crawler.htmlparse import looks_script_only
 from crawler.items import DocumentItem, IncidentItem, PageItem, PortalItem
 from crawler.middlewares import netloc_of
 from crawler.outcomes import classify_failure, record_error
+from crawler.parsed import ParsedPages
 from crawler.pipelines import store_portal
 from crawler.state import PortalState, canonical_url
 from crawler.window import PortalWindow
@@ -59,6 +60,8 @@ class PortalSpider(scrapy.Spider):
             False,
             True,
         )
+        #: pages parsed by earlier crawls, reused when the body did not change (a 304: crawler/parsed.py)
+        self.parsed_pages = ParsedPages.for_store(store) if store is not None else ParsedPages(None)
         self.blobs_written: set[str] = set()  # digests this process archived (HTTP cache and pipelines)
         self.shared_hosts: set[str] = set()  # document hosts that follow the run's leases (crawler/leases.py)
         self.robots_timeout, self.robots_retries = 10.0, 1
@@ -169,8 +172,8 @@ class PortalSpider(scrapy.Spider):
             return self._document_item(st, doc, response) if doc is not None else []
         if empty_answer(st, response, kind, root, in_section, asked):
             return []
-        parsed = parse_html(response.text, response.url)
         rendered = bool(meta.get("playwright"))
+        parsed = self.parsed_pages.parse_response(response, rendered)
         if kind == "home":
             observe_home(st, response, asked, final, parsed, rendered)
         if (
@@ -298,5 +301,9 @@ class PortalSpider(scrapy.Spider):
 
     def on_closed(self, spider: Any = None, reason: str = "") -> None:
         self.closing = True
+        stats = getattr(getattr(self, "crawler", None), "stats", None)
+        if stats is not None:
+            stats.set_value("vigia/pages_parsed", self.parsed_pages.parsed)
+            stats.set_value("vigia/pages_parse_reused", self.parsed_pages.reused)
         if reason == "finished":
             self.on_idle()
