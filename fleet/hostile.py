@@ -13,7 +13,8 @@ Three healthy portals (no failure mode, no quirk) become hostile, chosen by the 
 
 The truth of a hostile portal (``hostile`` in truth.json): the crawl is ``partial`` (a crawler limit or a
 refused address is never "No publicado"), with the incident kinds below, and the numerals the hostile
-part hides are ``unverified``; the rest of the fleet is untouched.
+part hides are ``unverified`` (not those the law does not put on municipalities, 24 and 25: they stay
+"No aplica" whatever the crawl saw); the rest of the fleet is untouched.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ import zipfile
 import zlib
 from pathlib import Path
 from typing import Any
+
+from checks.facts import NOT_MUNICIPAL
+from fleet.catalog import periodicity
 
 #: family -> incident kinds the crawl records
 HOSTILE: dict[str, tuple[str, ...]] = {
@@ -183,6 +187,8 @@ def apply_truth(spec: dict[str, Any], truth: dict[str, Any]) -> None:
         entry["expected_incidents"] = sorted(set(entry["expected_incidents"]) | set(HOSTILE[family]))
         hidden = set(p["hostile"]["numerals"])
         for key, numeral in entry["numerals"].items():
+            if periodicity(int(key)) == NOT_MUNICIPAL:
+                continue  # the law does not oblige a municipality: "No aplica" whatever the crawl saw
             if key in hidden or numeral["planted_status"] == "absent":
                 numeral["status"] = "unverified"
                 numeral["period"] = None
