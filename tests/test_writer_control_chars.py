@@ -56,5 +56,7 @@ def test_control_characters_are_stripped_before_storage_on_both_engines(db_url: 
         texts += [t or "" for t in s.scalars(select(Document.text))]
         texts += [*s.scalars(select(Document.label)), *s.scalars(select(Incident.message))]
     assert texts and all("\x00" not in t and "\x1b" not in t and "\x07" not in t for t in texts)
-    assert any("Horario de atención" in t for t in texts)  # BEL stripped (the HTML parser turns NUL into U+FFFD)
+    assert any(
+        "Horario de atención" in t for t in texts
+    )  # BEL stripped (the HTML parser turns NUL into U+FFFD)
     assert any("Ana,Alcaldesa" in t for t in texts)
