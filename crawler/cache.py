@@ -102,12 +102,13 @@ def _blob_store(spider: Any) -> Any:
     return store.blobs
 
 
-def put_blob(blobs: Any, data: bytes, written: set[str]) -> str:
+def put_blob(blobs: Any, data: bytes, written: set[str], digest: str | None = None) -> str:
     """``vigia.store.blobs.BlobStore.put`` at gzip level 1 (same layout and formats, so ``get`` reads it),
-    hashing the body once and skipping the disk check for a body this process already stored."""
+    hashing the body once (``digest``: already hashed by the caller, from these very bytes) and skipping the
+    disk check for a body this process already stored."""
     from vigia.store.blobs import sha256_hex
 
-    digest = sha256_hex(data)
+    digest = digest or sha256_hex(data)
     if digest in written:
         return digest
     blobs.put(data, COMPRESS_LEVEL, digest=digest)

@@ -69,17 +69,20 @@ class ParsedPages:
         folder = os.path.join(self.root, key[:2])
         return folder, os.path.join(folder, key)
 
-    def parse_response(self, response: TextResponse, rendered: bool) -> ParsedPage:
-        """The parsed page of an HTML answer; only one from the HTTP cache (not rendered) is looked up."""
+    def parse_response(self, response: TextResponse, rendered: bool, digest: str) -> ParsedPage:
+        """The parsed page of an HTML answer whose body hashes to ``digest`` (the spider hashes it once, for
+        this and for the archive); only one from the HTTP cache (not rendered) is looked up."""
         cached = "cached" in response.flags and not rendered
-        return self.parse(response.body, response.text, response.encoding, response.url, cached)
+        return self.parse(response.body, response.text, response.encoding, response.url, cached, digest)
 
-    def parse(self, body: bytes, text: str, encoding: str, url: str, cached: bool) -> ParsedPage:
+    def parse(
+        self, body: bytes, text: str, encoding: str, url: str, cached: bool, digest: str | None = None
+    ) -> ParsedPage:
         """``parse_html(text, url)``, or the same page parsed by an earlier crawl when ``body`` is unchanged."""
         if self.root is None:
             self.parsed += 1
             return parse_html(text, url)
-        digest = sha256_hex(body)
+        digest = digest or sha256_hex(body)
         folder, path = self._path(url)
         if cached:
             page = self._load(path, digest, encoding)

@@ -67,7 +67,7 @@ class ArchivePipeline(_SpiderBound):
         if st is None or store is None:
             return item
         try:
-            item.sha256 = put_blob(store.blobs, item.body, self.spider.blobs_written)
+            item.sha256 = put_blob(store.blobs, item.body, self.spider.blobs_written, item.sha256)
         except OSError as exc:
             st.write_error(item.url, f"no se pudo archivar la copia: {exc}")
             return item

@@ -31,6 +31,7 @@ from crawler.parsed import ParsedPages
 from crawler.pipelines import store_portal
 from crawler.state import PortalState, canonical_url
 from crawler.window import PortalWindow
+from vigia.store.blobs import sha256_hex
 
 __all__ = ["PortalSpider", "classify_failure", "portal_hosts"]
 log = logging.getLogger(__name__)
@@ -173,7 +174,8 @@ class PortalSpider(scrapy.Spider):
         if empty_answer(st, response, kind, root, in_section, asked):
             return []
         rendered = bool(meta.get("playwright"))
-        parsed = self.parsed_pages.parse_response(response, rendered)
+        digest = sha256_hex(response.body)  # once: the parsed copy's key and the archive's
+        parsed = self.parsed_pages.parse_response(response, rendered, digest)
         if kind == "home":
             observe_home(st, response, asked, final, parsed, rendered)
         if (
@@ -196,7 +198,7 @@ class PortalSpider(scrapy.Spider):
         self.pages_total += 1
         sec_depth = int(meta.get("vigia_sec_depth") or 0)
         out: list[Any] = [
-            self._emit(st, PageItem(st.key, asked, response.body, ctype or None, kind == "home"))
+            self._emit(st, PageItem(st.key, asked, response.body, ctype or None, kind == "home", digest))
         ]
         out += self.links.follow(st, response.url, parsed.links, trail, depth, in_section, sec_depth, kind)
         if kind == "home":
