@@ -41,6 +41,7 @@ from checks.model import (
     NOT_APPLICABLE,
     OUTDATED,
     PRESENT,
+    STATUS_LABELS,
     UNVERIFIED,
     Evidence,
     Finding,
@@ -148,11 +149,7 @@ class NumeralRule:
         # A document under this numeral broke a reading limit (a decompression bomb, a reader out of memory
         # or time): it may hold anything, so whatever the rest says the numeral is not judged. A crawler
         # limit is never non-compliance; the reason says what the other evidence would give, for the review.
-        others = {
-            PRESENT: "los demás documentos darían «Cumple»",
-            OUTDATED: "los demás documentos están desactualizados",
-            NOT_APPLICABLE: "el portal declara además que no aplica",
-        }.get(finding.status, "no hay otra evidencia")
+        others = f"con los demás documentos sería «{STATUS_LABELS[finding.status]}»"
         return self._finding(
             UNVERIFIED,
             f"El documento «{_short(over[0].label)}» ({over[0].url}) superó los límites de lectura (posible "
