@@ -33,10 +33,16 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 # "fresh": a second held-out set (issue 19), written later by another independent author; same format as "cases"
 # (partial numerals allowed; its whole portals declare all 29).
-SETS = {"portals": HERE / "portals", "cases": HERE / "cases", "fresh": HERE / "fresh"}
+# "fresh2": a third held-out set (issue 19) by yet another independent author, same format as "fresh".
+SETS = {
+    "portals": HERE / "portals",
+    "cases": HERE / "cases",
+    "fresh": HERE / "fresh",
+    "fresh2": HERE / "fresh2",
+}
 # Sets kept apart: judged and floored on their own ("set:fresh"), not mixed into "overall", so "overall" stays
 # the figure of the first bed and the new set's agreement is reported by itself.
-APART = {"fresh"}
+APART = {"fresh", "fresh2"}
 STATUSES = ("present", "outdated", "absent", "not_applicable", "unverified")
 
 

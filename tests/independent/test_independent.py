@@ -20,6 +20,7 @@ def test_every_expected_file_is_well_formed() -> None:
     assert sum(e.set_name == "portals" for e in entries) >= 20
     assert sum(e.set_name == "cases" for e in entries) >= 40
     assert sum(e.set_name == "fresh" for e in entries) >= 30
+    assert sum(e.set_name == "fresh2" for e in entries) >= 30
     for e in entries:
         assert e.site.is_dir(), e.slug
         assert all(why for _, why in e.expected.values()), f"{e.slug}: cada numeral lleva su 'why'"
