@@ -682,6 +682,7 @@ def _merge_done(events: list[dict[str, Any]]) -> dict[str, Any]:
         "extraction_failures",
         "pages_parsed",
         "pages_parse_reused",
+        "documents_answered_from_cache",
     ):
         merged[key] = round(sum(float(e.get(key) or 0) for e in events), 3)
         if not key.endswith("cpu_seconds"):

@@ -109,8 +109,12 @@ def content_length(response: Response) -> int | None:
         return None
 
 
-def document_answer(st: PortalState, doc: dict[str, Any], response: Response, maxsize: int) -> bool:
-    """Fill a document's record from its answer; ``True`` if its body is there to archive and read."""
+def document_answer(
+    st: PortalState, doc: dict[str, Any], response: Response, maxsize: int, size: int | None = None
+) -> bool:
+    """Fill a document's record from its answer; ``True`` if its body is there to archive and read.
+    ``size``: the body's length when the answer comes without its body (a fresh copy in the HTTP cache,
+    crawler/cache.py ``FreshDocuments``)."""
     status = response.status
     doc["status"] = status
     doc["final_url"] = response.url
@@ -140,16 +144,21 @@ def document_answer(st: PortalState, doc: dict[str, Any], response: Response, ma
         )
         return False
     doc["fetched"] = True
-    doc["size"] = len(response.body)
+    doc["size"] = len(response.body) if size is None else size
     return True
 
 
 def document_item(
-    st: PortalState, doc: dict[str, Any], response: Response, maxsize: int
+    st: PortalState,
+    doc: dict[str, Any],
+    response: Response,
+    maxsize: int,
+    stored: tuple[str, int] | None = None,
 ) -> DocumentItem | None:
     """The item of a fetched document for the pipelines (archive, extraction), or ``None`` when its
-    answer has no body to read (an HTTP error, over the size cap)."""
-    if not document_answer(st, doc, response, maxsize):
+    answer has no body to read (an HTTP error, over the size cap). ``stored``: ``(sha256, size)`` of a
+    body already in the blob store, for an answer that comes without it (a fresh cached copy)."""
+    if not document_answer(st, doc, response, maxsize, stored[1] if stored else None):
         return None
     ctype = (doc.get("content_type") or "").lower()
     if doc["doc_type"] == "other":
@@ -160,4 +169,6 @@ def document_item(
     elif "html" in ctype and isinstance(response, TextResponse):
         # a landing page on a document host (e.g. a procurement record with its NOG): keep its text
         landing = parse_html(response.text, response.url).text[:PAGE_TEXT_LIMIT]
+    if stored is not None:
+        return DocumentItem(st.key, doc["url"], b"", ctype, landing, sha256=stored[0], stored_size=stored[1])
     return DocumentItem(st.key, doc["url"], response.body, ctype, landing)

@@ -1,4 +1,4 @@
-"""Scrapy extensions of Vigía's crawler: the stall watchdog.
+"""Scrapy extensions of Vigía's crawler: the stall watchdog, and AutoThrottle for a revalidating crawler.
 
 When no request of any portal has ended for ``VIGIA_PORTAL_STALL_SECONDS`` (a browser page or a
 connection that never ends despite the time-outs), the open portals are closed with what they have and a
@@ -16,6 +16,7 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.extensions.throttle import AutoThrottle
 
 log = logging.getLogger(__name__)
 
@@ -79,3 +80,21 @@ class StallWatchdog:
         if reactor.running:  # type: ignore[attr-defined]
             log.warning("el cierre del rastreo no terminó en %s s: se detiene el proceso", STOP_GRACE_SECONDS)
             reactor.stop()  # type: ignore[attr-defined]
+
+
+class RevalidationThrottle(AutoThrottle):
+    """Scrapy's AutoThrottle, with a ``304 Not Modified`` counted as the successful answer it is.
+
+    AutoThrottle never lowers a host's delay on an answer other than 200 (error pages and redirects are
+    small and fast, and would pull the delay down). On an unchanged night almost every page answers 304 to
+    its conditional request: each host's delay then starts at ``AUTOTHROTTLE_START_DELAY`` and can only
+    grow with every latency spike of a busy night, never come back. Measured on the 340-portal fleet with
+    nothing changed: 30 pages per second against 110 on the first night, a portal of 36 pages revalidating
+    for 143 s. A 304 is the server's complete answer to the question asked, and its latency measures the
+    server like any other: the delay follows it both ways. Everything else is AutoThrottle's own rule
+    (same settings, same bounds)."""
+
+    def _adjust_delay(self, slot: Any, latency: float, response: Any) -> None:
+        if response.status == 304:
+            response = response.replace(status=200)  # only the status is read by the rule
+        super()._adjust_delay(slot, latency, response)

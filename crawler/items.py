@@ -39,6 +39,9 @@ class DocumentItem:
     #: the text of an HTML landing page on a document host (already parsed by the spider), if any
     landing_text: str | None = None
     sha256: str | None = None
+    #: the body's length when it is already in the blob store and not carried (``body`` is then empty):
+    #: a fresh copy of the HTTP cache answered without a request (crawler/cache.py ``FreshDocuments``)
+    stored_size: int | None = None
 
 
 @dataclass

@@ -6,6 +6,9 @@ or redirect target that points at a forbidden address or leaves the portal's all
 an exponential backoff. ``WireMiddleware`` (priority 950, after the cache) sees only what really goes on
 the wire: it counts requests, bytes and 304 answers per portal, and stops the cache from hiding a failure
 behind a stale copy (a portal that went down must show as down).
+
+One spider middleware: ``FreshDocumentsMiddleware`` answers a document request from a fresh copy in the
+HTTP cache before the request is scheduled (issue 17: an unchanged night costs what changed).
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ import functools
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from crawler import compat
 from crawler.safety import AddressRefused, address_problem, is_ip_literal
@@ -77,6 +81,16 @@ def retry_after(value: bytes | None, cap: float) -> float:
     return max(0.0, min(seconds, cap))
 
 
+def guard_refusal(url: str, allow_private: bool) -> Exception | None:
+    """What :class:`GuardMiddleware` refuses before anything else: a scheme other than HTTP(S), an address
+    that can be judged without DNS (a private IP literal, ``localhost``)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return OutOfScope(f"esquema no permitido {parts.scheme!r}")
+    problem = literal_problem((parts.hostname or "").lower(), allow_private)
+    return AddressRefused(problem) if problem else None
+
+
 class _CrawlerBound:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
@@ -93,13 +107,10 @@ class _CrawlerBound:
 class GuardMiddleware(_CrawlerBound):
     async def process_request(self, request: Request) -> None:
         spider = self.spider
+        refusal = guard_refusal(request.url, spider.allow_private)
+        if refusal is not None:
+            raise refusal
         parts = urlsplit(request.url)
-        if parts.scheme not in ("http", "https"):
-            raise OutOfScope(f"esquema no permitido {parts.scheme!r}")
-        host = (parts.hostname or "").lower()
-        problem = literal_problem(host, spider.allow_private)
-        if problem:
-            raise AddressRefused(problem)
         state = spider.state_for_request(request)
         if state is not None:
             netloc = netloc_of(request.url)
@@ -199,3 +210,50 @@ def browser_request_refused(resource_type: str, url: str, allowed: set[str], all
         return literal_problem(host, allow_private) is not None
     except Exception:  # noqa: BLE001 - when in doubt, do not load
         return True
+
+
+class FreshDocumentsMiddleware(BaseSpiderMiddleware):
+    """A document request whose fresh copy the HTTP cache would serve by itself becomes its answer here,
+    before the scheduler (crawler/cache.py :class:`~crawler.cache.FreshDocuments`): the spider turns it into
+    the document's item, or drops it when the answer has nothing to read. Every other request goes on.
+    Spider middlewares see a callback's output from the highest order down; at order 50 this one sees what
+    Scrapy's own (depth, URL length) let through."""
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        from crawler.cache import FreshDocuments
+
+        self.fresh: FreshDocuments | None = None
+        self._settings = crawler.settings
+        crawler.signals.connect(self._robots_parsed, signal=signals.robots_parsed)
+        crawler.signals.connect(self._closed, signal=signals.spider_closed)
+
+    def _closed(self, **kwargs: Any) -> None:
+        if self.fresh is not None and self.crawler.stats is not None:
+            self.crawler.stats.set_value("vigia/documents_answered_from_cache", self.fresh.answered)
+
+    def _robots_parsed(self, robotparser: Any, request: Request, **kwargs: Any) -> None:
+        self._answers().on_robots_parsed(robotparser, request)
+
+    def _answers(self) -> Any:
+        if self.fresh is None:
+            from crawler.cache import FreshDocuments
+
+            self.fresh = FreshDocuments(self._settings, self.crawler.spider)
+        return self.fresh
+
+    def get_processed_request(self, request: Request, response: Any) -> Any:
+        spider = self.crawler.spider
+        if request.meta.get("vigia_kind") != "document" or not hasattr(spider, "answer_from_cache"):
+            return request
+        st = spider.state_for_request(request)
+        if (
+            st is None
+            or guard_refusal(request.url, spider.allow_private) is not None
+            or not st.in_scope(netloc_of(request.url), document=True)
+        ):
+            return request  # the downloader's guard decides and records it
+        found = self._answers().answer(request)
+        if found is None or found[2] > spider.links.document_maxsize:
+            return request
+        return spider.answer_from_cache(st, request, *found)

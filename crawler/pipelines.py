@@ -66,12 +66,16 @@ class ArchivePipeline(_SpiderBound):
         store = self.spider.store
         if st is None or store is None:
             return item
-        try:
-            item.sha256 = put_blob(store.blobs, item.body, self.spider.blobs_written, item.sha256)
-        except OSError as exc:
-            st.write_error(item.url, f"no se pudo archivar la copia: {exc}")
-            return item
-        st.blobs[item.sha256] = (len(item.body), item.content_type or None)
+        if isinstance(item, DocumentItem) and item.stored_size is not None and item.sha256:
+            size = item.stored_size  # already in the blob store (a fresh cached copy): nothing to write
+        else:
+            try:
+                item.sha256 = put_blob(store.blobs, item.body, self.spider.blobs_written, item.sha256)
+            except OSError as exc:
+                st.write_error(item.url, f"no se pudo archivar la copia: {exc}")
+                return item
+            size = len(item.body)
+        st.blobs[item.sha256] = (size, item.content_type or None)
         if isinstance(item, PageItem):
             page = st.pages.get(item.url)
             if page is not None:
@@ -206,7 +210,14 @@ class ExtractionPipeline(_SpiderBound):
             text = item.landing_text
             extraction = Extraction(text=text or None, dates=extract_periods(text) if text else [])
         if extraction is None:
-            extraction = await self.pool.extract(doc["doc_type"], item.body)
+            body = item.body
+            if item.stored_size is not None and sha:  # a fresh cached copy whose text is not known yet
+                try:
+                    body = self.spider.store.blobs.get(sha)
+                except (OSError, EOFError) as exc:
+                    fill_extraction(st, doc, Extraction(error=f"copia en caché ilegible: {exc}"[:200]))
+                    return item
+            extraction = await self.pool.extract(doc["doc_type"], body)
         else:
             self.crawler.stats.inc_value("vigia/extractions_reused")
             if sha:  # the same body linked again (another portal, a mirror) is not read again, bombs included

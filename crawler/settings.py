@@ -82,9 +82,19 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.WireMiddleware": 950,
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
 }
+# A document whose cached copy is still fresh is answered before it is scheduled (crawler/cache.py).
+SPIDER_MIDDLEWARES = {"crawler.middlewares.FreshDocumentsMiddleware": 50}
+#: answer fresh cached documents before scheduling them (False: every document goes through the downloader)
+VIGIA_FRESH_DOCUMENTS = True
 # One per-host ceiling for the whole run when its portals are split among processes (crawler/leases.py);
 # the stall watchdog (crawler/extensions.py).
-EXTENSIONS = {"crawler.leases.SharedHostLimiter": 100, "crawler.extensions.StallWatchdog": 200}
+# AutoThrottle that lets a 304 lower a host's delay as a 200 does (crawler/extensions.py).
+EXTENSIONS = {
+    "crawler.leases.SharedHostLimiter": 100,
+    "crawler.extensions.StallWatchdog": 200,
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.extensions.RevalidationThrottle": 0,
+}
 # Archive bodies, extract documents in worker processes, store each finished portal (crawler/pipelines.py).
 ITEM_PIPELINES = {
     "crawler.pipelines.IncidentPipeline": 50,

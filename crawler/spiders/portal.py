@@ -150,6 +150,20 @@ class PortalSpider(scrapy.Spider):
         finally:
             self._done(st, response.meta)
 
+    def answer_from_cache(
+        self, st: PortalState, request: Request, head: Response, digest: str, size: int
+    ) -> DocumentItem | None:
+        """A document request answered by a fresh copy in the HTTP cache, before it is scheduled
+        (crawler.middlewares.FreshDocumentsMiddleware): its item, with the body left in the blob store."""
+        try:
+            doc = st.documents.get(request.meta.get("vigia_doc") or "")
+            if doc is None:
+                return None
+            item = document_item(st, doc, head, self.links.document_maxsize, stored=(digest, size))
+            return self._emit(st, item) if item is not None else None
+        finally:
+            self._done(st, request.meta)
+
     def _parse_page(self, st: PortalState, response: Response) -> list[Any]:
         meta = response.meta
         kind, root, in_section = (

@@ -127,6 +127,23 @@ class BlobStore:
     def has(self, digest: str) -> bool:
         return self.locate(digest) is not None
 
+    def size(self, digest: str) -> int | None:
+        """The body's length without reading it (a raw blob's file size; a gzip blob's ISIZE trailer, the
+        length modulo 2**32: exact for bodies under 4 GiB, far above any size cap of the crawl), or
+        ``None`` when the blob is not there."""
+        found = self.locate(digest)
+        if found is None:
+            return None
+        path, raw = found
+        try:
+            if raw:
+                return os.stat(path).st_size
+            with open(path, "rb") as fh:
+                fh.seek(-4, os.SEEK_END)
+                return int.from_bytes(fh.read(4), "little")
+        except OSError:
+            return None
+
     def get(self, digest: str) -> bytes:
         found = self.locate(digest)
         if found is None:
