@@ -413,7 +413,7 @@ def _shard_settings(
     return out
 
 
-def _start_browser_service(settings: dict[str, Any] | None, allow_private: bool) -> Any:
+def _start_browser_service(settings: dict[str, Any] | None, allow_private: bool, data_dir: str) -> Any:
     """The run's browser service (crawler/browser_service.py): one Chromium for every crawl process,
     driven from a process of its own; started before them, ended after them. Chromium itself starts on
     the first page to render. ``None`` when the run does not use the browser."""
@@ -428,6 +428,8 @@ def _start_browser_service(settings: dict[str, Any] | None, allow_private: bool)
         merged.set(key, value, priority="cmdline")
     if not merged.getbool("VIGIA_BROWSER_ENABLED", True):
         return None
+    if not merged.get("VIGIA_RENDER_MEMO_DIR"):  # renders kept next to the rest of the run's evidence
+        merged.set("VIGIA_RENDER_MEMO_DIR", str(Path(data_dir) / "renders"), priority="cmdline")
     service = ServiceProcess(service_config(merged, allow_private))
     service.start()
     return service
@@ -506,7 +508,7 @@ def _run_child(
         create_table(leases, len(shards))
     browser = None
     try:
-        browser = _start_browser_service(settings, allow_private)
+        browser = _start_browser_service(settings, allow_private, data_dir)
         for k, shard in enumerate(shards):
             name = f"crawl-{run_id}.log" if len(shards) == 1 else f"crawl-{run_id}-{k + 1}.log"
             job = {
@@ -683,6 +685,7 @@ def _merge_done(events: list[dict[str, Any]]) -> dict[str, Any]:
         "pages_parsed",
         "pages_parse_reused",
         "documents_answered_from_cache",
+        "renders_reused",
     ):
         merged[key] = round(sum(float(e.get(key) or 0) for e in events), 3)
         if not key.endswith("cpu_seconds"):

@@ -45,6 +45,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from crawler.render_memo import INPUT_TYPES, RenderMemo, input_record, unchanged
+
 #: navigation errors that mean the proxy refused or could not open a tunnel
 TUNNEL_ERRORS = ("ERR_TUNNEL_CONNECTION_FAILED", "ERR_PROXY_CONNECTION_FAILED", "ERR_UNEXPECTED_PROXY_AUTH")
 #: page methods a render may ask for (waits only)
@@ -71,6 +73,7 @@ class BrowserService:
         self.context: Any = None
         self._launch_lock = asyncio.Lock()
         self.renders = 0
+        self.memo = RenderMemo(config.get("memo_dir"), float(config.get("reuse_days") or 0) * 86400.0)
 
     async def _ensure_context(self) -> Any:
         async with self._launch_lock:
@@ -112,6 +115,10 @@ class BrowserService:
         from playwright.async_api import TimeoutError as PlaywrightTimeout
 
         started = time.monotonic()
+        record = self.memo.load(job)
+        if record is not None and await self._unchanged(record, job):
+            self.memo.reused += 1
+            return {"ok": True, **record["answer"], "reused": True}
         try:
             async with self.pages:
                 for attempt in range(_TARGET_CLOSED_RETRIES + 1):
@@ -134,11 +141,58 @@ class BrowserService:
                 return {"ok": False, "error": "tunnel", "message": text}
             return {"ok": False, "error": "browser", "message": text}
 
+    async def _unchanged(self, record: dict[str, Any], job: dict[str, Any]) -> bool:
+        """Whether every input of an earlier render is as it was (crawler/render_memo.py)."""
+        from crawler.middlewares import browser_request_refused
+
+        allowed = {str(h) for h in job.get("allowed_hosts") or []}
+        agent = str(
+            {str(k).lower(): v for k, v in (job.get("headers") or {}).items()}.get("user-agent") or ""
+        )
+        timeout = float(self.navigation_timeout_ms or 20000) / 1000.0
+        return await unchanged(
+            record,
+            self.proxy.url,
+            agent,
+            lambda kind, url: browser_request_refused(kind, url, allowed, self.allow_private),
+            timeout,
+        )
+
     async def _render_once(self, job: dict[str, Any]) -> dict[str, Any]:
         from crawler.middlewares import browser_request_refused
 
         context = await self._ensure_context()
         page = await context.new_page()
+        # what the page is built from, for the next night (crawler/render_memo.py): None once an input
+        # cannot be revalidated
+        inputs: list[dict[str, Any] | None] = []
+        reading: list[asyncio.Future[Any]] = []
+        aborted: set[str] = set()
+
+        async def read_input(response: Any) -> None:
+            request = response.request
+            try:
+                body = await response.body()
+                headers = await response.all_headers()
+            except Exception:  # noqa: BLE001 - a body the browser did not keep: not reusable
+                inputs.append(None)
+                return
+            inputs.append(
+                input_record(
+                    response.url, request.method, request.resource_type, response.status, headers, body
+                )
+            )
+
+        def on_response(response: Any) -> None:
+            if response.request.resource_type in INPUT_TYPES:
+                reading.append(asyncio.ensure_future(read_input(response)))
+
+        def on_failed(request: Any) -> None:
+            if request.resource_type in INPUT_TYPES and request.url not in aborted:
+                inputs.append(None)
+
+        page.on("response", on_response)
+        page.on("requestfailed", on_failed)
         try:
             if self.navigation_timeout_ms is not None:
                 page.set_default_navigation_timeout(float(self.navigation_timeout_ms))
@@ -149,6 +203,7 @@ class BrowserService:
 
             async def route(route: Any, request: Any) -> None:
                 if browser_request_refused(request.resource_type, request.url, allowed, self.allow_private):
+                    aborted.add(request.url)
                     await route.abort()
                     return
                 headers = await request.all_headers()
@@ -205,7 +260,7 @@ class BrowserService:
                 with contextlib.suppress(Exception):
                     ip = (await response.server_addr() or {}).get("ipAddress")
             self.renders += 1
-            return {
+            answer = {
                 "ok": True,
                 "url": page.url,
                 "status": status,
@@ -214,6 +269,11 @@ class BrowserService:
                 "redirects": redirects,
                 "ip": ip,
             }
+            if reading:
+                await asyncio.gather(*reading, return_exceptions=True)
+            if inputs and all(i is not None for i in inputs) and not redirects:
+                self.memo.save(job, [i for i in inputs if i is not None], answer)
+            return answer
         finally:
             with contextlib.suppress(Exception):
                 await page.close()
@@ -373,6 +433,9 @@ def service_config(settings: Any, allow_private: bool, pages: int | None = None)
         "pages": int(pages or settings.getint("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT") or 4),
         "launch_options": launch,
         "navigation_timeout_ms": settings.get("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT"),
+        # renders kept for pages whose inputs did not change (crawler/render_memo.py)
+        "memo_dir": settings.get("VIGIA_RENDER_MEMO_DIR") or None,
+        "reuse_days": settings.getfloat("VIGIA_RENDER_REUSE_DAYS", 7.0),
     }
 
 

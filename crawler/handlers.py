@@ -236,6 +236,8 @@ class BrowserServiceHandler(HTTP11DownloadHandler):
         answer = await ask_service(socket_path, render_job(request, middlewares.BROWSER_ALLOWED_HOSTS))
         if not answer.get("ok"):
             raise service_failure(answer)
+        if answer.get("reused") and self.vigia_crawler.stats is not None:
+            self.vigia_crawler.stats.inc_value("vigia/renders_reused")  # its inputs had not changed
         return response_from(answer, request)
 
     async def download_request(self, request: Request) -> Response:  # type: ignore[override]

@@ -84,6 +84,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         "pages_parsed": int(stats.get("vigia/pages_parsed") or 0),
         "pages_parse_reused": int(stats.get("vigia/pages_parse_reused") or 0),
         "documents_answered_from_cache": int(stats.get("vigia/documents_answered_from_cache") or 0),
+        "renders_reused": int(stats.get("vigia/renders_reused") or 0),
         "extraction_failures": int(stats.get("vigia/extraction_failures") or 0),
         "wire_requests": getattr(spider, "wire_requests", 0),
         "wire_bytes": getattr(spider, "wire_bytes", 0),

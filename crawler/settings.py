@@ -88,6 +88,10 @@ SPIDER_MIDDLEWARES = {"crawler.middlewares.FreshDocumentsMiddleware": 50}
 VIGIA_FRESH_DOCUMENTS = True
 # One per-host ceiling for the whole run when its portals are split among processes (crawler/leases.py);
 # the stall watchdog (crawler/extensions.py).
+#: where the browser service keeps renders of pages whose inputs did not change ("" = <data dir>/renders)
+VIGIA_RENDER_MEMO_DIR = ""
+#: a kept render is used for at most this many days, then the page is rendered afresh (0 = never kept)
+VIGIA_RENDER_REUSE_DAYS = 7.0
 # AutoThrottle that lets a 304 lower a host's delay as a 200 does (crawler/extensions.py).
 EXTENSIONS = {
     "crawler.leases.SharedHostLimiter": 100,
