@@ -28,7 +28,14 @@ from urllib.parse import urlsplit
 import snowballstemmer  # type: ignore[import-untyped]  # no type information published
 
 from checks.model import Block, DocumentSnap, PageSnap, PortalSnapshot
-from checks.periods import Period, best_period, find_periods, period_from_dates, period_from_text
+from checks.periods import (
+    Period,
+    best_period,
+    find_periods,
+    period_from_dates,
+    period_from_text,
+    state_period,
+)
 from checks.text import (
     EMAIL,
     MONEY,
@@ -303,6 +310,9 @@ class _Occurrence:
     page_trail: tuple[str, ...]  # nearest first
     news: bool
     uip: bool
+    #: where the link stands in its section: its own line (the table row or list item), or the whole
+    #: section's text when the section links only this document ("" when not known)
+    near: str = ""
 
 
 @lru_cache(maxsize=1)
@@ -646,6 +656,12 @@ def _attribute(occ: _Occurrence, shift: Shift = None) -> tuple[tuple[int, ...], 
 
 
 def _period(occ: _Occurrence) -> Period | None:
+    fname = file_name(occ.doc.url).replace("_", " ").replace("-", " ")
+    nearest = occ.headings[:1]
+    return _state((occ.label, fname, occ.near, *nearest), _stated_period(occ))
+
+
+def _stated_period(occ: _Occurrence) -> Period | None:
     doc = occ.doc
     year_context = (*occ.headings, occ.page.title if occ.page else "", *occ.page_trail)
     fname = file_name(doc.url)
@@ -666,6 +682,34 @@ def _period(occ: _Occurrence) -> Period | None:
         if h is not None:
             return h
     return q
+
+
+def _near_text(block: Block, label: str) -> str:
+    """The text that stands with one link: the whole section's when it links only one document,
+    else the line (table row, list item) that holds the link's own text."""
+    docs = [li for li in block.links if looks_like_document(li.url) or "drive.google" in li.url]
+    if len(docs) <= 1:
+        return block.text
+    own = label.split("·")[-1].strip()
+    if len(own) < 3:
+        return ""
+    for line in block.text.split("\n"):
+        if own in line:
+            return line
+    return ""
+
+
+def _state(texts: Iterable[str], stated: Period | None) -> Period | None:
+    """The period stated, else the month a list's update stamp shows ("Actualizado al 31 de octubre de
+    2026", "Directorio (actualizado noviembre 2026)"): a stated month always wins, and a stated year
+    takes a stamp of that same year only."""
+    if stated is not None and stated.kind != "year":
+        return stated
+    for text in texts:
+        q = state_period(text)
+        if q is not None and (stated is None or q.year == stated.year):
+            return q
+    return stated
 
 
 def _context(occ: _Occurrence) -> str:
@@ -986,7 +1030,8 @@ def _occurrences(
                         doc_type=doc_type,
                     )
                 seen.add((doc.url, page.url))
-                yield _Occurrence(doc, link.label or doc.label, headings, page, trail, news, uip)
+                near = _near_text(block, link.label) if block.text else ""
+                yield _Occurrence(doc, link.label or doc.label, headings, page, trail, news, uip, near)
     for doc in snapshot.documents:
         places = [(doc.page_url, doc.label, doc.trail)] + [
             (m.page_url, m.label, m.trail) for m in doc.mentions
@@ -1163,7 +1208,9 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                             url=page.final_url or page.url,
                             label=f"{label}: {_excerpt(seg)}" if _excerpt(seg) else label,
                             page_url=page.url,
-                            period=best_period([seg], (*reversed(block.headings), page.title)),
+                            period=_state(
+                                (seg,), best_period([seg], (*reversed(block.headings), page.title))
+                            ),
                             source="content",
                             how="explicit",
                             where="página",
@@ -1218,8 +1265,12 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                 if _substantive(n, block) or _no_movement(block):
                     heading = block.headings[-1] if block.headings else page.title
                     # the table's own dates are its period; then the headings above it ("Octubre 2026")
-                    period = best_period(
-                        [_content_text(block), *reversed(block.headings)], (page.title, *reversed(page.trail))
+                    period = _state(
+                        (_content_text(block), *reversed(block.headings)),
+                        best_period(
+                            [_content_text(block), *reversed(block.headings)],
+                            (page.title, *reversed(page.trail)),
+                        ),
                     )
                     excerpt = _excerpt(_content_text(block))
                     item = Item(

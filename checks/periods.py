@@ -17,6 +17,7 @@ from vigia.periods import (
     find_periods,
     period_from_dates,
     period_from_text,
+    state_period,
 )
 from vigia.spanish import MONTHS_ES
 
@@ -33,6 +34,7 @@ __all__ = [
     "required_month",
     "required_year_current",
     "required_year_previous",
+    "state_period",
 ]
 
 
