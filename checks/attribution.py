@@ -46,6 +46,7 @@ from checks.text import (
     explicit_numerals_in_name,
     file_name,
     norm,
+    strip_furniture,
     strip_leading_number,
     url_host,
     url_path,
@@ -1192,6 +1193,8 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
         for block in page.blocks:
             if furniture_texts and _block_key(block) in furniture_texts:
                 continue  # the same footer, banner or menu on every page
+            # credits, counters, "Ir arriba", cookie bars and breadcrumbs are never content nor a reason
+            block = Block(block.headings, strip_furniture(block.text), block.links)
             segments = [] if uip else table_segments(block, shift)
             if segments:
                 for n, seg in segments:
