@@ -98,6 +98,15 @@ _NORM = re.compile(
     r"|leyes|ley (?:de|del|organica|general)|decreto(?: legislativo| numero| no)?|procedimientos? (?:para|de)"
     r"|disposiciones)(?![a-z])"
 )
+# A placeholder is absence, not an old publication: "Próximamente", "En construcción", "Información en proceso
+# de actualización", "Pendiente de publicar". "En construcción" is one only at the start of a text or after
+# the page or section it speaks of: "Obras en construcción octubre 2026" is numeral 18's report.
+_PLACEHOLDER = re.compile(
+    r"(?<![a-z])(?:proximamente|muy pronto|disponible pronto|pronto publicaremos|coming soon|under construction"
+    r"|(?:^|(?<=pagina )|(?<=seccion )|(?<=sitio )|(?<=portal )|(?<=contenido )|(?<=modulo )|(?<=informacion ))"
+    r"en construccion|en proceso de (?:actualizacion|publicacion|carga|elaboracion|digitalizacion)"
+    r"|pendientes? de (?:publicar|publicacion|cargar|carga|subir)|por publicar(?:se)?|aun no (?:se ha )?publicad[oa])(?![a-z])"
+)
 # Site furniture (issue class 6): a link or a text that repeats across this share of the portal's pages.
 FURNITURE_SHARE = 0.5
 FURNITURE_MIN_PAGES = 3
@@ -713,6 +722,24 @@ def _state(texts: Iterable[str], stated: Period | None) -> Period | None:
     return stated
 
 
+def _placeholder(occ: _Occurrence) -> bool:
+    """A link that stands for a placeholder: its label or file name is one ("Próximamente",
+    ``en-construccion.png``), or its row or section says so and its own label names no period ("Información
+    en proceso de actualización. [Descargar]" under an "Octubre" accordion)."""
+    fname = file_name(occ.doc.url).replace("_", " ").replace("-", " ")
+    if any(_PLACEHOLDER.search(words(t)) for t in (occ.label, fname)):
+        return True
+    if not occ.near or not any(_PLACEHOLDER.search(words(x)) for x in re.split(r"[.;:\n]", occ.near)):
+        return False
+    return not (find_periods(occ.label) or find_periods(fname))
+
+
+def _placeholder_text(t: str, raw: str | None = None) -> bool:
+    """A section's text that announces its content instead of holding it (a table with rows of data that
+    also says "Noviembre: pendiente de publicar" still holds them)."""
+    return bool(_PLACEHOLDER.search(t)) and _data_rows(t if raw is None else raw) < 2
+
+
 def _context(occ: _Occurrence) -> str:
     doc = occ.doc
     parts = [occ.label, file_name(doc.url).replace("_", " ").replace("-", " "), doc.url, *occ.headings]
@@ -1147,7 +1174,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
             # a rule about X is evidence only for the numerals that ask for norms
             # (it stays in its section: a manual filed under numeral 13 is not numeral 6's either)
             numerals = tuple(n for n in numerals if n in _norm_numerals())
-        if not numerals:
+        if not numerals or _placeholder(occ):
             continue
         if _LAW.search(words(label_n)) and where not in ("etiqueta", "archivo"):
             continue
@@ -1204,7 +1231,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                     elif NOT_APPLICABLE.search(_first_line(seg)):
                         # "23 | Informes de auditoría | No aplica": a bare statement, no reason (absent)
                         unexplained.setdefault(n, _first_line(seg).strip()[:120])
-                    elif _substantive_text(n, seg) or _no_movement_text(seg):
+                    elif not _placeholder_text(seg) and (_substantive_text(n, seg) or _no_movement_text(seg)):
                         label = (page.title or "").strip() or page.url
                         item = Item(
                             numeral=n,
@@ -1265,7 +1292,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                     unexplained.setdefault(n, " ".join((block.text or "").split())[:120])
                 if has_doc_link or not own_heading:
                     continue
-                if _substantive(n, block) or _no_movement(block):
+                if not _placeholder_text(words(_content_text(block)), block.text) and (_substantive(n, block) or _no_movement(block)):
                     heading = block.headings[-1] if block.headings else page.title
                     # the table's own dates are its period; then the headings above it ("Octubre 2026")
                     period = _state(
