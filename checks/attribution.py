@@ -920,6 +920,58 @@ def table_segments(block: Block, shift: Shift = None) -> list[tuple[int, str]]:
     return out
 
 
+SUBJECT_ROW_WORDS = 14
+_COLUMN_WORDS = frozenset(
+    "no numero fecha fechas nombre nombres cargo puesto monto montos valor total proveedor proveedores descripcion"
+    " destino nog nit codigo objetivo dependencia telefono correo direccion cantidad precio modalidad estado"
+    " ubicacion renglon funcionario empleado periodo mes dias viaticos boletos unidad salario extension".split()
+)
+
+
+def _subject_row(t: str) -> int | None:
+    """The numeral a row (a line, normalised) names as its subject and little else: "Viajes nacionales e
+    internacionales", "Compras directas" (not "Viajes y turismo en San Lucas Tolimán")."""
+    if len(t.split()) > SUBJECT_ROW_WORDS or explicit_numerals(t) or _signals(t) or _DATA_TOKEN.search(t):
+        return None
+    if len(set(t.split()) & _COLUMN_WORDS) >= 3:
+        return None  # a table's column headers ("Fecha NOG Proveedor Descripción Monto")
+    named = vocabulary_numerals(t)
+    if len(named) != 1:
+        return None
+    n = named[0]
+    return n if len(_subject_stems(t) - _own_stems().get(n, frozenset())) <= 2 else None
+
+
+def subject_segments(block: Block) -> list[tuple[int, str]]:
+    """A table nested in a row, a cell or a list item whose subject stands in the outer row above or
+    beside it, with no number (issue 19 class 5): "Viajes nacionales e internacionales" then the rows of
+    the nested table. Each subject row heads the lines below it down to the next subject row; it is a
+    publication of its numeral when two or more of them are rows of data."""
+    raw = block.text or ""
+    if "\n" not in raw:
+        return []
+    out: list[tuple[int, str]] = []
+    current: int | None = None
+    lines: list[str] = []
+
+    def close() -> None:
+        if current is not None and _data_rows("\n".join(lines[1:])) >= 2:
+            out.append((current, "\n".join(lines)))
+
+    for line in raw.split("\n"):
+        t = norm(line)
+        if not t:
+            continue
+        n = _subject_row(t)
+        if n is not None:
+            close()
+            current, lines = n, [line]
+        elif current is not None:
+            lines.append(line)
+    close()
+    return out
+
+
 def _norm_lines(raw: str) -> str:
     """``norm`` line by line: the line breaks the crawler keeps between table rows and list items stay."""
     if "\n" not in raw:
@@ -1249,6 +1301,23 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                         )
                         items.setdefault(n, {}).setdefault((item.url, f"segment:{n}"), item)
                 continue
+            if not uip and _TRANSPARENCY.search(norm(" ".join((page.title, *page.trail, *block.headings)))):
+                # a table nested in the row or item whose subject stands above or beside it
+                for n, seg in subject_segments(block):
+                    excerpt = _excerpt(" ".join(seg.split("\n")[1:]))
+                    item = Item(
+                        numeral=n,
+                        url=page.final_url or page.url,
+                        label=f"{seg.split(chr(10))[0].strip()}: {excerpt}",
+                        page_url=page.url,
+                        period=_state((seg,), best_period([seg], (*reversed(block.headings), page.title))),
+                        source="content",
+                        how="vocabulary",
+                        where="página",
+                        context=words(seg),
+                        doc_type="html",
+                    )
+                    items.setdefault(n, {}).setdefault((item.url, f"subject:{n}"), item)
             if not uip:
                 # a row or list item that names a numeral's subject and states it does not apply
                 # ("Fideicomisos | No aplica: la municipalidad no ha constituido fideicomisos")
