@@ -323,6 +323,7 @@ class _Occurrence:
     #: where the link stands in its section: its own line (the table row or list item), or the whole
     #: section's text when the section links only this document ("" when not known)
     near: str = ""
+    row: str = ""  # the table row or list item that holds the link ("" when the section is one line)
 
 
 @lru_cache(maxsize=1)
@@ -678,6 +679,11 @@ def _stated_period(occ: _Occurrence) -> Period | None:
     p = best_period([occ.label, fname], year_context)
     if p is not None and p.kind != "year":
         return p
+    if occ.row and occ.row != occ.label:
+        # the row the link stands in ("24803312 | Mejoramiento calle … | 06/10/2026 | Ver en Guatecompras")
+        r = best_period([occ.row], year_context)
+        if r is not None and r.kind != "year" and (p is None or r.year == p.year):
+            return r
     q = period_from_dates(doc.dates)
     if q is None and doc.text:
         q = period_from_text(doc.text[:TEXT_HEAD])
@@ -694,19 +700,28 @@ def _stated_period(occ: _Occurrence) -> Period | None:
     return q
 
 
-def _near_text(block: Block, label: str) -> str:
-    """The text that stands with one link: the whole section's when it links only one document,
-    else the line (table row, list item) that holds the link's own text."""
-    docs = [li for li in block.links if looks_like_document(li.url) or "drive.google" in li.url]
-    if len(docs) <= 1:
-        return block.text
-    own = label.split("·")[-1].strip()
-    if len(own) < 3:
-        return ""
-    for line in block.text.split("\n"):
-        if own in line:
-            return line
-    return ""
+def _link_rows(block: Block) -> list[tuple[str, str]]:
+    """(row, near) for each link of ``block``, in order. ``row``: the line (table row, list item) that holds
+    the link's own text, when the section has several lines and the rows that hold that text are as many
+    as the links that bear it (the k-th "Ver en Guatecompras" is in the k-th row that says it); ``near``:
+    the whole section's text when it links only one document, else the row. ``[]`` for a section with
+    no text."""
+    if not block.text:
+        return []
+    lines = block.text.split("\n")
+    single = sum(1 for li in block.links if looks_like_document(li.url)) <= 1
+    owns = [link.label.split("·")[-1].strip() for link in block.links]
+    rows = [""] * len(owns)
+    if len(lines) > 1:
+        for own in set(owns):
+            if len(own) < 3:
+                continue
+            holders = [line for line in lines if own in line]
+            bearers = [i for i, o in enumerate(owns) if o == own]
+            if len(holders) == len(bearers) and all(line.count(own) == 1 for line in holders):
+                for i, line in zip(bearers, holders, strict=True):
+                    rows[i] = line
+    return [(row, block.text if single else row) for row in rows]
 
 
 def _state(texts: Iterable[str], stated: Period | None) -> Period | None:
@@ -1093,7 +1108,8 @@ def _occurrences(
         trail = tuple(reversed(page.trail))
         for block in page.blocks:
             headings = tuple(reversed(block.headings))
-            for link in block.links:
+            rows = _link_rows(block)
+            for index, link in enumerate(block.links):
                 known = docs.get(link.url)
                 if known is not None:
                     doc = known
@@ -1110,8 +1126,8 @@ def _occurrences(
                         doc_type=doc_type,
                     )
                 seen.add((doc.url, page.url))
-                near = _near_text(block, link.label) if block.text else ""
-                yield _Occurrence(doc, link.label or doc.label, headings, page, trail, news, uip, near)
+                row, near = rows[index] if rows else ("", "")
+                yield _Occurrence(doc, link.label or doc.label, headings, page, trail, news, uip, near, row)
     for doc in snapshot.documents:
         places = [(doc.page_url, doc.label, doc.trail)] + [
             (m.page_url, m.label, m.trail) for m in doc.mentions
