@@ -338,6 +338,28 @@ def _vocabularies() -> tuple[tuple[int, re.Pattern[str]], ...]:
 
 
 @lru_cache(maxsize=1)
+def _content_signals() -> dict[int, tuple[re.Pattern[str], ...]]:
+    """Per numeral, what makes a short page text its publication (``NumeralRule.content_signals``)."""
+    from checks.registry import NUMERAL_RULES
+
+    return {r.numeral: tuple(re.compile(x) for x in r.content_signals) for r in NUMERAL_RULES if r.content_signals}
+
+
+@lru_cache(maxsize=1)
+def _page_content() -> frozenset[int]:
+    """Numerals whose publication can be the page's own text under their subject (``page_content``)."""
+    from checks.registry import NUMERAL_RULES
+
+    return frozenset(r.numeral for r in NUMERAL_RULES if r.page_content)
+
+
+def _signalled(numeral: int, t: str) -> bool:
+    """``t`` (normalised) holds every signal the numeral's rule asks of a short page text."""
+    signals = _content_signals().get(numeral)
+    return bool(signals) and len(t) >= 30 and all(rx.search(t) for rx in signals)
+
+
+@lru_cache(maxsize=1)
 def _requiring() -> frozenset[int]:
     """Numerals whose rule checks the evidence's context (``requires``): only they need it built."""
     from checks.registry import NUMERAL_RULES
@@ -829,7 +851,7 @@ def _substantive(numeral: int, block: Block) -> bool:
     """A section with no document counts only with real content, not the legal wording: rows of data
     (a table in the page, issue 19 class 5), or enough words of its own."""
     t = norm(_content_text(block))
-    if _substantive_text(numeral, t):
+    if _substantive_text(numeral, t) or _signalled(numeral, t):
         return True
     if len(t) < 40 or _data_rows(block.text) < 2:
         return False
@@ -1365,6 +1387,19 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                 # or tenders under a heading that names its subject is a publication
                 named = _heading_subject(block.headings)
                 if len(named) == 1:
+                    numerals, own_heading, how = named, True, "vocabulary"
+            if (
+                not numerals
+                and not uip
+                and block.headings
+                and not has_doc_link
+                and not _catch_all(block.headings[-1])
+                and _TRANSPARENCY.search(norm(" ".join((page.title, *page.trail, *block.headings))))
+            ):
+                # standing information written as the page's own text under its subject ("Estructura
+                # orgánica y funciones", "Direcciones y teléfonos"): addresses, phones, functions
+                named = _heading_subject(block.headings[-1:])
+                if len(named) == 1 and named[0] in _page_content():
                     numerals, own_heading, how = named, True, "vocabulary"
             if not numerals:
                 continue
