@@ -107,6 +107,15 @@ _PLACEHOLDER = re.compile(
     r"en construccion|en proceso de (?:actualizacion|publicacion|carga|elaboracion|digitalizacion)"
     r"|pendientes? de (?:publicar|publicacion|cargar|carga|subir)|por publicar(?:se)?|aun no (?:se ha )?publicad[oa])(?![a-z])"
 )
+# Bodies other than the municipality that issue guides, manuals and norms municipalities list under the
+# numerals: the regulator (PDH and its SECAI), the comptroller, the ministry of finance, planning, INFOM …
+_OTHER_BODY = re.compile(
+    r"(?<![a-z])(?:pdh|secai|procurador(?:ia)? de (?:los )?derechos humanos|comision de acceso a la informacion"
+    r"|contraloria general de cuentas|cgc|minfin|ministerio de finanzas(?: publicas)?|segeplan"
+    r"|secretaria de planificacion y programacion|infom|instituto de fomento municipal|onsec"
+    r"|oficina nacional de servicio civil|congreso de la republica|superintendencia de administracion tributaria"
+    r"|guia (?:para|de) (?:la )?publicacion de (?:la )?informacion publica)(?![a-z])"
+)
 # Site furniture (issue class 6): a link or a text that repeats across this share of the portal's pages.
 FURNITURE_SHARE = 0.5
 FURNITURE_MIN_PAGES = 3
@@ -777,6 +786,22 @@ def _placeholder_text(t: str, raw: str | None = None) -> bool:
     return bool(_PLACEHOLDER.search(t)) and _data_rows(t if raw is None else raw) < 2
 
 
+def _other_body(occ: _Occurrence) -> bool:
+    """A guide, manual or norm issued by another body (the PDH/SECAI's "Guía para la publicación de
+    información pública de oficio", the MINFIN's manual): not the municipality's publication, not even
+    for the numerals that take norms (1 and 6). Its author is named in its label, its file name or the
+    first lines of its text (before any "Municipalidad de …"). An audit report of the comptroller is a
+    report, not a norm, and stays."""
+    fname = file_name(occ.doc.url).replace("_", " ").replace("-", " ")
+    if not is_norm(occ.label or occ.doc.label, file_name(occ.doc.url)):
+        return False
+    if any(_OTHER_BODY.search(words(t)) for t in (occ.label, fname)):
+        return True
+    head = words((occ.doc.text or "")[:200])
+    m = _OTHER_BODY.search(head)
+    return m is not None and "municipalidad" not in head[: m.start()]
+
+
 def _context(occ: _Occurrence) -> str:
     doc = occ.doc
     parts = [occ.label, file_name(doc.url).replace("_", " ").replace("-", " "), doc.url, *occ.headings]
@@ -1264,7 +1289,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
             # a rule about X is evidence only for the numerals that ask for norms
             # (it stays in its section: a manual filed under numeral 13 is not numeral 6's either)
             numerals = tuple(n for n in numerals if n in _norm_numerals())
-        if not numerals or _placeholder(occ):
+        if not numerals or _placeholder(occ) or _other_body(occ):
             continue
         if _LAW.search(words(label_n)) and where not in ("etiqueta", "archivo"):
             continue
