@@ -715,9 +715,14 @@ def _stated_period(occ: _Occurrence) -> Period | None:
         r = best_period([occ.row], year_context)
         if r is not None and r.kind != "year" and (p is None or r.year == p.year):
             return r
-    q = period_from_dates(doc.dates)
-    if q is None and doc.text:
-        q = period_from_text(doc.text[:TEXT_HEAD])
+    # the period the document's text states (after a cue such as "Período:", else the first one named:
+    # the title comes before the place and date of signature, "San Marcos, septiembre de 2026") wins over
+    # the newest of every date it names, which is often the month after the one reported
+    q = period_from_text(doc.text[:TEXT_HEAD]) if doc.text else None
+    if q is None or q.kind == "year":
+        d = period_from_dates(doc.dates)
+        if d is not None and (q is None or d.year == q.year):
+            q = d
     if q is not None and q.kind != "year" and (p is None or q.year == p.year):
         return q
     if p is not None:
