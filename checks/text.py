@@ -213,6 +213,39 @@ _FURNITURE_TEXT = re.compile(
 )
 
 
+# what marks a line as the page's footer: copyright and the credits of the theme, the CMS or the agency
+_FOOTER_MARK = re.compile(
+    r"©|copyright|derechos[ \t]+reservados|powered[ \t]+by|funciona[ \t]+gracias[ \t]+a"
+    r"|(?:dise[ñn]ad[oa]|desarrollad[oa]|dise[ñn]o[ \t]+web|desarrollo[ \t]+web)[ \t]+(?:por|by)",
+    re.I,
+)
+# the footer's contact details: the municipality's name, address, phones, e-mail and schedule
+_CONTACT = re.compile(
+    r"(?<!\d)(?:\+?502[\s\-]?)?\d{4}[\s\-]?\d{4}(?!\d)|@|(?<![\w])(?:tel[eé]fonos?|tel\.|pbx|fax|correo|horarios?"
+    r"|zona[ \t]+\d+|calle|avenida|km\.?|direcci[oó]n|municipalidad[ \t]+de|lunes|viernes)(?![\w])",
+    re.I,
+)
+_SENTENCES = re.compile(r"(?<=[.|·])[ \t]+|[ \t]+[|·][ \t]+|[ \t]+/[ \t]+")
+
+
+def _strip_footer(line: str) -> str:
+    """A line that holds the footer's mark (copyright, credits) loses the contact details next to it: the
+    footer's name, address, phones, e-mail and schedule are furniture too (a page's own table of offices
+    stands in its own rows)."""
+    parts = _SENTENCES.split(line)
+    marks = [i for i, part in enumerate(parts) if _FOOTER_MARK.search(part)]
+    if not marks:
+        return line
+    drop = set(marks)
+    for i in marks:
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(parts) and (_CONTACT.search(parts[j]) or len(parts[j].split()) <= 3):
+                drop.add(j)
+                j += step
+    return " ".join(part for i, part in enumerate(parts) if i not in drop)
+
+
 def strip_furniture(text: str) -> str:
     """``text`` (raw, one line per table row or list item) without the site's furniture: theme and CMS
     credits ("Diseñado por Elegant Themes | Desarrollado por WordPress", "Powered by Joomla!"), copyright,
@@ -220,4 +253,4 @@ def strip_furniture(text: str) -> str:
     and Joomla's article details. None of it is publication, nor the reason of a "No aplica"."""
     if not text:
         return text
-    return "\n".join(_FURNITURE_TEXT.sub(" ", line) for line in text.split("\n"))
+    return "\n".join(_FURNITURE_TEXT.sub(" ", _strip_footer(line)) for line in text.split("\n"))
