@@ -351,7 +351,9 @@ def _content_signals() -> dict[int, tuple[re.Pattern[str], ...]]:
     """Per numeral, what makes a short page text its publication (``NumeralRule.content_signals``)."""
     from checks.registry import NUMERAL_RULES
 
-    return {r.numeral: tuple(re.compile(x) for x in r.content_signals) for r in NUMERAL_RULES if r.content_signals}
+    return {
+        r.numeral: tuple(re.compile(x) for x in r.content_signals) for r in NUMERAL_RULES if r.content_signals
+    }
 
 
 @lru_cache(maxsize=1)
@@ -364,7 +366,7 @@ def _page_content() -> frozenset[int]:
 
 def _signalled(numeral: int, t: str) -> bool:
     """``t`` (normalised) holds every signal the numeral's rule asks of a short page text."""
-    signals = _content_signals().get(numeral)
+    signals = _content_signals().get(numeral, ())
     return bool(signals) and len(t) >= 30 and all(rx.search(t) for rx in signals)
 
 
@@ -989,9 +991,48 @@ def table_segments(block: Block, shift: Shift = None) -> list[tuple[int, str]]:
 
 SUBJECT_ROW_WORDS = 14
 _COLUMN_WORDS = frozenset(
-    "no numero fecha fechas nombre nombres cargo puesto monto montos valor total proveedor proveedores descripcion"
-    " destino nog nit codigo objetivo dependencia telefono correo direccion cantidad precio modalidad estado"
-    " ubicacion renglon funcionario empleado periodo mes dias viaticos boletos unidad salario extension".split()
+    [
+        "no",
+        "numero",
+        "fecha",
+        "fechas",
+        "nombre",
+        "nombres",
+        "cargo",
+        "puesto",
+        "monto",
+        "montos",
+        "valor",
+        "total",
+        "proveedor",
+        "proveedores",
+        "descripcion",
+        "destino",
+        "nog",
+        "nit",
+        "codigo",
+        "objetivo",
+        "dependencia",
+        "telefono",
+        "correo",
+        "direccion",
+        "cantidad",
+        "precio",
+        "modalidad",
+        "estado",
+        "ubicacion",
+        "renglon",
+        "funcionario",
+        "empleado",
+        "periodo",
+        "mes",
+        "dias",
+        "viaticos",
+        "boletos",
+        "unidad",
+        "salario",
+        "extension",
+    ]
 )
 
 
@@ -1442,7 +1483,9 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                     unexplained.setdefault(n, " ".join((block.text or "").split())[:120])
                 if has_doc_link or not own_heading:
                     continue
-                if not _placeholder_text(words(_content_text(block)), block.text) and (_substantive(n, block) or _no_movement(block)):
+                if not _placeholder_text(words(_content_text(block)), block.text) and (
+                    _substantive(n, block) or _no_movement(block)
+                ):
                     heading = block.headings[-1] if block.headings else page.title
                     # the table's own dates are its period; then the headings above it ("Octubre 2026")
                     period = _state(

@@ -180,17 +180,17 @@ _FURNITURE_TEXT = re.compile(
     "|".join(
         (
             # credits of the theme, the CMS or the agency that built the site
-            rf"(?:sitio(?:[ \t]+web)?[ \t]+)?(?:dise[ñn]ad[oa]|desarrollad[oa]|dise[ñn]o[ \t]+web|desarrollo[ \t]+web"
-            rf"|hosting)[ \t]+(?:por|by|con)[ \t]+[^|\n.·©]{{1,60}}",
+            r"(?:sitio(?:[ \t]+web)?[ \t]+)?(?:dise[ñn]ad[oa]|desarrollad[oa]|dise[ñn]o[ \t]+web|desarrollo[ \t]+web"
+            r"|hosting)[ \t]+(?:por|by|con)[ \t]+[^|\n.·©]{1,60}",
             r"(?:proudly[ \t]+)?powered[ \t]+by[ \t]+[^|\n.·©]{1,40}",
-            rf"funciona[ \t]+gracias[ \t]+a[ \t]+[^|\n.·©]{{1,40}}",
+            r"funciona[ \t]+gracias[ \t]+a[ \t]+[^|\n.·©]{1,40}",
             rf"con[ \t]+la[ \t]+tecnolog{_I}a[ \t]+de[ \t]+[^|\n.·©]{{1,40}}",
             r"(?<![\w])(?:wordpress|joomla!?|elementor|elegant[ \t]+themes|divi|wpastra|astra|generatepress|oceanwp"
             r"|avada|colorlib|themeisle|drupal)(?![\w])",
             r"tema[ \t]*:[ \t]*[a-z0-9][\w\-]{1,30}",
-            rf"(?:copyright[ \t]*)?(?:©|\(c\))[^|\n·]{{0,100}}?(?:derechos[ \t]+reservados\.?|(?=[|\n·])|$)",
-            rf"copyright[ \t]+\d{{4}}",
-            rf"(?:todos[ \t]+los[ \t]+)?derechos[ \t]+reservados\.?",
+            r"(?:copyright[ \t]*)?(?:©|\(c\))[^|\n·]{0,100}?(?:derechos[ \t]+reservados\.?|(?=[|\n·])|$)",
+            r"copyright[ \t]+\d{4}",
+            r"(?:todos[ \t]+los[ \t]+)?derechos[ \t]+reservados\.?",
             # view and hit counters (Joomla's "Visto 1234 veces", "Visitas: 56", "Accesos")
             rf"(?:visto|vistas?|le{_I}do|visitas?(?:[ \t]+(?:hoy|totales|de[ \t]+hoy|del[ \t]+mes|en[ \t]+l{_I}nea))?"
             rf"|accesos|hits|lecturas|visitantes(?:[ \t]+en[ \t]+l{_I}nea)?|contador[ \t]+de[ \t]+visitas)"
@@ -198,13 +198,13 @@ _FURNITURE_TEXT = re.compile(
             r"\d[\d.,]*[ \t]+(?:visitas|vistas|veces[ \t]+le[ií]do)",
             # "Ir arriba", cookie bars, social links, breadcrumbs, Joomla's article details
             r"(?:ir|volver|subir)[ \t]+(?:arriba|al[ \t]+inicio)|back[ \t]+to[ \t]+top|scroll[ \t]+to[ \t]+top",
-            rf"(?:este[ \t]+sitio|esta[ \t]+web|este[ \t]+portal|utilizamos|usamos)[^.\n]{{0,80}}cookies[^.\n]*\.?",
+            r"(?:este[ \t]+sitio|esta[ \t]+web|este[ \t]+portal|utilizamos|usamos)[^.\n]{0,80}cookies[^.\n]*\.?",
             rf"(?:aceptar|rechazar|configurar)(?:[ \t]+todas)?(?:[ \t]+las)?[ \t]+cookies|pol{_I}tica[ \t]+de[ \t]+cookies",
             rf"s{_I}guenos(?:[ \t]+en)?|comp{_A}rte(?:lo)?(?:[ \t]+en)?|compartir[ \t]+en",
             r"(?<![\w/.])(?:facebook|twitter|instagram|youtube|tiktok|whatsapp|linkedin)(?![\w.])",
             rf"(?:usted[ \t]+est{_A}[ \t]+aqu{_I}|est{_A}s[ \t]+aqu{_I})[ \t]*:?",
             r"(?:inicio|home)[ \t]*[»>][ \t]*(?:[^»>\n]{1,60}?[ \t]*[»>][ \t]*)*[^»>\s]+(?:[ \t]+\d{1,2}(?!\d))?",
-            rf"detalles(?=[ \t]+(?:categor|escrito|publicado|creado))",
+            r"detalles(?=[ \t]+(?:categor|escrito|publicado|creado))",
             rf"(?:categor{_I}a|escrito[ \t]+por|publicado|creado)[ \t]*:[ \t]*(?:\d{{1,2}}[ \t]+\w+[ \t]+\d{{4}}(?:[ \t]+\d\d:\d\d)?"
             rf"|[^\n:]{{1,40}}?(?=[ \t]+(?:publicado|visto|escrito|creado|categor)|$))",
         )

@@ -402,7 +402,9 @@ def state_period(text: str) -> Period | None:
         lead = _STATE_LEAD.match(rest)
         if lead is None:
             continue
-        found = [p for p in _scan_periods(rest[lead.end() :][:40]) if p.year is not None and p.last is not None]
+        found = [
+            p for p in _scan_periods(rest[lead.end() :][:40]) if p.year is not None and p.last is not None
+        ]
         if not found or found[0].kind == "year":
             continue
         p = found[0]
