@@ -31,10 +31,12 @@ from checks.model import Block, DocumentSnap, PageSnap, PortalSnapshot
 from checks.periods import (
     Period,
     best_period,
+    extract_periods,
     find_periods,
     period_from_dates,
     period_from_text,
     state_period,
+    without_signatures,
 )
 from checks.text import (
     EMAIL,
@@ -283,6 +285,7 @@ LEGAL_STOP = frozenset(
 )
 MAX_NUMERALS_PER_PLACE = 3
 TEXT_HEAD = 2000
+TEXT_LIMIT = 50000  # as much of a document's text as the crawler reads its dates from
 
 
 @dataclass(frozen=True)
@@ -717,14 +720,14 @@ def _stated_period(occ: _Occurrence) -> Period | None:
         r = best_period([occ.row], year_context)
         if r is not None and r.kind != "year" and (p is None or r.year == p.year):
             return r
-    # the period the document's text states (after a cue such as "Período:", else the first one named:
-    # the title comes before the place and date of signature, "San Marcos, septiembre de 2026") wins over
-    # the newest of every date it names, which is often the month after the one reported
-    q = period_from_text(doc.text[:TEXT_HEAD]) if doc.text else None
-    if q is None or q.kind == "year":
-        d = period_from_dates(doc.dates)
-        if d is not None and (q is None or d.year == q.year):
-            q = d
+    # the newest period the document names, without the place and date it was signed ("San Marcos,
+    # septiembre de 2026" closes August's report): read again from its text when the text is at hand
+    if doc.text:
+        q = period_from_dates(extract_periods(without_signatures(doc.text[:TEXT_LIMIT])))
+    else:
+        q = period_from_dates(doc.dates)
+    if q is None and doc.text:
+        q = period_from_text(doc.text[:TEXT_HEAD])
     if q is not None and q.kind != "year" and (p is None or q.year == p.year):
         return q
     if p is not None:

@@ -419,6 +419,32 @@ def state_period(text: str) -> Period | None:
     return best
 
 
+# "San Marcos, septiembre de 2026", "Guatemala, 3 de noviembre de 2026.": the place and date a document was
+# signed, on a line of its own, is not the period it reports (it is usually the month after)
+_SIGNATURE_LINE = re.compile(
+    r"^[a-z][a-z .]{2,60},\s*(?:(?:a\s+)?(?:los\s+)?\d{1,2}(?:\s+dias)?\s+(?:del\s+mes\s+)?(?:de\s+)?)?(?:"
+    + _MONTH_NAMES
+    + r")\s+(?:de(?:l)?\s+)?(?:ano\s+)?\d{4}\.?$"
+)
+SIGNATURE_SKIP_LINES = 3
+
+
+def without_signatures(text: str) -> str:
+    """``text`` without its signature lines ("San Marcos, septiembre de 2026"), except in its first three
+    lines, where such a line is a title ("Informe de compras, octubre de 2026")."""
+    if not text or "," not in text:
+        return text
+    out = []
+    seen = 0
+    for line in text.split("\n"):
+        if line.strip():
+            seen += 1
+            if seen > SIGNATURE_SKIP_LINES and "," in line and _SIGNATURE_LINE.match(norm(line)):
+                continue
+        out.append(line)
+    return "\n".join(out)
+
+
 def period_from_text(text: str) -> Period | None:
     """The period a document's text says it reports: after a cue ("Período: …", "Mes de …"), else the
     first one named (a title comes before signature or publication dates, which must not win)."""
