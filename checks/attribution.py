@@ -708,6 +708,18 @@ def _period(occ: _Occurrence) -> Period | None:
     return _state((occ.label, fname, occ.near, *nearest), _stated_period(occ))
 
 
+def _several_months(dates: Iterable[object]) -> bool:
+    """The crawler read two months or more in a document (only then can one be its signature's)."""
+    months = {d[:7] for d in dates if isinstance(d, str) and len(d) >= 7}
+    return len(months) >= 2
+
+
+@lru_cache(maxsize=2048)
+def _signed_text_period(text: str) -> Period | None:
+    """The newest period a document's text names, its signature lines left out."""
+    return period_from_dates(extract_periods(without_signatures(text)))
+
+
 def _stated_period(occ: _Occurrence) -> Period | None:
     doc = occ.doc
     year_context = (*occ.headings, occ.page.title if occ.page else "", *occ.page_trail)
@@ -722,8 +734,8 @@ def _stated_period(occ: _Occurrence) -> Period | None:
             return r
     # the newest period the document names, without the place and date it was signed ("San Marcos,
     # septiembre de 2026" closes August's report): read again from its text when the text is at hand
-    if doc.text:
-        q = period_from_dates(extract_periods(without_signatures(doc.text[:TEXT_LIMIT])))
+    if doc.text and _several_months(doc.dates):
+        q = _signed_text_period(doc.text[:TEXT_LIMIT])
     else:
         q = period_from_dates(doc.dates)
     if q is None and doc.text:

@@ -253,4 +253,67 @@ def strip_furniture(text: str) -> str:
     and Joomla's article details. None of it is publication, nor the reason of a "No aplica"."""
     if not text:
         return text
-    return "\n".join(_FURNITURE_TEXT.sub(" ", _strip_footer(line)) for line in text.split("\n"))
+    return "\n".join(_strip_line(line) for line in text.split("\n"))
+
+
+# words at least one of which every piece of furniture holds: lines with none are left as they are, fast
+_FURNITURE_HINTS = (
+    "por",
+    "by",
+    "gracias",
+    "tecnolog",
+    "wordpress",
+    "joomla",
+    "elementor",
+    "themes",
+    "divi",
+    "astra",
+    "generatepress",
+    "oceanwp",
+    "avada",
+    "colorlib",
+    "themeisle",
+    "drupal",
+    "tema",
+    "©",
+    "(c)",
+    "copyright",
+    "derechos",
+    "vist",
+    "leíd",
+    "leid",
+    "visit",
+    "acceso",
+    "hits",
+    "lectura",
+    "contador",
+    "arriba",
+    "inicio",
+    "top",
+    "cookie",
+    "guenos",
+    "compart",
+    "facebook",
+    "twitter",
+    "instagram",
+    "youtube",
+    "tiktok",
+    "whatsapp",
+    "linkedin",
+    "aqu",
+    "detalles",
+    "categor",
+    "escrito",
+    "publicado",
+    "creado",
+    "hosting",
+    "home",
+    "web",
+)
+
+
+def _strip_line(line: str) -> str:
+    low = line.lower()
+    if not any(hint in low for hint in _FURNITURE_HINTS):
+        return line
+    return _FURNITURE_TEXT.sub(" ", _strip_footer(line))
