@@ -6,4 +6,4 @@ fingerprint to ``checks/rules_versions.txt`` (``python -m checks.fingerprint``; 
 The other parts read the rules' facts through ``checks.facts``.
 """
 
-RULES_VERSION = "2026.12.5"
+RULES_VERSION = "2026.12.6"

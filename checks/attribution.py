@@ -28,7 +28,16 @@ from urllib.parse import urlsplit
 import snowballstemmer  # type: ignore[import-untyped]  # no type information published
 
 from checks.model import Block, DocumentSnap, PageSnap, PortalSnapshot
-from checks.periods import Period, best_period, find_periods, period_from_dates, period_from_text
+from checks.periods import (
+    Period,
+    best_period,
+    extract_periods,
+    find_periods,
+    period_from_dates,
+    period_from_text,
+    state_period,
+    without_signatures,
+)
 from checks.text import (
     EMAIL,
     MONEY,
@@ -39,6 +48,7 @@ from checks.text import (
     explicit_numerals_in_name,
     file_name,
     norm,
+    strip_furniture,
     strip_leading_number,
     url_host,
     url_path,
@@ -89,6 +99,24 @@ _NORM = re.compile(
     r"|formularios?|formatos?|plantillas?|modelos? de|guias?|politicas?|protocolos?|codigo municipal|codigo de etica"
     r"|leyes|ley (?:de|del|organica|general)|decreto(?: legislativo| numero| no)?|procedimientos? (?:para|de)"
     r"|disposiciones)(?![a-z])"
+)
+# A placeholder is absence, not an old publication: "Próximamente", "En construcción", "Información en proceso
+# de actualización", "Pendiente de publicar". "En construcción" is one only at the start of a text or after
+# the page or section it speaks of: "Obras en construcción octubre 2026" is numeral 18's report.
+_PLACEHOLDER = re.compile(
+    r"(?<![a-z])(?:proximamente|muy pronto|disponible pronto|pronto publicaremos|coming soon|under construction"
+    r"|(?:^|(?<=pagina )|(?<=seccion )|(?<=sitio )|(?<=portal )|(?<=contenido )|(?<=modulo )|(?<=informacion ))"
+    r"en construccion|en proceso de (?:actualizacion|publicacion|carga|elaboracion|digitalizacion)"
+    r"|pendientes? de (?:publicar|publicacion|cargar|carga|subir)|por publicar(?:se)?|aun no (?:se ha )?publicad[oa])(?![a-z])"
+)
+# Bodies other than the municipality that issue guides, manuals and norms municipalities list under the
+# numerals: the regulator (PDH and its SECAI), the comptroller, the ministry of finance, planning, INFOM …
+_OTHER_BODY = re.compile(
+    r"(?<![a-z])(?:pdh|secai|procurador(?:ia)? de (?:los )?derechos humanos|comision de acceso a la informacion"
+    r"|contraloria general de cuentas|cgc|minfin|ministerio de finanzas(?: publicas)?|segeplan"
+    r"|secretaria de planificacion y programacion|infom|instituto de fomento municipal|onsec"
+    r"|oficina nacional de servicio civil|congreso de la republica|superintendencia de administracion tributaria"
+    r"|guia (?:para|de) (?:la )?publicacion de (?:la )?informacion publica)(?![a-z])"
 )
 # Site furniture (issue class 6): a link or a text that repeats across this share of the portal's pages.
 FURNITURE_SHARE = 0.5
@@ -257,6 +285,7 @@ LEGAL_STOP = frozenset(
 )
 MAX_NUMERALS_PER_PLACE = 3
 TEXT_HEAD = 2000
+TEXT_LIMIT = 50000  # as much of a document's text as the crawler reads its dates from
 
 
 @dataclass(frozen=True)
@@ -303,6 +332,10 @@ class _Occurrence:
     page_trail: tuple[str, ...]  # nearest first
     news: bool
     uip: bool
+    #: where the link stands in its section: its own line (the table row or list item), or the whole
+    #: section's text when the section links only this document ("" when not known)
+    near: str = ""
+    row: str = ""  # the table row or list item that holds the link ("" when the section is one line)
 
 
 @lru_cache(maxsize=1)
@@ -314,6 +347,30 @@ def _vocabularies() -> tuple[tuple[int, re.Pattern[str]], ...]:
         for v in rule.vocabulary:
             out.append((rule.numeral, re.compile(rf"(?<![a-z0-9])(?:{v})(?![a-z0-9])")))
     return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _content_signals() -> dict[int, tuple[re.Pattern[str], ...]]:
+    """Per numeral, what makes a short page text its publication (``NumeralRule.content_signals``)."""
+    from checks.registry import NUMERAL_RULES
+
+    return {
+        r.numeral: tuple(re.compile(x) for x in r.content_signals) for r in NUMERAL_RULES if r.content_signals
+    }
+
+
+@lru_cache(maxsize=1)
+def _page_content() -> frozenset[int]:
+    """Numerals whose publication can be the page's own text under their subject (``page_content``)."""
+    from checks.registry import NUMERAL_RULES
+
+    return frozenset(r.numeral for r in NUMERAL_RULES if r.page_content)
+
+
+def _signalled(numeral: int, t: str) -> bool:
+    """``t`` (normalised) holds every signal the numeral's rule asks of a short page text."""
+    signals = _content_signals().get(numeral, ())
+    return bool(signals) and len(t) >= 30 and all(rx.search(t) for rx in signals)
 
 
 @lru_cache(maxsize=1)
@@ -646,13 +703,41 @@ def _attribute(occ: _Occurrence, shift: Shift = None) -> tuple[tuple[int, ...], 
 
 
 def _period(occ: _Occurrence) -> Period | None:
+    fname = file_name(occ.doc.url).replace("_", " ").replace("-", " ")
+    nearest = occ.headings[:1]
+    return _state((occ.label, fname, occ.near, *nearest), _stated_period(occ))
+
+
+def _several_months(dates: Iterable[object]) -> bool:
+    """The crawler read two months or more in a document (only then can one be its signature's)."""
+    months = {d[:7] for d in dates if isinstance(d, str) and len(d) >= 7}
+    return len(months) >= 2
+
+
+@lru_cache(maxsize=2048)
+def _signed_text_period(text: str) -> Period | None:
+    """The newest period a document's text names, its signature lines left out."""
+    return period_from_dates(extract_periods(without_signatures(text)))
+
+
+def _stated_period(occ: _Occurrence) -> Period | None:
     doc = occ.doc
     year_context = (*occ.headings, occ.page.title if occ.page else "", *occ.page_trail)
     fname = file_name(doc.url)
     p = best_period([occ.label, fname], year_context)
     if p is not None and p.kind != "year":
         return p
-    q = period_from_dates(doc.dates)
+    if occ.row and occ.row != occ.label:
+        # the row the link stands in ("24803312 | Mejoramiento calle … | 06/10/2026 | Ver en Guatecompras")
+        r = best_period([occ.row], year_context)
+        if r is not None and r.kind != "year" and (p is None or r.year == p.year):
+            return r
+    # the newest period the document names, without the place and date it was signed ("San Marcos,
+    # septiembre de 2026" closes August's report): read again from its text when the text is at hand
+    if doc.text and _several_months(doc.dates):
+        q = _signed_text_period(doc.text[:TEXT_LIMIT])
+    else:
+        q = period_from_dates(doc.dates)
     if q is None and doc.text:
         q = period_from_text(doc.text[:TEXT_HEAD])
     if q is not None and q.kind != "year" and (p is None or q.year == p.year):
@@ -666,6 +751,77 @@ def _period(occ: _Occurrence) -> Period | None:
         if h is not None:
             return h
     return q
+
+
+def _link_rows(block: Block) -> list[tuple[str, str]]:
+    """(row, near) for each link of ``block``, in order. ``row``: the line (table row, list item) that holds
+    the link's own text, when the section has several lines and the rows that hold that text are as many
+    as the links that bear it (the k-th "Ver en Guatecompras" is in the k-th row that says it); ``near``:
+    the whole section's text when it links only one document, else the row. ``[]`` for a section with
+    no text."""
+    if not block.text:
+        return []
+    lines = block.text.split("\n")
+    single = sum(1 for li in block.links if looks_like_document(li.url)) <= 1
+    owns = [link.label.split("·")[-1].strip() for link in block.links]
+    rows = [""] * len(owns)
+    if len(lines) > 1:
+        for own in set(owns):
+            if len(own) < 3:
+                continue
+            holders = [line for line in lines if own in line]
+            bearers = [i for i, o in enumerate(owns) if o == own]
+            if len(holders) == len(bearers) and all(line.count(own) == 1 for line in holders):
+                for i, line in zip(bearers, holders, strict=True):
+                    rows[i] = line
+    return [(row, block.text if single else row) for row in rows]
+
+
+def _state(texts: Iterable[str], stated: Period | None) -> Period | None:
+    """The period stated, else the month a list's update stamp shows ("Actualizado al 31 de octubre de
+    2026", "Directorio (actualizado noviembre 2026)"): a stated month always wins, and a stated year
+    takes a stamp of that same year only."""
+    if stated is not None and stated.kind != "year":
+        return stated
+    for text in texts:
+        q = state_period(text)
+        if q is not None and (stated is None or q.year == stated.year):
+            return q
+    return stated
+
+
+def _placeholder(occ: _Occurrence) -> bool:
+    """A link that stands for a placeholder: its label or file name is one ("Próximamente",
+    ``en-construccion.png``), or its row or section says so and its own label names no period ("Información
+    en proceso de actualización. [Descargar]" under an "Octubre" accordion)."""
+    fname = file_name(occ.doc.url).replace("_", " ").replace("-", " ")
+    if any(_PLACEHOLDER.search(words(t)) for t in (occ.label, fname)):
+        return True
+    if not occ.near or not any(_PLACEHOLDER.search(words(x)) for x in re.split(r"[.;:\n]", occ.near)):
+        return False
+    return not (find_periods(occ.label) or find_periods(fname))
+
+
+def _placeholder_text(t: str, raw: str | None = None) -> bool:
+    """A section's text that announces its content instead of holding it (a table with rows of data that
+    also says "Noviembre: pendiente de publicar" still holds them)."""
+    return bool(_PLACEHOLDER.search(t)) and _data_rows(t if raw is None else raw) < 2
+
+
+def _other_body(occ: _Occurrence) -> bool:
+    """A guide, manual or norm issued by another body (the PDH/SECAI's "Guía para la publicación de
+    información pública de oficio", the MINFIN's manual): not the municipality's publication, not even
+    for the numerals that take norms (1 and 6). Its author is named in its label, its file name or the
+    first lines of its text (before any "Municipalidad de …"). An audit report of the comptroller is a
+    report, not a norm, and stays."""
+    fname = file_name(occ.doc.url).replace("_", " ").replace("-", " ")
+    if not is_norm(occ.label or occ.doc.label, file_name(occ.doc.url)):
+        return False
+    if any(_OTHER_BODY.search(words(t)) for t in (occ.label, fname)):
+        return True
+    head = words((occ.doc.text or "")[:200])
+    m = _OTHER_BODY.search(head)
+    return m is not None and "municipalidad" not in head[: m.start()]
 
 
 def _context(occ: _Occurrence) -> str:
@@ -742,7 +898,7 @@ def _substantive(numeral: int, block: Block) -> bool:
     """A section with no document counts only with real content, not the legal wording: rows of data
     (a table in the page, issue 19 class 5), or enough words of its own."""
     t = norm(_content_text(block))
-    if _substantive_text(numeral, t):
+    if _substantive_text(numeral, t) or _signalled(numeral, t):
         return True
     if len(t) < 40 or _data_rows(block.text) < 2:
         return False
@@ -845,6 +1001,97 @@ def table_segments(block: Block, shift: Shift = None) -> list[tuple[int, str]]:
             found = _explicit_in(f"numeral {found[0]} {t[pos : min(end, pos + 160)]}", shift)[0] or found
         if found:
             out.append((found[0], t[pos:end]))
+    return out
+
+
+SUBJECT_ROW_WORDS = 14
+_COLUMN_WORDS = frozenset(
+    [
+        "no",
+        "numero",
+        "fecha",
+        "fechas",
+        "nombre",
+        "nombres",
+        "cargo",
+        "puesto",
+        "monto",
+        "montos",
+        "valor",
+        "total",
+        "proveedor",
+        "proveedores",
+        "descripcion",
+        "destino",
+        "nog",
+        "nit",
+        "codigo",
+        "objetivo",
+        "dependencia",
+        "telefono",
+        "correo",
+        "direccion",
+        "cantidad",
+        "precio",
+        "modalidad",
+        "estado",
+        "ubicacion",
+        "renglon",
+        "funcionario",
+        "empleado",
+        "periodo",
+        "mes",
+        "dias",
+        "viaticos",
+        "boletos",
+        "unidad",
+        "salario",
+        "extension",
+    ]
+)
+
+
+def _subject_row(t: str) -> int | None:
+    """The numeral a row (a line, normalised) names as its subject and little else: "Viajes nacionales e
+    internacionales", "Compras directas" (not "Viajes y turismo en San Lucas Tolimán")."""
+    if len(t.split()) > SUBJECT_ROW_WORDS or explicit_numerals(t) or _signals(t) or _DATA_TOKEN.search(t):
+        return None
+    if len(set(t.split()) & _COLUMN_WORDS) >= 3:
+        return None  # a table's column headers ("Fecha NOG Proveedor Descripción Monto")
+    named = vocabulary_numerals(t)
+    if len(named) != 1:
+        return None
+    n = named[0]
+    return n if len(_subject_stems(t) - _own_stems().get(n, frozenset())) <= 2 else None
+
+
+def subject_segments(block: Block) -> list[tuple[int, str]]:
+    """A table nested in a row, a cell or a list item whose subject stands in the outer row above or
+    beside it, with no number (issue 19 class 5): "Viajes nacionales e internacionales" then the rows of
+    the nested table. Each subject row heads the lines below it down to the next subject row; it is a
+    publication of its numeral when two or more of them are rows of data."""
+    raw = block.text or ""
+    if "\n" not in raw:
+        return []
+    out: list[tuple[int, str]] = []
+    current: int | None = None
+    lines: list[str] = []
+
+    def close() -> None:
+        if current is not None and _data_rows("\n".join(lines[1:])) >= 2:
+            out.append((current, "\n".join(lines)))
+
+    for line in raw.split("\n"):
+        t = norm(line)
+        if not t:
+            continue
+        n = _subject_row(t)
+        if n is not None:
+            close()
+            current, lines = n, [line]
+        elif current is not None:
+            lines.append(line)
+    close()
     return out
 
 
@@ -969,7 +1216,8 @@ def _occurrences(
         trail = tuple(reversed(page.trail))
         for block in page.blocks:
             headings = tuple(reversed(block.headings))
-            for link in block.links:
+            rows = _link_rows(block)
+            for index, link in enumerate(block.links):
                 known = docs.get(link.url)
                 if known is not None:
                     doc = known
@@ -986,7 +1234,8 @@ def _occurrences(
                         doc_type=doc_type,
                     )
                 seen.add((doc.url, page.url))
-                yield _Occurrence(doc, link.label or doc.label, headings, page, trail, news, uip)
+                row, near = rows[index] if rows else ("", "")
+                yield _Occurrence(doc, link.label or doc.label, headings, page, trail, news, uip, near, row)
     for doc in snapshot.documents:
         places = [(doc.page_url, doc.label, doc.trail)] + [
             (m.page_url, m.label, m.trail) for m in doc.mentions
@@ -1101,7 +1350,7 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
             # a rule about X is evidence only for the numerals that ask for norms
             # (it stays in its section: a manual filed under numeral 13 is not numeral 6's either)
             numerals = tuple(n for n in numerals if n in _norm_numerals())
-        if not numerals:
+        if not numerals or _placeholder(occ) or _other_body(occ):
             continue
         if _LAW.search(words(label_n)) and where not in ("etiqueta", "archivo"):
             continue
@@ -1147,6 +1396,8 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
         for block in page.blocks:
             if furniture_texts and _block_key(block) in furniture_texts:
                 continue  # the same footer, banner or menu on every page
+            # credits, counters, "Ir arriba", cookie bars and breadcrumbs are never content nor a reason
+            block = Block(block.headings, strip_furniture(block.text), block.links)
             segments = [] if uip else table_segments(block, shift)
             if segments:
                 for n, seg in segments:
@@ -1156,14 +1407,16 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                     elif NOT_APPLICABLE.search(_first_line(seg)):
                         # "23 | Informes de auditoría | No aplica": a bare statement, no reason (absent)
                         unexplained.setdefault(n, _first_line(seg).strip()[:120])
-                    elif _substantive_text(n, seg) or _no_movement_text(seg):
+                    elif not _placeholder_text(seg) and (_substantive_text(n, seg) or _no_movement_text(seg)):
                         label = (page.title or "").strip() or page.url
                         item = Item(
                             numeral=n,
                             url=page.final_url or page.url,
                             label=f"{label}: {_excerpt(seg)}" if _excerpt(seg) else label,
                             page_url=page.url,
-                            period=best_period([seg], (*reversed(block.headings), page.title)),
+                            period=_state(
+                                (seg,), best_period([seg], (*reversed(block.headings), page.title))
+                            ),
                             source="content",
                             how="explicit",
                             where="página",
@@ -1172,6 +1425,23 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                         )
                         items.setdefault(n, {}).setdefault((item.url, f"segment:{n}"), item)
                 continue
+            if not uip and _TRANSPARENCY.search(norm(" ".join((page.title, *page.trail, *block.headings)))):
+                # a table nested in the row or item whose subject stands above or beside it
+                for n, seg in subject_segments(block):
+                    excerpt = _excerpt(" ".join(seg.split("\n")[1:]))
+                    item = Item(
+                        numeral=n,
+                        url=page.final_url or page.url,
+                        label=f"{seg.split(chr(10))[0].strip()}: {excerpt}",
+                        page_url=page.url,
+                        period=_state((seg,), best_period([seg], (*reversed(block.headings), page.title))),
+                        source="content",
+                        how="vocabulary",
+                        where="página",
+                        context=words(seg),
+                        doc_type="html",
+                    )
+                    items.setdefault(n, {}).setdefault((item.url, f"subject:{n}"), item)
             if not uip:
                 # a row or list item that names a numeral's subject and states it does not apply
                 # ("Fideicomisos | No aplica: la municipalidad no ha constituido fideicomisos")
@@ -1204,6 +1474,19 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                 named = _heading_subject(block.headings)
                 if len(named) == 1:
                     numerals, own_heading, how = named, True, "vocabulary"
+            if (
+                not numerals
+                and not uip
+                and block.headings
+                and not has_doc_link
+                and not _catch_all(block.headings[-1])
+                and _TRANSPARENCY.search(norm(" ".join((page.title, *page.trail, *block.headings))))
+            ):
+                # standing information written as the page's own text under its subject ("Estructura
+                # orgánica y funciones", "Direcciones y teléfonos"): addresses, phones, functions
+                named = _heading_subject(block.headings[-1:])
+                if len(named) == 1 and named[0] in _page_content():
+                    numerals, own_heading, how = named, True, "vocabulary"
             if not numerals:
                 continue
             for n in numerals:
@@ -1215,11 +1498,17 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                     unexplained.setdefault(n, " ".join((block.text or "").split())[:120])
                 if has_doc_link or not own_heading:
                     continue
-                if _substantive(n, block) or _no_movement(block):
+                if not _placeholder_text(words(_content_text(block)), block.text) and (
+                    _substantive(n, block) or _no_movement(block)
+                ):
                     heading = block.headings[-1] if block.headings else page.title
                     # the table's own dates are its period; then the headings above it ("Octubre 2026")
-                    period = best_period(
-                        [_content_text(block), *reversed(block.headings)], (page.title, *reversed(page.trail))
+                    period = _state(
+                        (_content_text(block), *reversed(block.headings)),
+                        best_period(
+                            [_content_text(block), *reversed(block.headings)],
+                            (page.title, *reversed(page.trail)),
+                        ),
                     )
                     excerpt = _excerpt(_content_text(block))
                     item = Item(

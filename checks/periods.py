@@ -14,9 +14,12 @@ from vigia.periods import (
     Period,
     best_period,
     context_year,
+    extract_periods,
     find_periods,
     period_from_dates,
     period_from_text,
+    state_period,
+    without_signatures,
 )
 from vigia.spanish import MONTHS_ES
 
@@ -26,6 +29,7 @@ __all__ = [
     "Period",
     "best_period",
     "context_year",
+    "extract_periods",
     "find_periods",
     "month_label",
     "period_from_dates",
@@ -33,6 +37,8 @@ __all__ = [
     "required_month",
     "required_year_current",
     "required_year_previous",
+    "state_period",
+    "without_signatures",
 ]
 
 

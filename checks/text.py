@@ -24,6 +24,7 @@ __all__ = [
     "explicit_numerals_in_name",
     "file_name",
     "norm",
+    "strip_furniture",
     "url_host",
     "url_path",
     "words",
@@ -166,3 +167,153 @@ MONEY = re.compile(r"(?<![a-z])q\s*\.?\s*\d[\d.,]*")
 NOT_APPLICABLE = re.compile(
     r"(?<![a-z])(?:no\s+(?:le\s+)?aplica|no\s+es\s+aplicable|no\s+aplicable|n/a(?![a-z]))"
 )
+
+
+# --------------------------------------------------------------------------- site furniture in a text
+
+_A = "[aá]"
+_E = "[eé]"
+_I = "[ií]"
+_O = "[oó]"
+_U = "[uú]"
+_FURNITURE_TEXT = re.compile(
+    "|".join(
+        (
+            # credits of the theme, the CMS or the agency that built the site
+            r"(?:sitio(?:[ \t]+web)?[ \t]+)?(?:dise[ñn]ad[oa]|desarrollad[oa]|dise[ñn]o[ \t]+web|desarrollo[ \t]+web"
+            r"|hosting)[ \t]+(?:por|by|con)[ \t]+[^|\n.·©]{1,60}",
+            r"(?:proudly[ \t]+)?powered[ \t]+by[ \t]+[^|\n.·©]{1,40}",
+            r"funciona[ \t]+gracias[ \t]+a[ \t]+[^|\n.·©]{1,40}",
+            rf"con[ \t]+la[ \t]+tecnolog{_I}a[ \t]+de[ \t]+[^|\n.·©]{{1,40}}",
+            r"(?<![\w])(?:wordpress|joomla!?|elementor|elegant[ \t]+themes|divi|wpastra|astra|generatepress|oceanwp"
+            r"|avada|colorlib|themeisle|drupal)(?![\w])",
+            r"tema[ \t]*:[ \t]*[a-z0-9][\w\-]{1,30}",
+            r"(?:copyright[ \t]*)?(?:©|\(c\))[^|\n·]{0,100}?(?:derechos[ \t]+reservados\.?|(?=[|\n·])|$)",
+            r"copyright[ \t]+\d{4}",
+            r"(?:todos[ \t]+los[ \t]+)?derechos[ \t]+reservados\.?",
+            # view and hit counters (Joomla's "Visto 1234 veces", "Visitas: 56", "Accesos")
+            rf"(?:visto|vistas?|le{_I}do|visitas?(?:[ \t]+(?:hoy|totales|de[ \t]+hoy|del[ \t]+mes|en[ \t]+l{_I}nea))?"
+            rf"|accesos|hits|lecturas|visitantes(?:[ \t]+en[ \t]+l{_I}nea)?|contador[ \t]+de[ \t]+visitas)"
+            rf"[ \t]*:?[ \t]*\d[\d.,]*(?:[ \t]+veces)?",
+            r"\d[\d.,]*[ \t]+(?:visitas|vistas|veces[ \t]+le[ií]do)",
+            # "Ir arriba", cookie bars, social links, breadcrumbs, Joomla's article details
+            r"(?:ir|volver|subir)[ \t]+(?:arriba|al[ \t]+inicio)|back[ \t]+to[ \t]+top|scroll[ \t]+to[ \t]+top",
+            r"(?:este[ \t]+sitio|esta[ \t]+web|este[ \t]+portal|utilizamos|usamos)[^.\n]{0,80}cookies[^.\n]*\.?",
+            rf"(?:aceptar|rechazar|configurar)(?:[ \t]+todas)?(?:[ \t]+las)?[ \t]+cookies|pol{_I}tica[ \t]+de[ \t]+cookies",
+            rf"s{_I}guenos(?:[ \t]+en)?|comp{_A}rte(?:lo)?(?:[ \t]+en)?|compartir[ \t]+en",
+            r"(?<![\w/.])(?:facebook|twitter|instagram|youtube|tiktok|whatsapp|linkedin)(?![\w.])",
+            rf"(?:usted[ \t]+est{_A}[ \t]+aqu{_I}|est{_A}s[ \t]+aqu{_I})[ \t]*:?",
+            r"(?:inicio|home)[ \t]*[»>][ \t]*(?:[^»>\n]{1,60}?[ \t]*[»>][ \t]*)*[^»>\s]+(?:[ \t]+\d{1,2}(?!\d))?",
+            r"detalles(?=[ \t]+(?:categor|escrito|publicado|creado))",
+            rf"(?:categor{_I}a|escrito[ \t]+por|publicado|creado)[ \t]*:[ \t]*(?:\d{{1,2}}[ \t]+\w+[ \t]+\d{{4}}(?:[ \t]+\d\d:\d\d)?"
+            rf"|[^\n:]{{1,40}}?(?=[ \t]+(?:publicado|visto|escrito|creado|categor)|$))",
+        )
+    ),
+    re.I,
+)
+
+
+# what marks a line as the page's footer: copyright and the credits of the theme, the CMS or the agency
+_FOOTER_MARK = re.compile(
+    r"©|copyright|derechos[ \t]+reservados|powered[ \t]+by|funciona[ \t]+gracias[ \t]+a"
+    r"|(?:dise[ñn]ad[oa]|desarrollad[oa]|dise[ñn]o[ \t]+web|desarrollo[ \t]+web)[ \t]+(?:por|by)",
+    re.I,
+)
+# the footer's contact details: the municipality's name, address, phones, e-mail and schedule
+_CONTACT = re.compile(
+    r"(?<!\d)(?:\+?502[\s\-]?)?\d{4}[\s\-]?\d{4}(?!\d)|@|(?<![\w])(?:tel[eé]fonos?|tel\.|pbx|fax|correo|horarios?"
+    r"|zona[ \t]+\d+|calle|avenida|km\.?|direcci[oó]n|municipalidad[ \t]+de|lunes|viernes)(?![\w])",
+    re.I,
+)
+_SENTENCES = re.compile(r"(?<=[.|·])[ \t]+|[ \t]+[|·][ \t]+|[ \t]+/[ \t]+")
+
+
+def _strip_footer(line: str) -> str:
+    """A line that holds the footer's mark (copyright, credits) loses the contact details next to it: the
+    footer's name, address, phones, e-mail and schedule are furniture too (a page's own table of offices
+    stands in its own rows)."""
+    parts = _SENTENCES.split(line)
+    marks = [i for i, part in enumerate(parts) if _FOOTER_MARK.search(part)]
+    if not marks:
+        return line
+    drop = set(marks)
+    for i in marks:
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(parts) and (_CONTACT.search(parts[j]) or len(parts[j].split()) <= 3):
+                drop.add(j)
+                j += step
+    return " ".join(part for i, part in enumerate(parts) if i not in drop)
+
+
+def strip_furniture(text: str) -> str:
+    """``text`` (raw, one line per table row or list item) without the site's furniture: theme and CMS
+    credits ("Diseñado por Elegant Themes | Desarrollado por WordPress", "Powered by Joomla!"), copyright,
+    view counters ("Visto 1234 veces", "Visitas: 56"), "Ir arriba", cookie bars, social links, breadcrumbs
+    and Joomla's article details. None of it is publication, nor the reason of a "No aplica"."""
+    if not text:
+        return text
+    return "\n".join(_strip_line(line) for line in text.split("\n"))
+
+
+# words at least one of which every piece of furniture holds: lines with none are left as they are, fast
+_FURNITURE_HINTS = (
+    "por",
+    "by",
+    "gracias",
+    "tecnolog",
+    "wordpress",
+    "joomla",
+    "elementor",
+    "themes",
+    "divi",
+    "astra",
+    "generatepress",
+    "oceanwp",
+    "avada",
+    "colorlib",
+    "themeisle",
+    "drupal",
+    "tema",
+    "©",
+    "(c)",
+    "copyright",
+    "derechos",
+    "vist",
+    "leíd",
+    "leid",
+    "visit",
+    "acceso",
+    "hits",
+    "lectura",
+    "contador",
+    "arriba",
+    "inicio",
+    "top",
+    "cookie",
+    "guenos",
+    "compart",
+    "facebook",
+    "twitter",
+    "instagram",
+    "youtube",
+    "tiktok",
+    "whatsapp",
+    "linkedin",
+    "aqu",
+    "detalles",
+    "categor",
+    "escrito",
+    "publicado",
+    "creado",
+    "hosting",
+    "home",
+    "web",
+)
+
+
+def _strip_line(line: str) -> str:
+    low = line.lower()
+    if not any(hint in low for hint in _FURNITURE_HINTS):
+        return line
+    return _FURNITURE_TEXT.sub(" ", _strip_footer(line))

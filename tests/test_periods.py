@@ -63,3 +63,34 @@ def test_stamps_and_identifiers_are_not_periods(text: str) -> None:
     """Issue 19, class 8: when a file was printed, published or updated, and the number of an agreement
     or of minutes, are not the period it covers; neither the crawler nor the checks read one."""
     assert extract_periods(text) == [] and best_period([text]) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Actualizado al 31 de octubre de 2026", (2026, 10)),
+        ("Última actualización: octubre 2026", (2026, 10)),
+        ("Directorio (actualizado noviembre 2026)", (2026, 11)),
+        ("actualizado el 05/11/2026", (2026, 10)),  # November is not over on the 5th
+        ("Actualizado al 15 de enero de 2026", (2025, 12)),
+        ("Última actualización del sitio: 20 de noviembre de 2026", None),  # the site, not the list
+        ("Directorio de empleados", None),
+    ],
+)
+def test_state_period_reads_the_date_a_list_shows_its_state_at(
+    text: str, expected: tuple[int, int] | None
+) -> None:
+    found = vigia.periods.state_period(text)
+    assert (found.key if found else None) == expected
+
+
+def test_phone_numbers_are_not_years() -> None:
+    assert vigia.periods.find_periods("Tesorería 7839-2002, PBX 2222 3333") == []
+    assert [p.year for p in vigia.periods.find_periods("Ejercicios 2025-2026")] == [2025, 2026]
+
+
+def test_signature_lines_are_left_out_but_not_titles() -> None:
+    text = "MUNICIPALIDAD DE SAN MARCOS\nCompras directas, agosto de 2026\nDetalle\nTotal Q 4,500.00\nSan Marcos, septiembre de 2026"
+    kept = vigia.periods.without_signatures(text)
+    assert "septiembre" not in kept and "agosto de 2026" in kept
+    assert period_from_dates(extract_periods(kept)) == vigia.periods.Period(2026, 8, 8, "month")

@@ -59,7 +59,22 @@ _STRIP_FOR_PERIODS = re.compile(
     r"|reglamento|normativo)\s*(?:numero|no\.?|n\.?o\.?|nro\.?|#)?\s*[a-z]{0,6}[-\s]?\d{1,4}\s*[-–/]\s*\d{2,4}"
     r"|(?<![a-z])(?:nog|npg|nit)\s*[.:#_\-]*\s*\d+"
     r"|(?<![a-z])q\s*\.?\s*[\d.,]+\d"
+    # a Guatemalan phone number ("7839-2002", "PBX 2222 3333") is not the year 2002: eight digits in two
+    # groups whose first is not a year ("2025-2026" stays a run of years)
+    r"|(?<![\d.,/])(?:\+?502[\s\-]?)?(?!(?:19|20)\d\d)\d{4}[\s\-]\d{4}(?![\d/])"
 )
+# The date a list shows its state at ("Actualizado al 31 de octubre de 2026", "Última actualización: octubre
+# 2026", "Directorio (actualizado noviembre 2026)"): read only when nothing names the period covered.
+_STATE_STAMP = re.compile(
+    r"(?<![a-z])(?:ultima actualizacion|actualizad[oa]s?|actualizacion|fecha de actualizacion|fecha de corte"
+    r"|con corte al?|corte al|datos al|vigente al)(?![a-z])"
+)
+_STATE_LEAD = re.compile(
+    r"\s*[:\-–]?\s*(?:(?:el|al|a|en|hasta(?: el)?|con fecha(?: de(?:l)?)?|por ultima vez(?: el)?|a la fecha"
+    r"|de fecha)\s+)?(?=\d|(?:" + _MONTH_NAMES + r")(?![a-z]))"
+)
+# a stamp about the site or the page ("Última actualización del sitio: …") says nothing of a document
+_SITE_STAMP = re.compile(r"^\s*(?:del?|de la|de esta)\s+(?:sitio|pagina|portal|web)")
 _LEADING_NUMBER = re.compile(r"^\s*(?:\(\s*)?\d{1,2}\s*(?:\.\s*-|\.|\)|-|–|—|:)\s*(?=[a-z(\"'])")
 
 
@@ -364,6 +379,70 @@ _PERIOD_CUE = re.compile(
     r"(?<![a-z])(?:periodo(?: que se informa| del informe| reportado)?|mes(?: de)?|correspondiente(?: al?)?|"
     r"ejercicio fiscal|trimestre|informe(?: mensual)? de)\s*[:\-]?\s*"
 )
+
+
+def state_period(text: str) -> Period | None:
+    """The month a list's update stamp shows ("Actualizado al 31 de octubre de 2026" → October 2026).
+
+    A state on day D shows the months ended by D: "al 31 de octubre" is October, "al 5 de noviembre" is
+    still October (November is not over); a stamp with a month and no day ("Última actualización: octubre
+    2026", "actualizado noviembre 2026") is that month. The checks read it only when nothing names the
+    period covered (a stated month wins: docs/legal-reading.md); a stamp about the site is not read.
+    """
+    if not text:
+        return None
+    t = norm(text)
+    if "actualiz" not in t and "corte" not in t and " al " not in t:
+        return None
+    best: Period | None = None
+    for m in _STATE_STAMP.finditer(t):
+        rest = t[m.end() : m.end() + 60]
+        if _SITE_STAMP.match(rest):
+            continue
+        lead = _STATE_LEAD.match(rest)
+        if lead is None:
+            continue
+        found = [
+            p for p in _scan_periods(rest[lead.end() :][:40]) if p.year is not None and p.last is not None
+        ]
+        if not found or found[0].kind == "year":
+            continue
+        p = found[0]
+        year, month = p.year, p.last
+        assert year is not None and month is not None
+        if p.day is not None:
+            nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+            if p.day != (nxt - dt.timedelta(days=1)).day:
+                year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        q = Period(year, month, month, "month")
+        best = q if best is None or q > best else best
+    return best
+
+
+# "San Marcos, septiembre de 2026", "Guatemala, 3 de noviembre de 2026.": the place and date a document was
+# signed, on a line of its own, is not the period it reports (it is usually the month after)
+_SIGNATURE_LINE = re.compile(
+    r"^[a-z][a-z .]{2,60},\s*(?:(?:a\s+)?(?:los\s+)?\d{1,2}(?:\s+dias)?\s+(?:del\s+mes\s+)?(?:de\s+)?)?(?:"
+    + _MONTH_NAMES
+    + r")\s+(?:de(?:l)?\s+)?(?:ano\s+)?\d{4}\.?$"
+)
+SIGNATURE_SKIP_LINES = 3
+
+
+def without_signatures(text: str) -> str:
+    """``text`` without its signature lines ("San Marcos, septiembre de 2026"), except in its first three
+    lines, where such a line is a title ("Informe de compras, octubre de 2026")."""
+    if not text or "," not in text:
+        return text
+    out = []
+    seen = 0
+    for line in text.split("\n"):
+        if line.strip():
+            seen += 1
+            if seen > SIGNATURE_SKIP_LINES and "," in line and _SIGNATURE_LINE.match(norm(line)):
+                continue
+        out.append(line)
+    return "\n".join(out)
 
 
 def period_from_text(text: str) -> Period | None:

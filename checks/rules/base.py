@@ -110,6 +110,12 @@ class NumeralRule:
     accepts_norms: bool = False  # regulations, manuals, laws and forms are evidence for it (numerals 1 and 6)
     requirement_inside_documents: bool = False  # True when only the documents' text can show it (NOG)
     report_noun: str = "documento"  # "informe mensual", "presupuesto" … for reasons
+    #: regexes over a section's normalised text that, all found, make the page text alone this numeral's
+    #: publication although it is short (numeral 2: an address and a phone or e-mail)
+    content_signals: tuple[str, ...] = ()
+    #: the page's own text under the numeral's subject heading can be its publication (structure and
+    #: functions, addresses and phones), not only under a heading that numbers it
+    page_content: bool = False
     notes: tuple[str, ...] = field(default=())
 
     @property

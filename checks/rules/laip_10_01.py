@@ -8,6 +8,7 @@ RULE = NumeralRule(
     legal_text="Estructura orgánica y funciones de cada una de las dependencias y departamentos, incluyendo su marco normativo",
     legal_text_is_summary=False,
     periodicity=STANDING,
+    page_content=True,
     vocabulary=(
         r"estructura organica",
         r"organigrama\w*",
