@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from crawler.state import PortalState, utcnow
 from vigia.store import Store
@@ -85,12 +85,17 @@ def write_portal(store: Store, run_id: int, st: PortalState) -> tuple[int, str]:
         )
         s.add(pc)
         s.flush()
-        if not failed:
-            s.add_all(Page(portal_crawl_id=pc.id, **clean(page)) for page in st.pages.values())
-            s.add_all(
-                Document(portal_crawl_id=pc.id, **clean(_doc_columns(doc))) for doc in st.documents.values()
+        # ORM bulk INSERTs (one executemany per table): the unit of work's per-object bookkeeping cost
+        # more than the rows themselves on a night of 26 000 rows
+        if not failed and st.pages:
+            s.execute(insert(Page), [{"portal_crawl_id": pc.id, **clean(page)} for page in st.pages.values()])
+        if not failed and st.documents:
+            s.execute(
+                insert(Document),
+                [{"portal_crawl_id": pc.id, **clean(_doc_columns(doc))} for doc in st.documents.values()],
             )
-        s.add_all(Incident(portal_crawl_id=pc.id, **clean(inc)) for inc in st.incidents)
+        if st.incidents:
+            s.execute(insert(Incident), [{"portal_crawl_id": pc.id, **clean(inc)} for inc in st.incidents])
         if st.blobs:
             _add_blobs(s, st.blobs)
         pc_id = pc.id
@@ -107,12 +112,12 @@ def _add_blobs(s: Any, blobs: dict[str, tuple[int, str | None]]) -> None:
     dialect = s.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
         if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
+            from sqlalchemy.dialects.sqlite import insert as upsert
         else:
-            from sqlalchemy.dialects.postgresql import insert
+            from sqlalchemy.dialects.postgresql import insert as upsert
         for i in range(0, len(rows), 500):
             s.execute(
-                insert(Blob).values(rows[i : i + 500]).on_conflict_do_nothing(index_elements=["sha256"])
+                upsert(Blob).values(rows[i : i + 500]).on_conflict_do_nothing(index_elements=["sha256"])
             )
         return
     known = set(s.scalars(select(Blob.sha256).where(Blob.sha256.in_(list(blobs)))).all())
