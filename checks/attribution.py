@@ -894,13 +894,27 @@ def _data_rows(raw: str) -> int:
     return count
 
 
+def _rich_rows(raw: str) -> int:
+    """How many rows hold two pieces of data or more (a NOG, an amount, a date, a phone, an e-mail) beside
+    words: one award or one trip of the month is a table of one row, and is publication."""
+    if "\n" not in raw:
+        return 0
+    count = 0
+    for line in _SHORTCODE.sub(" ", raw).split("\n"):
+        t = norm(line)
+        if len(re.findall(r"[a-z]{3,}", t)) >= 2 and _signals(t) + len(_NUM_DATE.findall(t)) >= 2:
+            count += 1
+    return count
+
+
 def _substantive(numeral: int, block: Block) -> bool:
     """A section with no document counts only with real content, not the legal wording: rows of data
-    (a table in the page, issue 19 class 5), or enough words of its own."""
+    (a table in the page, issue 19 class 5: two rows with data, or one with two pieces of data), or
+    enough words of its own."""
     t = norm(_content_text(block))
     if _substantive_text(numeral, t) or _signalled(numeral, t):
         return True
-    if len(t) < 40 or _data_rows(block.text) < 2:
+    if len(t) < 40 or (_data_rows(block.text) < 2 and _rich_rows(block.text) < 1):
         return False
     legal = _legal_words().get(numeral, LEGAL_STOP)
     return len({w for w in words(t).split() if len(w) > 2 and not w.isdigit() and w not in legal}) >= 6
