@@ -39,6 +39,8 @@ REQUIRED: tuple[tuple[type, str], ...] = (
 DOWNLOADER_ATTRS = ("slots", "active", "per_slot_settings", "domain_concurrency")
 SLOT_ATTRS = ("active", "queue", "transferring", "concurrency")
 QUEUE_ATTRS = ("pqueues", "pqfactory", "_downloader_interface")
+#: attributes of a slot's own queue (``scrapy.pqueues.ScrapyPriorityQueue``), checked on a live one
+PRIORITY_QUEUE_ATTRS = ("curprio",)
 
 
 class CeilingDownloader(Downloader):
@@ -140,6 +142,13 @@ class SlotQueues(DownloaderAwarePriorityQueue):
 
     def first(self, key: str) -> Request | None:
         return self.pqueues[key].peek()
+
+    @staticmethod
+    def head_priority(queue: Any) -> int:
+        """The priority of the request a slot's queue gives next, negated as Scrapy keeps it (lower goes
+        first): ``ScrapyPriorityQueue.curprio``."""
+        prio = getattr(queue, "curprio", None)
+        return prio if isinstance(prio, int) else 0
 
     def live_downloader(self) -> Any:
         return self._downloader_interface.downloader

@@ -39,7 +39,10 @@ FRESH_REQUEST_KEYS = {
     "retry_times",
 }
 
-PRIORITY_HOME = 0
+#: what the scheduler gives first among hosts with room (crawler/pqueues.py): a home page first (the
+#: window of open portals already decides when a portal starts: once admitted, its first request should
+#: not wait behind the open portals' work), then the transparency section, documents, discovery pages
+PRIORITY_HOME = 20
 PRIORITY_DISCOVERY = 2
 PRIORITY_DOCUMENT = 6
 PRIORITY_SECTION = 10

@@ -7,7 +7,13 @@ host and port, ``download_slot`` in their meta, as the downloader uses it), and 
 1. free room: requests in the downloader minus the slot's ceiling (a full slot waits behind slots that
    can start a request now; a host shared with the run's other processes, crawler/leases.py, counts the
    whole ceiling, so its requests reach the downloader and ask for a lease);
-2. work left: among slots with the same room, the one with the most requests waiting first — longest
+2. priority: among slots with the same room, the one whose next request has the highest priority (a
+   portal's home page, then its transparency section, documents, discovery: crawler/follow.py). Without
+   it a host with one request waiting (the next step of a portal's crawl: its section page, a retried
+   home page) waited behind every host with a longer queue, and an unchanged night, whose documents are
+   answered from the cache, crawled its portals' pages in bursts: 229 s against 171 s with it, same
+   evidence;
+3. work left: among slots with the same room and priority, the one with the most requests waiting first — longest
    work first, so a document host that many portals share (the night's bottleneck under the per-host
    ceiling) is kept busy from the start instead of being served one request in a hundred turns.
 
@@ -54,7 +60,7 @@ class HostRoomPriorityQueue(compat.SlotQueues):
             return None
         downloader = self.live_downloader()
         browser_free: bool | None = None  # asked once, when a browser queue is met
-        best: tuple[int, int, int, str] | None = None
+        best: tuple[int, int, int, int, str] | None = None
         for key, queue in self.queues():
             host, browser = (key[: -len(BROWSER)], True) if key.endswith(BROWSER) else (key, False)
             # a host shared with the run's other processes counts its whole ceiling, not its lease of the
@@ -69,10 +75,10 @@ class HostRoomPriorityQueue(compat.SlotQueues):
                     browser_free = self._browser_free(downloader)
                 if not browser_free:
                     continue
-            rank = (0 if browser else 1, room, -len(queue), key)
+            rank = (0 if browser else 1, room, self.head_priority(queue), -len(queue), key)
             if best is None or rank < best:
                 best = rank
-        return best[3] if best is not None else None
+        return best[4] if best is not None else None
 
     def pop(self) -> Request | None:
         key = self._ranked_slot()

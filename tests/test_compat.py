@@ -36,6 +36,11 @@ def _missing() -> list[str]:
         "slot",
     ]:
         missing.append("Downloader._process_queue(self, slot) cambió de firma")
+    from scrapy.pqueues import ScrapyPriorityQueue
+    from scrapy.squeues import FifoMemoryQueue
+
+    pqueue = ScrapyPriorityQueue(crawler, FifoMemoryQueue, "k")
+    missing += [f"ScrapyPriorityQueue().{a}" for a in compat.PRIORITY_QUEUE_ATTRS if not hasattr(pqueue, a)]
     scraper_cls = __import__("scrapy.core.scraper", fromlist=["Scraper"]).Scraper
     if "response" not in inspect.signature(scraper_cls.start_itemproc_async).parameters:
         missing.append("Scraper.start_itemproc_async(item, *, response)")
@@ -71,6 +76,7 @@ def test_no_other_module_reaches_into_scrapy_internals() -> None:
         "per_slot_settings",
         "self.pqueues",
         "pqfactory",
+        "curprio",
     )
     offenders = [
         f"{path.relative_to(root.parent)}: {name}"

@@ -96,3 +96,21 @@ def test_browser_requests_wait_for_a_free_page_and_then_go_first() -> None:
     slots["js:80"] = _slot(2)  # its host is now full: the next browser request would wait without a page
     assert q.pop().meta["download_slot"] == "a:80"  # type: ignore[union-attr]
     assert q.pop() is None and len(q) == 1
+
+
+def test_among_hosts_with_the_same_room_the_higher_priority_goes_first() -> None:
+    """A host whose next request is a portal's home page or its transparency section does not wait behind
+    hosts with longer queues of lower priority (documents, discovery pages)."""
+    from crawler.follow import PRIORITY_DISCOVERY, PRIORITY_DOCUMENT, PRIORITY_HOME, PRIORITY_SECTION
+
+    slots = {"a:80": _slot(0), "b:80": _slot(0), "c:80": _slot(0), "drive:80": _slot(0)}
+    q = _queue(slots)
+    for i in range(20):
+        q.push(_req("drive:80", i, PRIORITY_DOCUMENT))
+    for i in range(5):
+        q.push(_req("a:80", i, PRIORITY_DISCOVERY))
+    q.push(_req("b:80", 0, PRIORITY_SECTION))
+    q.push(_req("c:80", 0, PRIORITY_HOME))
+    order = [q.pop().meta["download_slot"] for _ in range(3)]  # type: ignore[union-attr]
+    assert order == ["c:80", "b:80", "drive:80"]
+    assert PRIORITY_HOME > PRIORITY_SECTION > PRIORITY_DOCUMENT > PRIORITY_DISCOVERY
