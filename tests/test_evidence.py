@@ -344,3 +344,22 @@ def test_an_altered_or_deleted_earlier_archive_is_reported_for_the_night_that_re
     archives["0102"].unlink()
     problems = verify_archives(store, second).problems
     assert any(p.startswith(f"corrida {second}: 0102.wacz: la revisita") for p in problems), problems
+
+
+def test_the_site_publishes_the_earlier_wacz_that_a_night_revisits(store: Any, tmp_path: Path) -> None:
+    from reports.api import _publish_wacz
+
+    first, second = night(store, 1), night(store, 2)
+    build_run_archive(store, first)
+    build_run_archive(store, second)
+    site = tmp_path / "sitio"
+    assert _publish_wacz(store, first, site) == {"0101": "archivo/0101.wacz", "0102": "archivo/0102.wacz"}
+    assert not list((site / "archivo").glob("corrida-*"))  # night 1 holds every body itself
+    published = _publish_wacz(store, second, site)
+    assert published == {"0101": "archivo/0101.wacz", "0102": "archivo/0102.wacz"}
+    archives, _ = site_archives(store, first)
+    for code in ("0101", "0102"):
+        copy = site / "archivo" / f"corrida-{first}" / f"{code}.wacz"
+        assert copy.read_bytes() == archives[code].read_bytes()
+    for rid in (first, second):
+        assert (site / "archivo" / f"manifiesto-corrida-{rid}.json").is_file()

@@ -632,6 +632,40 @@ def site_archives(store: Store, run_id: int) -> tuple[dict[str, Path], Path | No
     return out, manifest_path
 
 
+def referenced_archives(store: Store, run_id: int) -> list[tuple[int, Path, Path]]:
+    """For the reports: the earlier runs' WACZ files that the run's revisit records refer to (they hold
+    the bodies), as (run id, WACZ, that run's manifest), so a published night can be replayed and
+    verified with what it points at."""
+    _, manifest_path = site_archives(store, run_id)
+    if manifest_path is None:
+        return []
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    wanted: set[tuple[int, str]] = set()
+    for archive in manifest.get("archives") or []:
+        for rec in archive.get("records") or []:
+            ref = rec.get("refers_to") if rec.get("type") == "revisit" else None
+            if isinstance(ref, dict) and isinstance(ref.get("run_id"), int) and ref.get("file"):
+                wanted.add((int(ref["run_id"]), str(ref["file"])))
+    if not wanted:
+        return []
+    with store.session() as s:
+        folders = {
+            row.run_id: _data_dir(store) / row.folder
+            for row in s.scalars(
+                select(EvidenceArchive).where(EvidenceArchive.run_id.in_({r for r, _ in wanted}))
+            )
+        }
+    out = []
+    for ref_run, name in sorted(wanted):
+        folder = folders.get(ref_run)
+        if folder is not None and (folder / name).is_file():
+            out.append((ref_run, folder / name, folder / MANIFEST))
+    return out
+
+
 # --------------------------------------------------------------------------- verifying
 
 
