@@ -149,6 +149,7 @@ def test_a_night_gets_one_wacz_per_portal_with_request_and_response_records(stor
     assert doc.http_headers.get_header("Last-Modified") == "Mon, 01 Sep 2026 10:00:00 GMT"
     assert doc.rec_headers.get_header("WARC-Date") == "2026-11-25T01:31:00Z"
     assert doc.content_stream().read() == PDF + b"0101"
+    assert index == _cdxj_indexer(warc)
     assert json.loads(pages[0])["format"] == "json-pages-1.0" and len(pages) == 3
     assert verify_archives(store).ok
 
@@ -218,6 +219,15 @@ def test_verify_without_archives_is_one_line(store: Any) -> None:
     rid = night(store, 1)
     with pytest.raises(UserError, match="no tiene archivo de evidencia"):
         verify_archives(store, rid)
+
+
+def _cdxj_indexer(warc: bytes) -> list[str]:
+    """The CDXJ index cdxj-indexer makes by reading the whole WARC."""
+    from cdxj_indexer.main import CDXJIndexer
+
+    out = io.StringIO()
+    CDXJIndexer(out, [io.BytesIO(warc)], filename="data.warc.gz", sort=True).process_all()
+    return out.getvalue().splitlines()
 
 
 def _records(path: Path) -> tuple[bytes, list[str]]:
@@ -298,6 +308,7 @@ def test_an_unchanged_body_is_a_revisit_of_the_earlier_record_and_a_changed_one_
             assert record.rec_headers.get_header("WARC-Target-URI") == entry["url"]
             kinds[record.rec_type] = entry
         assert kinds["revisit"]["mime"] == "warc/revisit" and kinds["revisit"]["url"] == pdf_url
+        assert index == _cdxj_indexer(warc)  # the lines made while writing are cdxj-indexer's, byte for byte
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         assert manifest["format"] == "vigia-manifiesto-evidencia/2"
         listed = next(a for a in manifest["archives"] if a["key"] == "0101")

@@ -366,6 +366,20 @@ def _archived_bodies(data_dir: Path, previous: EvidenceArchive | None) -> dict[s
     return dict(out)
 
 
+@dataclass(frozen=True)
+class _RecordSpan:
+    """Where a record just written lies in the WARC, as cdxj-indexer asks its record iterator."""
+
+    offset: int
+    length: int
+
+    def get_record_offset(self) -> int:
+        return self.offset
+
+    def get_record_length(self) -> int:
+        return self.length
+
+
 def _write_wacz(
     target: Path,
     key: str,
@@ -379,12 +393,18 @@ def _write_wacz(
     A body in ``archived`` (already in an earlier run's WACZ, same sha256) is written as a WARC 1.1
     ``revisit`` record (identical-payload-digest profile: the HTTP headers, no payload) that refers to
     that record, without reading the body from the blob store."""
-    from cdxj_indexer.main import CDXJIndexer
+    from cdxj_indexer.main import CDXJIndexer, SortingWriter
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
     data_dir = _data_dir(store)
     archived = archived or {}
+    # the CDXJ index is cdxj-indexer's own line for each record, made as the record is written (the
+    # offset and length are known then) instead of reading the whole WARC back (issue 17)
+    indexer = CDXJIndexer(io.StringIO(), [], filename=WARC_NAME, sort=True)
+    indexer.curr_filename = WARC_NAME
+    index = io.StringIO()
+    index_lines = SortingWriter(index)
     records: list[dict[str, Any]] = []
     pages: list[dict[str, Any]] = []
     missing = 0
@@ -434,7 +454,11 @@ def _write_wacz(
                         warc_headers_dict={"WARC-Date": date},
                     )
                     kind, payload_bytes = "response", len(body)
+                offset = fh.tell()
                 writer.write_record(response)
+                indexer.process_index_entry(
+                    _RecordSpan(offset, fh.tell() - offset), response, WARC_NAME, index_lines
+                )
                 parts = urlsplit(item.url)
                 path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
                 request = writer.create_warc_record(
@@ -476,8 +500,7 @@ def _write_wacz(
                     }
                 )
                 pages.append({"url": item.url, "ts": date, "title": item.title[:300] or item.url})
-        index = io.StringIO()
-        CDXJIndexer(index, [str(warc_path)], filename=WARC_NAME, sort=True).process_all()
+        index_lines.flush()
         index_bytes = index.getvalue().encode("utf-8")
         pages_bytes = (
             json.dumps({"format": "json-pages-1.0", "id": "pages", "title": f"Evidencia {key}"}) + "\n"
