@@ -174,9 +174,10 @@ def _plan_evidence(store: Store, run_id: int, data: Any) -> tuple[dict[str, str]
 
 
 def _publish_wacz(store: Store, run_id: int, out_dir: Path) -> dict[str, str]:
-    """Put the run's WACZ archives and its manifest in ``archivo/`` (hard links where possible); return
-    portal key → path relative to the site's root (docs/evidence.md)."""
-    from vigia.evidence import site_archives
+    """Put the run's WACZ archives and its manifest in ``archivo/`` (hard links where possible), and the
+    earlier nights' WACZ its revisit records refer to in ``archivo/corrida-<M>/`` with their manifests;
+    return portal key → path relative to the site's root (docs/evidence.md)."""
+    from vigia.evidence import referenced_archives, site_archives
 
     sources, manifest = site_archives(store, run_id)
     if not sources:
@@ -185,20 +186,35 @@ def _publish_wacz(store: Store, run_id: int, out_dir: Path) -> dict[str, str]:
     folder.mkdir(parents=True, exist_ok=True)
     published: dict[str, str] = {}
     for key, source in sources.items():
-        target = folder / source.name
-        try:
-            target.unlink(missing_ok=True)
-            try:
-                os.link(source, target)
-            except OSError:
-                shutil.copyfile(source, target)
-        except OSError:
-            continue
-        published[key] = f"archivo/{source.name}"
+        if _link_or_copy(source, folder / source.name):
+            published[key] = f"archivo/{source.name}"
     if manifest is not None:
         with contextlib.suppress(OSError):
             shutil.copyfile(manifest, folder / f"manifiesto-corrida-{run_id}.json")
+    earlier = referenced_archives(store, run_id)
+    wanted = {f"corrida-{ref_run}" for ref_run, _, _ in earlier}
+    for stale in folder.glob("corrida-*"):
+        if stale.is_dir() and stale.name not in wanted:
+            shutil.rmtree(stale, ignore_errors=True)
+    for ref_run, wacz, ref_manifest in earlier:
+        sub = folder / f"corrida-{ref_run}"
+        sub.mkdir(exist_ok=True)
+        _link_or_copy(wacz, sub / wacz.name)
+        with contextlib.suppress(OSError):
+            shutil.copyfile(ref_manifest, folder / f"manifiesto-corrida-{ref_run}.json")
     return published
+
+
+def _link_or_copy(source: Path, target: Path) -> bool:
+    try:
+        target.unlink(missing_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+    except OSError:
+        return False
+    return True
 
 
 def _copy_evidence(blobs: BlobStore, out_dir: Path, jobs: Sequence[tuple[str, str]]) -> list[str]:

@@ -5,8 +5,16 @@ from vigia.evidence.archive import (
     ArchiveSummary,
     VerifySummary,
     build_run_archive,
+    referenced_archives,
     site_archives,
     verify_archives,
 )
 
-__all__ = ["ArchiveSummary", "VerifySummary", "build_run_archive", "site_archives", "verify_archives"]
+__all__ = [
+    "ArchiveSummary",
+    "VerifySummary",
+    "build_run_archive",
+    "referenced_archives",
+    "site_archives",
+    "verify_archives",
+]

@@ -55,7 +55,10 @@ from vigia.store.models import (
 #: folder under the data directory that keeps the archives, one sub-folder per run
 ARCHIVE_DIR = "archivo"
 MANIFEST = "manifest.json"
-MANIFEST_FORMAT = "vigia-manifiesto-evidencia/1"
+#: /2 adds ``revisit`` records (and ``payload_digest``/``payload_bytes`` of responses); /1 is still read
+MANIFEST_FORMAT = "vigia-manifiesto-evidencia/2"
+#: WARC 1.1's profile for a body byte-identical to one archived before (only the HTTP headers are written)
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 WARC_NAME = "data.warc.gz"
 _HTTP_REASONS = {200: "OK", 203: "Non-Authoritative Information", 206: "Partial Content", 304: "Not Modified"}
 _MAX_PROBLEMS_SHOWN = 50
@@ -72,6 +75,7 @@ class ArchiveSummary:
     missing_bodies: int = 0
     seconds: float = 0.0
     existed: bool = False
+    revisits: int = 0
 
     def describe(self) -> str:
         chain = (
@@ -81,9 +85,14 @@ class ArchiveSummary:
         )
         already = " (ya existía)" if self.existed else ""
         missing = f", {self.missing_bodies} cuerpos faltantes" if self.missing_bodies else ""
+        revisits = (
+            f" ({self.revisits} revisitas de cuerpos ya archivados)"
+            if self.revisits and not self.existed
+            else ""
+        )
         return (
             f"Archivo de evidencia de la corrida {self.run_id}{already}: {self.archives} WACZ, "
-            f"{self.records} registros WARC, {self.bytes / 1_048_576:.1f} MB{missing}; manifiesto "
+            f"{self.records} registros WARC{revisits}, {self.bytes / 1_048_576:.1f} MB{missing}; manifiesto "
             f"{self.manifest_sha256[:16]}… {chain}; {self.seconds:.1f} s"
         )
 
@@ -115,6 +124,28 @@ class VerifySummary:
         shown = self.problems[:_MAX_PROBLEMS_SHOWN]
         rest = len(self.problems) - len(shown)
         return shown + ([f"… y {rest} problemas más"] if rest > 0 else [])
+
+
+@dataclass(frozen=True)
+class _Original:
+    """A response record of an earlier run's WACZ that holds a body (what a revisit record refers to)."""
+
+    run_id: int
+    file: str
+    record_id: str
+    uri: str
+    date: str
+    payload_digest: str
+    payload_bytes: int
+
+    def reference(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "file": self.file,
+            "record_id": self.record_id,
+            "uri": self.uri,
+            "date": self.date,
+        }
 
 
 @dataclass(frozen=True)
@@ -259,7 +290,7 @@ def _cached_headers(data_dir: Path, url: str, sha256: str) -> tuple[int, list[tu
         return None
 
 
-def _response_headers(item: _Item, body: bytes, data_dir: Path) -> tuple[int, list[tuple[str, str]]]:
+def _response_headers(item: _Item, length: int, data_dir: Path) -> tuple[int, list[tuple[str, str]]]:
     cached = _cached_headers(data_dir, item.url, item.sha256)
     if cached is not None:
         status, pairs = cached
@@ -272,7 +303,7 @@ def _response_headers(item: _Item, body: bytes, data_dir: Path) -> tuple[int, li
         if item.last_modified:
             pairs.append(("Last-Modified", item.last_modified))
         pairs.append(("X-Vigia-Headers", "reconstruidos del almacén de evidencia"))
-    pairs.append(("Content-Length", str(len(body))))
+    pairs.append(("Content-Length", str(length)))
     return status, pairs
 
 
@@ -284,46 +315,150 @@ def _iso(at: dt.datetime | None) -> str:
 # --------------------------------------------------------------------------- writing
 
 
+def _archived_bodies(data_dir: Path, previous: EvidenceArchive | None) -> dict[str, list[_Original]]:
+    """Body sha256 → the response records of earlier runs that hold it, read from the previous run's
+    manifest alone: its responses, and the originals its revisit records refer to (so a chain of
+    unchanged nights always points at the record that has the bytes). Empty when the previous manifest
+    is missing, altered (its hash is not the stored one) or of format /1 (no payload digests)."""
+    if previous is None:
+        return {}
+    folder = data_dir / previous.folder
+    try:
+        raw = (folder / MANIFEST).read_bytes()
+    except OSError:
+        return {}
+    if hashlib.sha256(raw).hexdigest() != previous.manifest_sha256:
+        return {}
+    try:
+        manifest = json.loads(raw)
+    except ValueError:
+        return {}
+    out: dict[str, list[_Original]] = defaultdict(list)
+    present: dict[tuple[int, str], bool] = {}
+    folders: dict[int, Path] = {previous.run_id: folder}
+    for archive in manifest.get("archives") or []:
+        for rec in archive.get("records") or []:
+            sha, digest, size = rec.get("payload_sha256"), rec.get("payload_digest"), rec.get("payload_bytes")
+            if not (sha and digest and isinstance(size, int)):
+                continue
+            ref = rec.get("refers_to") if rec.get("type") == "revisit" else None
+            if rec.get("type") == "response":
+                original = _Original(
+                    previous.run_id, str(archive.get("file")), str(rec["id"]), str(rec["uri"]),
+                    str(rec["date"]), str(digest), size,
+                )  # fmt: skip
+            elif isinstance(ref, dict) and isinstance(ref.get("run_id"), int):
+                original = _Original(
+                    int(ref["run_id"]), str(ref.get("file")), str(ref.get("record_id")), str(ref.get("uri")),
+                    str(ref.get("date")), str(digest), size,
+                )  # fmt: skip
+            else:
+                continue
+            # the referenced WACZ must still be there (a stat per file); otherwise the body is written again
+            where = (original.run_id, original.file)
+            if where not in present:
+                base = folders.get(original.run_id)
+                if base is None:
+                    base = folders[original.run_id] = folder.parent / f"run-{original.run_id}"
+                present[where] = (base / original.file).is_file()
+            if present[where] and original not in out[str(sha)]:
+                out[str(sha)].append(original)
+    return dict(out)
+
+
+@dataclass(frozen=True)
+class _RecordSpan:
+    """Where a record just written lies in the WARC, as cdxj-indexer asks its record iterator."""
+
+    offset: int
+    length: int
+
+    def get_record_offset(self) -> int:
+        return self.offset
+
+    def get_record_length(self) -> int:
+        return self.length
+
+
 def _write_wacz(
-    target: Path, key: str, items: list[_Item], store: Store, run_id: int
+    target: Path,
+    key: str,
+    items: list[_Item],
+    store: Store,
+    run_id: int,
+    archived: dict[str, list[_Original]] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Write ``target`` (a WACZ) and return its records for the manifest and the missing bodies count."""
-    from cdxj_indexer.main import CDXJIndexer
+    """Write ``target`` (a WACZ) and return its records for the manifest and the missing bodies count.
+
+    A body in ``archived`` (already in an earlier run's WACZ, same sha256) is written as a WARC 1.1
+    ``revisit`` record (identical-payload-digest profile: the HTTP headers, no payload) that refers to
+    that record, without reading the body from the blob store."""
+    from cdxj_indexer.main import CDXJIndexer, SortingWriter
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
     data_dir = _data_dir(store)
+    archived = archived or {}
+    # the CDXJ index is cdxj-indexer's own line for each record, made as the record is written (the
+    # offset and length are known then) instead of reading the whole WARC back (issue 17)
+    indexer = CDXJIndexer(io.StringIO(), [], filename=WARC_NAME, sort=True)
+    indexer.curr_filename = WARC_NAME
+    index = io.StringIO()
+    index_lines = SortingWriter(index)
     records: list[dict[str, Any]] = []
     pages: list[dict[str, Any]] = []
     missing = 0
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".wacz-") as tmp:
         warc_path = Path(tmp) / WARC_NAME
         with open(warc_path, "wb") as fh:
-            writer = WARCWriter(fh, gzip=True)
+            writer = WARCWriter(fh, gzip=True, warc_version="1.1")
             info = writer.create_warcinfo_record(
                 WARC_NAME,
                 {"software": f"Vigía {__version__}", "format": "WARC File Format 1.1", "run": str(run_id)},
             )
             writer.write_record(info)
             for item in items:
-                try:
-                    body = store.blobs.get(item.sha256)
-                except (OSError, EOFError):
-                    missing += 1
-                    continue
                 date = _iso(item.fetched_at)
-                status, pairs = _response_headers(item, body, data_dir)
-                reason = _HTTP_REASONS.get(status, "")
-                http = StatusAndHeaders(f"{status} {reason}".strip(), pairs, protocol="HTTP/1.1")
-                response = writer.create_warc_record(
-                    item.url,
-                    "response",
-                    payload=io.BytesIO(body),
-                    length=None,
-                    http_headers=http,
-                    warc_headers_dict={"WARC-Date": date},
+                candidates = archived.get(item.sha256) or []
+                original = next((o for o in candidates if o.uri == item.url), None) or next(
+                    iter(candidates), None
                 )
+                if original is not None:
+                    status, pairs = _response_headers(item, original.payload_bytes, data_dir)
+                    reason = _HTTP_REASONS.get(status, "")
+                    http = StatusAndHeaders(f"{status} {reason}".strip(), pairs, protocol="HTTP/1.1")
+                    response = writer.create_revisit_record(
+                        item.url,
+                        original.payload_digest,
+                        original.uri,
+                        original.date,
+                        http_headers=http,
+                        warc_headers_dict={"WARC-Date": date, "WARC-Refers-To": original.record_id},
+                    )
+                    kind, payload_bytes = "revisit", original.payload_bytes
+                else:
+                    try:
+                        body = store.blobs.get(item.sha256)
+                    except (OSError, EOFError):
+                        missing += 1
+                        continue
+                    status, pairs = _response_headers(item, len(body), data_dir)
+                    reason = _HTTP_REASONS.get(status, "")
+                    http = StatusAndHeaders(f"{status} {reason}".strip(), pairs, protocol="HTTP/1.1")
+                    response = writer.create_warc_record(
+                        item.url,
+                        "response",
+                        payload=io.BytesIO(body),
+                        length=None,
+                        http_headers=http,
+                        warc_headers_dict={"WARC-Date": date},
+                    )
+                    kind, payload_bytes = "response", len(body)
+                offset = fh.tell()
                 writer.write_record(response)
+                indexer.process_index_entry(
+                    _RecordSpan(offset, fh.tell() - offset), response, WARC_NAME, index_lines
+                )
                 parts = urlsplit(item.url)
                 path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
                 request = writer.create_warc_record(
@@ -341,20 +476,31 @@ def _write_wacz(
                     },
                 )
                 writer.write_record(request)
-                for record, kind in ((response, "response"), (request, "request")):
-                    records.append(
-                        {
-                            "id": record.rec_headers.get_header("WARC-Record-ID"),
-                            "type": kind,
-                            "uri": item.url,
-                            "date": date,
-                            "block_digest": record.rec_headers.get_header("WARC-Block-Digest"),
-                            "payload_sha256": item.sha256 if kind == "response" else None,
-                        }
-                    )
+                entry: dict[str, Any] = {
+                    "id": response.rec_headers.get_header("WARC-Record-ID"),
+                    "type": kind,
+                    "uri": item.url,
+                    "date": date,
+                    "block_digest": response.rec_headers.get_header("WARC-Block-Digest"),
+                    "payload_sha256": item.sha256,
+                    "payload_digest": response.rec_headers.get_header("WARC-Payload-Digest"),
+                    "payload_bytes": payload_bytes,
+                }
+                if original is not None:
+                    entry["refers_to"] = original.reference()
+                records.append(entry)
+                records.append(
+                    {
+                        "id": request.rec_headers.get_header("WARC-Record-ID"),
+                        "type": "request",
+                        "uri": item.url,
+                        "date": date,
+                        "block_digest": request.rec_headers.get_header("WARC-Block-Digest"),
+                        "payload_sha256": None,
+                    }
+                )
                 pages.append({"url": item.url, "ts": date, "title": item.title[:300] or item.url})
-        index = io.StringIO()
-        CDXJIndexer(index, [str(warc_path)], filename=WARC_NAME, sort=True).process_all()
+        index_lines.flush()
         index_bytes = index.getvalue().encode("utf-8")
         pages_bytes = (
             json.dumps({"format": "json-pages-1.0", "id": "pages", "title": f"Evidencia {key}"}) + "\n"
@@ -425,16 +571,18 @@ def build_run_archive(store: Store, run_id: int | None = None) -> ArchiveSummary
             .limit(1)
         )
         prev_run, prev_hash = (previous.run_id, previous.manifest_sha256) if previous else (None, None)
+        archived = _archived_bodies(data_dir, previous)
     folder_rel = f"{ARCHIVE_DIR}/run-{rid}"
     folder = data_dir / folder_rel
     folder.mkdir(parents=True, exist_ok=True)
     cited = _cited_items(store, rid)
     archives: list[dict[str, Any]] = []
-    total_records = total_bytes = missing = 0
+    total_records = total_bytes = missing = revisits = 0
     for key in sorted(cited):
         target = folder / f"{_slug(key)}.wacz"
-        records, lost = _write_wacz(target, key, cited[key], store, rid)
+        records, lost = _write_wacz(target, key, cited[key], store, rid, archived)
         missing += lost
+        revisits += sum(1 for r in records if r["type"] == "revisit")
         size = target.stat().st_size
         archives.append(
             {
@@ -482,6 +630,7 @@ def build_run_archive(store: Store, run_id: int | None = None) -> ArchiveSummary
         previous_run_id=prev_run,
         missing_bodies=missing,
         seconds=time.monotonic() - started,
+        revisits=revisits,
     )
 
 
@@ -506,18 +655,104 @@ def site_archives(store: Store, run_id: int) -> tuple[dict[str, Path], Path | No
     return out, manifest_path
 
 
+def referenced_archives(store: Store, run_id: int) -> list[tuple[int, Path, Path]]:
+    """For the reports: the earlier runs' WACZ files that the run's revisit records refer to (they hold
+    the bodies), as (run id, WACZ, that run's manifest), so a published night can be replayed and
+    verified with what it points at."""
+    _, manifest_path = site_archives(store, run_id)
+    if manifest_path is None:
+        return []
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    wanted: set[tuple[int, str]] = set()
+    for archive in manifest.get("archives") or []:
+        for rec in archive.get("records") or []:
+            ref = rec.get("refers_to") if rec.get("type") == "revisit" else None
+            if isinstance(ref, dict) and isinstance(ref.get("run_id"), int) and ref.get("file"):
+                wanted.add((int(ref["run_id"]), str(ref["file"])))
+    if not wanted:
+        return []
+    with store.session() as s:
+        folders = {
+            row.run_id: _data_dir(store) / row.folder
+            for row in s.scalars(
+                select(EvidenceArchive).where(EvidenceArchive.run_id.in_({r for r, _ in wanted}))
+            )
+        }
+    out = []
+    for ref_run, name in sorted(wanted):
+        folder = folders.get(ref_run)
+        if folder is not None and (folder / name).is_file():
+            out.append((ref_run, folder / name, folder / MANIFEST))
+    return out
+
+
 # --------------------------------------------------------------------------- verifying
 
 
-def _verify_wacz(path: Path, entry: dict[str, Any], label: str, problems: list[str]) -> int:
-    """Check one WACZ against its manifest entry; return the WARC records read."""
+#: (run id, WACZ file name, record id) → (body sha256, WARC-Payload-Digest) of each response record that
+#: verification found intact, for the revisit records of later runs
+_Intact = dict[tuple[int, str, str], tuple[str, str]]
+
+
+def _verify_revisit(
+    record: Any, want: dict[str, Any], run_id: int, intact: _Intact, where: str, problems: list[str]
+) -> None:
+    """A revisit record must carry what the manifest says, and its target must be a record of an earlier
+    run's WACZ that was verified intact, with the same payload."""
+    headers = record.rec_headers
+    ref = want.get("refers_to") if isinstance(want.get("refers_to"), dict) else {}
+    uri = want.get("uri")
+    expected = {
+        "WARC-Profile": REVISIT_PROFILE,
+        "WARC-Payload-Digest": want.get("payload_digest"),
+        "WARC-Refers-To": ref.get("record_id"),
+        "WARC-Refers-To-Target-URI": ref.get("uri"),
+        "WARC-Refers-To-Date": ref.get("date"),
+    }
+    for name, value in expected.items():
+        if value is None or headers.get_header(name) != value:
+            problems.append(f"{where}: la revisita de {uri} no coincide con el manifiesto ({name})")
+            return
+    ref_run, ref_file = ref.get("run_id"), str(ref.get("file"))
+    if not isinstance(ref_run, int) or ref_run >= run_id:
+        problems.append(f"{where}: la revisita de {uri} remite a una corrida no anterior ({ref_run})")
+        return
+    target = intact.get((ref_run, ref_file, str(ref.get("record_id"))))
+    if target is None:
+        problems.append(
+            f"{where}: la revisita de {uri} remite al registro {ref.get('record_id')} de {ref_file} "
+            f"(corrida {ref_run}), que falta o fue alterado"
+        )
+    elif target != (want.get("payload_sha256"), want.get("payload_digest")):
+        problems.append(
+            f"{where}: la revisita de {uri} no tiene el mismo cuerpo que {ref_file} (corrida {ref_run})"
+        )
+
+
+def _verify_wacz(
+    path: Path,
+    entry: dict[str, Any],
+    label: str,
+    problems: list[str],
+    run_id: int = 0,
+    earlier: _Intact | None = None,
+    found: _Intact | None = None,
+) -> int:
+    """Check one WACZ against its manifest entry; return the WARC records read. Its revisit records are
+    checked against ``earlier`` (the earlier runs' intact responses); its intact responses go in ``found``."""
     from warcio.archiveiterator import ArchiveIterator
 
+    earlier = {} if earlier is None else earlier
+    found = {} if found is None else found
     if not path.is_file():
         problems.append(f"{label}: falta el archivo {path.name}")
         return 0
     actual = _sha256_file(path)
-    if actual != entry.get("sha256"):
+    whole = actual == entry.get("sha256")
+    if not whole:
         problems.append(
             f"{label}: {path.name} fue alterado (sha256 {actual[:16]}…, el manifiesto dice "
             f"{str(entry.get('sha256'))[:16]}…)"
@@ -542,7 +777,7 @@ def _verify_wacz(path: Path, entry: dict[str, Any], label: str, problems: list[s
     seen = 0
     try:
         for record in ArchiveIterator(io.BytesIO(warc), check_digests=True):
-            if record.rec_type not in ("response", "request"):
+            if record.rec_type not in ("response", "request", "revisit"):
                 continue
             rid = record.rec_headers.get_header("WARC-Record-ID")
             body = record.content_stream().read()
@@ -551,13 +786,28 @@ def _verify_wacz(path: Path, entry: dict[str, Any], label: str, problems: list[s
             if want is None:
                 problems.append(f"{label}: {path.name}: registro {rid} no figura en el manifiesto")
                 continue
+            before = len(problems)
+            if want.get("type", record.rec_type) != record.rec_type:
+                problems.append(
+                    f"{label}: {path.name}: el registro {rid} ya no es de tipo {want.get('type')}"
+                )
             if record.digest_checker.problems:
                 problems.append(f"{label}: {path.name}: {record.digest_checker.problems[0]}")
             if want.get("block_digest") != record.rec_headers.get_header("WARC-Block-Digest"):
                 problems.append(f"{label}: {path.name}: el resumen del registro {rid} cambió")
             sha = want.get("payload_sha256")
-            if sha and hashlib.sha256(body).hexdigest() != sha:
+            if record.rec_type == "revisit":
+                _verify_revisit(record, want, run_id, earlier, f"{label}: {path.name}", problems)
+            elif sha and hashlib.sha256(body).hexdigest() != sha:
                 problems.append(f"{label}: {path.name}: el cuerpo de {want.get('uri')} fue alterado")
+            elif (
+                record.rec_type == "response"
+                and sha
+                and whole
+                and len(problems) == before
+                and record.rec_headers.get_header("WARC-Payload-Digest") == want.get("payload_digest")
+            ):
+                found[(run_id, path.name, str(rid))] = (str(sha), str(want.get("payload_digest")))
     except Exception as exc:  # noqa: BLE001 - a damaged archive is a finding of the verification
         problems.append(f"{label}: {path.name}: WARC ilegible ({type(exc).__name__}: {exc})")
     for rid, want in expected.items():
@@ -583,6 +833,7 @@ def verify_archives(store: Store, run_id: int | None = None) -> VerifySummary:
         raise UserError("no hay archivos de evidencia que verificar (vigia nightly los escribe)")
     by_run = {r.run_id: r for r in rows}
     problems = summary.problems
+    intact: _Intact = {}  # response records found intact so far, for the later runs' revisit records
     for index, row in enumerate(rows):
         label = f"corrida {row.run_id}"
         summary.runs.append(row.run_id)
@@ -593,7 +844,8 @@ def verify_archives(store: Store, run_id: int | None = None) -> VerifySummary:
         except OSError:
             problems.append(f"{label}: falta el manifiesto {manifest_path}")
             continue
-        if hashlib.sha256(manifest_bytes).hexdigest() != row.manifest_sha256:
+        trusted = hashlib.sha256(manifest_bytes).hexdigest() == row.manifest_sha256
+        if not trusted:
             problems.append(f"{label}: el manifiesto fue alterado (su sha256 no es el registrado)")
         try:
             manifest = json.loads(manifest_bytes)
@@ -625,9 +877,14 @@ def verify_archives(store: Store, run_id: int | None = None) -> VerifySummary:
                 problems.append(f"{label}: la corrida {before.run_id} no está en la cadena")
         elif before is not None:
             problems.append(f"{label}: no encadena con la corrida anterior {before.run_id}")
+        found: _Intact = {}
         for entry in manifest.get("archives") or []:
             summary.archives += 1
-            summary.records += _verify_wacz(folder / str(entry.get("file", "")), entry, label, problems)
+            summary.records += _verify_wacz(
+                folder / str(entry.get("file", "")), entry, label, problems, row.run_id, intact, found
+            )
+        if trusted:  # records of an altered manifest cannot vouch for a later night's revisits
+            intact.update(found)
         listed = {str(e.get("file")) for e in manifest.get("archives") or []}
         for extra in sorted(p.name for p in folder.glob("*.wacz") if p.name not in listed):
             problems.append(f"{label}: {extra} no figura en el manifiesto")
