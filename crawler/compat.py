@@ -14,9 +14,6 @@ Nothing else in Vigía touches those names. ``tests/test_compat.py`` checks each
 installed Scrapy and fails with the list of what moved, so an upgrade breaks there, loudly, and not as a
 silently wrong crawl. The item pipelines are fed through the scraper's public
 ``start_itemproc_async`` (Scrapy ≥ 2.14); it is here too because ``engine.scraper`` is not documented.
-A document read by an extraction worker after its item left the pipelines (crawler/pipelines.py) is
-counted in the scraper slot's ``itemproc_size``, the count Scrapy keeps of items in progress, and
-``Scraper._check_if_closing`` is called when it ends, as Scrapy does when an item ends.
 """
 
 from __future__ import annotations
@@ -38,9 +35,6 @@ REQUIRED: tuple[tuple[type, str], ...] = (
     (Downloader, "_process_queue"),
     (Slot, "free_transfer_slots"),
 )
-#: scraper (``scrapy.core.scraper``) names, checked by the test
-SCRAPER_REQUIRED = ("_check_if_closing",)
-SCRAPER_SLOT_ATTRS = ("itemproc_size",)
 #: instance attributes, checked on live objects by the test
 DOWNLOADER_ATTRS = ("slots", "active", "per_slot_settings", "domain_concurrency")
 SLOT_ATTRS = ("active", "queue", "transferring", "concurrency")
@@ -161,26 +155,6 @@ def send_item(crawler: Any, item: Any) -> Any:
 
     scraper = crawler.engine.scraper
     return deferred_from_coro(scraper.start_itemproc_async(item, response=None))
-
-
-def scraper_slot(crawler: Any) -> Any:
-    """The running scraper's slot, or ``None`` outside a crawl."""
-    engine = getattr(crawler, "engine", None)
-    scraper = getattr(engine, "scraper", None) if engine is not None else None
-    return getattr(scraper, "slot", None)
-
-
-def hold_item(crawler: Any) -> None:
-    """One more item in progress in the scraper (the spider is not idle, the engine does not close)."""
-    crawler.engine.scraper.slot.itemproc_size += 1
-
-
-def release_item(crawler: Any) -> None:
-    """The item held by :func:`hold_item` ended; a closing engine may now close."""
-    scraper = crawler.engine.scraper
-    if scraper.slot is not None:
-        scraper.slot.itemproc_size -= 1
-        scraper._check_if_closing()
 
 
 def scrapy_version() -> str:

@@ -20,7 +20,6 @@ import multiprocessing
 import os
 import resource
 import signal
-import sys
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from typing import Any
@@ -39,9 +38,6 @@ PRELOAD = ["crawler.documents", "pypdfium2", "openpyxl", "lxml.etree"]
 #: document types read by a library that a hostile file can blow up: only these go to a worker (CSV is
 #: decoded in place — its cost is bounded by its size —, other types have nothing to read)
 ISOLATED_TYPES = {"pdf", "xlsx", "docx"}
-#: seconds a thread of the crawl process holds the GIL before another may take it (Python's default is
-#: 0.005): a pebble round trip with a busy reactor thread took 6.0–6.9 ms at 5 ms, 4.6 ms at 0.5 ms
-SWITCH_INTERVAL = 0.0005
 
 
 @dataclass(frozen=True)
@@ -133,10 +129,6 @@ class ExtractionPool:
     def _ensure(self) -> Any:
         if self._pool is None or not self._pool.active:
             from pebble import ProcessPool
-
-            # the pool's threads hand each document over and back under the reactor thread's GIL: at the
-            # default 5 ms switch interval that hand-over, not the worker, set the pace of the reads
-            sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
 
             context = multiprocessing.get_context("forkserver")
             # the readers' libraries are mapped once, in the fork server, before any limit applies: a

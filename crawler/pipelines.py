@@ -11,26 +11,22 @@ In order (``ITEM_PIPELINES``, crawler/settings.py):
    extraction already done for the same digest (this run, the portal's previous crawl, or any earlier
    crawl: the only database reads of a crawl happen here), or a worker process with memory and time
    limits (crawler/extraction.py). A document that breaks a limit is a ``parse_error`` for that
-   document; the night goes on. A document sent to a worker is read behind the crawl: it holds neither
-   its response in Scrapy's scraper nor its portal's place in the window while it waits
-   (:class:`ExtractionPipeline`).
+   document; the night goes on.
 3. :class:`StorePipeline` writes a finished portal's evidence in one transaction (crawler/writer.py) and
    reports it on the progress line; a write that fails is reported as such (``error``), never dropped.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 from sqlalchemy import func, select
 
-from crawler import compat
 from crawler.cache import put_blob
 from crawler.dates import extract_periods
 from crawler.documents import Extraction
-from crawler.extraction import ISOLATED_TYPES, ExtractionPool, Limits
+from crawler.extraction import ExtractionPool, Limits
 from crawler.items import DocumentItem, IncidentItem, PageItem, PortalItem
 from crawler.writer import write_portal
 from vigia.doctypes import broke_a_limit
@@ -176,31 +172,10 @@ class KnownExtractions:
 
 
 class ExtractionPipeline(_SpiderBound):
-    """A document read in a worker is read *behind* the crawl: its item leaves the pipelines at once and
-    the worker's answer fills the document's record when it comes; the portal stays pending meanwhile (it
-    is stored only once every document is read) but gives its place in the window of open portals to the
-    next one, and the spider stays busy (the scraper counts the read as an item in progress).
-
-    Awaited in ``process_item`` instead, each read kept its response in Scrapy's scraper and its portal in
-    the window until a worker answered. The worker's CPU is ≈ 1.6 ms per document of the fleet, but the
-    round trip from a busy crawl process (its reactor thread and pebble's threads share one GIL) took
-    0.5 s on average for one worker in a loaded 120-portal run (16 reads waiting per process): portals
-    waited for their documents instead of letting the next portals' pages be fetched. What is read behind
-    is bounded by ``VIGIA_EXTRACT_BACKLOG_MB`` of document bodies (past it a document is awaited in place,
-    which is Scrapy's own back-pressure again) and handed to the pool two per worker, so the pool's
-    per-document deadline still holds."""
-
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
         self.pool = ExtractionPool(Limits.from_settings(crawler.settings))
         self.known: KnownExtractions | None = None
-        self.backlog_limit = max(0, crawler.settings.getint("VIGIA_EXTRACT_BACKLOG_MB", 64)) * 1024 * 1024
-        #: bytes of the documents being read behind the crawl, and their tasks
-        self.backlog = 0
-        self.behind: set[asyncio.Future[None]] = set()
-        # documents handed to the pool at once: two per worker, so that the pool's deadline for one
-        # document (its queueing behind a few others included, crawler/extraction.py) still holds
-        self.handed = asyncio.Semaphore(2 * self.pool.limits.workers)
 
     def open_spider(self) -> None:
         # other spiders (the benchmark's plain one) have no store: nothing is looked up then
@@ -231,10 +206,7 @@ class ExtractionPipeline(_SpiderBound):
             text = item.landing_text
             extraction = Extraction(text=text or None, dates=extract_periods(text) if text else [])
         if extraction is None:
-            if self._read_behind(st, doc, item.body):
-                item.body = b""
-                return item
-            extraction = await self._extract(doc["doc_type"], item.body)
+            extraction = await self.pool.extract(doc["doc_type"], item.body)
         else:
             self.crawler.stats.inc_value("vigia/extractions_reused")
             if sha:  # the same body linked again (another portal, a mirror) is not read again, bombs included
@@ -242,45 +214,6 @@ class ExtractionPipeline(_SpiderBound):
         fill_extraction(st, doc, extraction)
         item.body = b""  # the body is archived: do not keep it while the item travels on
         return item
-
-    def _read_behind(self, st: Any, doc: dict[str, Any], body: bytes) -> bool:
-        """Start reading the document in a worker without awaiting it; ``False`` when it must be awaited
-        in place (no worker needed, the backlog is full, no running engine or spider to report back to)."""
-        size = len(body)
-        if (
-            doc["doc_type"] not in ISOLATED_TYPES
-            or self.backlog + size > self.backlog_limit
-            or compat.scraper_slot(self.crawler) is None
-            or not hasattr(self.spider, "work_done")
-        ):
-            return False
-        st.pending += 1  # the portal is not finished (nor stored) before its document is read,
-        st.pending_reads += 1  # but it no longer holds its place in the window (crawler/window.py)
-        self.backlog += size
-        compat.hold_item(self.crawler)
-        task = asyncio.ensure_future(self._read(st, doc, body, size))
-        self.behind.add(task)
-        task.add_done_callback(self.behind.discard)
-        return True
-
-    async def _extract(self, doc_type: str, body: bytes) -> Extraction:
-        if doc_type not in ISOLATED_TYPES:
-            return await self.pool.extract(doc_type, body)  # read in place, no worker
-        async with self.handed:
-            return await self.pool.extract(doc_type, body)
-
-    async def _read(self, st: Any, doc: dict[str, Any], body: bytes, size: int) -> None:
-        try:
-            fill_extraction(st, doc, await self._extract(doc["doc_type"], body))
-        except Exception:  # noqa: BLE001 - the pool never raises for a document; anything else is logged
-            log.exception("error al leer el documento %s", doc.get("url"))
-        finally:
-            self.backlog -= size
-            st.pending_reads -= 1
-            try:
-                self.spider.work_done(st)
-            finally:
-                compat.release_item(self.crawler)
 
 
 def fill_extraction(st: Any, doc: dict[str, Any], extraction: Extraction) -> None:

@@ -152,10 +152,7 @@ VIGIA_PORTAL_STALL_SECONDS = 300.0
 #: document extraction (crawler/extraction.py): worker processes per crawl process, each worker's address
 #: space (MB), seconds per document (wall clock) and documents before a worker is replaced. A document that
 #: breaks a limit is a parse_error of that document; the night goes on.
-VIGIA_EXTRACT_WORKERS = 2
+VIGIA_EXTRACT_WORKERS = 1
 VIGIA_EXTRACT_MEMORY_MB = 1024
 VIGIA_EXTRACT_SECONDS = 60.0
 VIGIA_EXTRACT_MAX_TASKS = 500
-#: MB of document bodies read behind the crawl, waiting for a worker (crawler/pipelines.py); past it a
-#: document is awaited in place and holds its response in Scrapy's scraper and its portal in the window
-VIGIA_EXTRACT_BACKLOG_MB = 64

@@ -147,8 +147,6 @@ class PortalState:
     deferred: list[tuple[str, str, str]] = field(default_factory=list)
     #: requests still pending on hosts other than the portal's own (documents on a shared document host)
     pending_offhost: int = 0
-    #: documents of the portal being read by an extraction worker behind the crawl (crawler/pipelines.py)
-    pending_reads: int = 0
     #: the portal gave its place in the window of open portals to the next one (only off-host documents left)
     released: bool = False
     #: the portal counts in the spider's window of open browser portals (``VIGIA_ACTIVE_BROWSER_PORTALS``)

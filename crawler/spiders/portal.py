@@ -244,10 +244,6 @@ class PortalSpider(scrapy.Spider):
         ):
             self._done(st)
 
-    def work_done(self, st: PortalState) -> None:
-        """One unit of the portal's work ended outside a callback (a document read behind the crawl)."""
-        self._done(st)
-
     def _crawl(self, requests: list[Request]) -> int:
         engine = self._engine()
         for req in requests if engine is not None else []:
@@ -261,13 +257,12 @@ class PortalSpider(scrapy.Spider):
             st.pending_offhost -= 1
         engine = self._engine()
         if (
-            0 < st.pending <= st.pending_offhost + st.pending_reads
+            0 < st.pending <= st.pending_offhost
             and not (st.released or st.finished or st.deferred)
             and engine
         ):
-            # only documents on other hosts (often one host shared by many portals), or documents being read
-            # by an extraction worker, are left: let the next portal in now, so its pages are crawled while
-            # the shared host works through its queue
+            # only documents on other hosts (often one host shared by many portals) are left: let the next
+            # portal in now, so its pages are crawled while the shared host works through its queue
             st.released = True
             self.window.leave_browser(st)
             self._crawl(self._open_next_portal())
