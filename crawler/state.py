@@ -264,12 +264,15 @@ class PortalState:
 
     def _first_failure(self) -> str:
         """The failure the outcome's reason names (a refused address first: it is why the crawl is partial,
-        and what the municipality must know)."""
+        and what the municipality must know; then the first by URL, not by time: two crawls that failed on
+        the same pages give the same reason, so an unchanged night re-renders no checklist for it)."""
         kinds = FAILURE_KINDS | {"login_wall", "captcha", "size_cap", "parse_error"}
         found = [i for i in self.incidents if i["kind"] in kinds]
         if not found:
             return ""
-        worst = next((i for i in found if i["kind"] == "private_address_refused"), found[0])
+        worst = min(
+            found, key=lambda i: (i["kind"] != "private_address_refused", i.get("url") or "", i["message"])
+        )
         return f" (p. ej. {worst['kind']}: {worst['message'][:160]})"
 
     def stats(self) -> dict[str, Any]:
