@@ -39,9 +39,13 @@ FRESH_REQUEST_KEYS = {
     "retry_times",
 }
 
-#: what the scheduler gives first among hosts with room (crawler/pqueues.py): a home page first (the
-#: window of open portals already decides when a portal starts: once admitted, its first request should
-#: not wait behind the open portals' work), then the transparency section, documents, discovery pages
+#: what the scheduler gives first among hosts with room (crawler/pqueues.py): a document on another host
+#: than the portal's pages first (a file host many portals share is the night's bottleneck under its
+#: per-host ceiling: it is kept busy from the start, and takes only its ceiling's places), then a home
+#: page (the window of open portals already decides when a portal starts: once admitted, its first
+#: request should not wait behind the open portals' work), the transparency section, documents on the
+#: portal's own host, discovery pages
+PRIORITY_OFFHOST_DOCUMENT = 30
 PRIORITY_HOME = 20
 PRIORITY_DISCOVERY = 2
 PRIORITY_DOCUMENT = 6
@@ -177,8 +181,9 @@ class LinkPolicy:
         # errors are classified the same way for every portal); it is re-rendered when the portal needs it
         if kind not in ("document", "home") and st.use_browser:
             browser_meta(meta)
+        netloc = netloc_of(url)
         if kind == "document":
-            priority = PRIORITY_DOCUMENT
+            priority = PRIORITY_DOCUMENT if netloc in st.page_hosts else PRIORITY_OFFHOST_DOCUMENT
         elif kind == "home":
             priority = PRIORITY_HOME
         elif in_section:
@@ -186,7 +191,6 @@ class LinkPolicy:
         else:
             priority = PRIORITY_DISCOVERY
         st.pending += 1
-        netloc = netloc_of(url)
         # the download slot (one per host and port) from the start: the scheduler ranks hosts by it
         meta["download_slot"] = netloc
         if kind == "document" and netloc not in st.page_hosts:
