@@ -738,3 +738,22 @@ def test_table_rows_and_list_items_are_lines_of_their_block() -> None:
     assert block["links"] == [
         {"url": "https://muni.example.gob.gt/cd-oct.pdf", "label": "Octubre 2026 · Archivo · PDF"}
     ]
+
+
+def test_a_partial_crawls_reason_does_not_depend_on_the_order_of_failures() -> None:
+    """The reason names a refused address first, then the first failure by URL: the same failures in
+    another order (another night's crawl) give the same reason, so no checklist is rendered again for it."""
+    failures = [
+        ("timeout", "https://m.gob.gt/transparencia/numeral-4", "tiempo de espera agotado (numeral 4)"),
+        ("timeout", "https://m.gob.gt/transparencia/numeral-20", "tiempo de espera agotado (numeral 20)"),
+    ]
+    reasons = []
+    for order in (failures, failures[::-1]):
+        st = PortalState(key="k", start_url="https://m.gob.gt/", municipality={})
+        st.home_ok, st.failures = True, 2
+        for kind, url, message in order:
+            st.incident(kind, url, message)
+        reasons.append(st.outcome())
+    assert reasons[0] == reasons[1] and "numeral 20" in (reasons[0][1] or "")
+    st.incident("private_address_refused", "https://m.gob.gt/z", "dirección privada")
+    assert "private_address_refused" in (st.outcome()[1] or "")
