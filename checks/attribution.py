@@ -894,6 +894,23 @@ def _data_rows(raw: str) -> int:
     return count
 
 
+def _page_item(page: PageSnap, block: Block, numeral: int, seg: str, label: str, how: str) -> Item:
+    """The evidence of a numeral's content written in the page itself (a segment or a table under its
+    subject): the page, the excerpt, and the period the segment or its headings state."""
+    return Item(
+        numeral=numeral,
+        url=page.final_url or page.url,
+        label=label,
+        page_url=page.url,
+        period=_state((seg,), best_period([seg], (*reversed(block.headings), page.title))),
+        source="content",
+        how=how,
+        where="página",
+        context=words(seg),
+        doc_type="html",
+    )
+
+
 def _rich_rows(raw: str) -> int:
     """How many rows hold two pieces of data or more (a NOG, an amount, a date, a phone, an e-mail) beside
     words: one award or one trip of the month is a table of one row, and is publication."""
@@ -1423,38 +1440,16 @@ def analyse(snapshot: PortalSnapshot) -> Analysis:
                         unexplained.setdefault(n, _first_line(seg).strip()[:120])
                     elif not _placeholder_text(seg) and (_substantive_text(n, seg) or _no_movement_text(seg)):
                         label = (page.title or "").strip() or page.url
-                        item = Item(
-                            numeral=n,
-                            url=page.final_url or page.url,
-                            label=f"{label}: {_excerpt(seg)}" if _excerpt(seg) else label,
-                            page_url=page.url,
-                            period=_state(
-                                (seg,), best_period([seg], (*reversed(block.headings), page.title))
-                            ),
-                            source="content",
-                            how="explicit",
-                            where="página",
-                            context=words(seg),
-                            doc_type="html",
-                        )
+                        label = f"{label}: {_excerpt(seg)}" if _excerpt(seg) else label
+                        item = _page_item(page, block, n, seg, label, "explicit")
                         items.setdefault(n, {}).setdefault((item.url, f"segment:{n}"), item)
                 continue
             if not uip and _TRANSPARENCY.search(norm(" ".join((page.title, *page.trail, *block.headings)))):
                 # a table nested in the row or item whose subject stands above or beside it
                 for n, seg in subject_segments(block):
-                    excerpt = _excerpt(" ".join(seg.split("\n")[1:]))
-                    item = Item(
-                        numeral=n,
-                        url=page.final_url or page.url,
-                        label=f"{seg.split(chr(10))[0].strip()}: {excerpt}",
-                        page_url=page.url,
-                        period=_state((seg,), best_period([seg], (*reversed(block.headings), page.title))),
-                        source="content",
-                        how="vocabulary",
-                        where="página",
-                        context=words(seg),
-                        doc_type="html",
-                    )
+                    subject, _, rows = seg.partition("\n")
+                    label = f"{subject.strip()}: {_excerpt(' '.join(rows.split(chr(10))))}"
+                    item = _page_item(page, block, n, seg, label, "vocabulary")
                     items.setdefault(n, {}).setdefault((item.url, f"subject:{n}"), item)
             if not uip:
                 # a row or list item that names a numeral's subject and states it does not apply
