@@ -16,6 +16,7 @@ import os
 import pickle
 from time import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.http import Request, Response
 from scrapy.utils.response import response_from_dict
@@ -177,8 +178,6 @@ class FreshDocuments:
         self._opened = False
 
     def on_robots_parsed(self, robotparser: Any, request: Request, **kwargs: Any) -> None:
-        from urllib.parse import urlsplit
-
         self.robots[urlsplit(request.url).netloc] = robotparser
 
     def answer(self, request: Request) -> tuple[Response, str, int] | None:
@@ -189,8 +188,6 @@ class FreshDocuments:
             self.storage.open_spider(self.spider)
             self._opened = True
         if self.obey_robots:
-            from urllib.parse import urlsplit
-
             parser = self.robots.get(urlsplit(request.url).netloc)
             if parser is None or not parser.allowed(request.url, self.robots_agent):
                 return None
