@@ -158,6 +158,9 @@ VIGIA_HOST_LEASES: dict[str, object] = {}
 #: robots.txt gets a shorter time-out and fewer retries than pages (see GuardMiddleware)
 VIGIA_ROBOTS_TIMEOUT = 10.0
 VIGIA_ROBOTS_RETRIES = 1
+#: a host whose requests timed out this many times in the run gets no more retries after a time-out
+#: (crawler/middlewares.py WireMiddleware; 0 = always retry)
+VIGIA_HOST_TIMEOUTS = 2
 #: a retried 429/503 waits what its Retry-After header asks, up to this many seconds (else the backoff)
 VIGIA_RETRY_AFTER_MAX = 30.0
 #: when no request of any portal has ended for this long, the open portals are closed with what they have

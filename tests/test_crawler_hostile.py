@@ -164,6 +164,42 @@ def test_retry_after_is_waited_before_retrying(store: Any) -> None:
     assert len(seen) == 2 and seen[1] - seen[0] >= 1.9
 
 
+def test_a_host_that_times_out_twice_gets_no_more_retries_of_its_time_outs(store: Any) -> None:
+    """A dead portal: robots.txt times out twice (its short time-out, one retry), then its home page is
+    asked once, not three times. A portal whose one page never answers: that page is asked twice. Both
+    are recorded as time-outs (a crawler failure, never non-compliance)."""
+    import asyncio
+
+    async def silent(request: web.Request) -> web.Response:
+        await asyncio.sleep(3)  # past the time-outs below; short enough for the server to stop
+        return web.Response(text="tarde")
+
+    home = _page("Municipalidad", "<h1>Inicio</h1><a href='/transparencia/'>Transparencia</a>")
+    dead = helpers.Site(handlers={"/robots.txt": silent, "/": silent})
+    hanging = helpers.Site(files={"/": (HTML, home)}, handlers={"/transparencia/": silent})
+    fast = {**LIMITS, "DOWNLOAD_TIMEOUT": 1, "VIGIA_ROBOTS_TIMEOUT": 0.5}
+    with helpers.SiteServer([dead, hanging]):
+        summary = crawl_municipalities(
+            store,
+            [muni("0101", dead.base + "/"), muni("0102", hanging.base + "/")],
+            allow_private=True,
+            settings=fast,
+        )
+    assert dead.hits.count("/robots.txt") == 2
+    assert dead.hits.count("/") == 1  # no retry: its host had already timed out twice
+    assert hanging.hits.count("/transparencia/") == 2  # one retry, then the host's second time-out
+    assert summary.outcomes.get("unreachable") == 1 and summary.outcomes.get("partial") == 1
+    with store.session() as s:
+        kinds = set(
+            s.execute(
+                select(PortalCrawl.ine_code, Incident.kind).join(
+                    Incident, Incident.portal_crawl_id == PortalCrawl.id
+                )
+            ).all()
+        )
+    assert ("0101", "timeout") in kinds and ("0102", "timeout") in kinds
+
+
 def _crawl_children() -> list[tuple[int, list[str]]]:
     """(pid, portal keys) of this process's crawl children."""
     import json
