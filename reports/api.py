@@ -196,10 +196,13 @@ def _publish_wacz(store: Store, run_id: int, out_dir: Path) -> dict[str, str]:
     for stale in folder.glob("corrida-*"):
         if stale.is_dir() and stale.name not in wanted:
             shutil.rmtree(stale, ignore_errors=True)
+    manifests: dict[int, Path] = {}
     for ref_run, wacz, ref_manifest in earlier:
         sub = folder / f"corrida-{ref_run}"
         sub.mkdir(exist_ok=True)
         _link_or_copy(wacz, sub / wacz.name)
+        manifests[ref_run] = ref_manifest
+    for ref_run, ref_manifest in manifests.items():  # once per earlier run, not once per archive of it
         with contextlib.suppress(OSError):
             shutil.copyfile(ref_manifest, folder / f"manifiesto-corrida-{ref_run}.json")
     return published

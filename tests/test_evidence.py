@@ -374,3 +374,33 @@ def test_the_site_publishes_the_earlier_wacz_that_a_night_revisits(store: Any, t
         assert copy.read_bytes() == archives[code].read_bytes()
     for rid in (first, second):
         assert (site / "archivo" / f"manifiesto-corrida-{rid}.json").is_file()
+
+
+def test_archives_written_by_worker_processes_are_the_same_as_written_in_place(
+    store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From ``PARALLEL_ARCHIVES`` portals up (here: from one) the WACZ are written by worker processes:
+    same files, same records and revisits as in place, and the chain verifies."""
+    from vigia.evidence import archive
+
+    first, second = night(store, 1), night(store, 2)
+    monkeypatch.setattr(archive, "PARALLEL_ARCHIVES", 1)
+    monkeypatch.setattr(archive.os, "cpu_count", lambda: 2)
+    pools: list[int] = []
+
+    class Pool(archive.ProcessPoolExecutor):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pools.append(kwargs["max_workers"])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(archive, "ProcessPoolExecutor", Pool)
+    one, two = build_run_archive(store, first), build_run_archive(store, second)
+    assert pools == [2, 2]
+    assert (one.archives, one.records, one.revisits) == (2, 8, 0)
+    assert (two.archives, two.records, two.revisits, two.missing_bodies) == (2, 8, 2, 0)
+    sources, _ = site_archives(store, second)
+    assert sorted(sources) == ["0101", "0102"]
+    for path in sources.values():
+        with zipfile.ZipFile(path) as zf:
+            assert {"archive/data.warc.gz", "indexes/index.cdx", "datapackage.json"} <= set(zf.namelist())
+    assert verify_archives(store).ok

@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import pickle
 import re
@@ -31,6 +32,8 @@ import tempfile
 import time
 import zipfile
 from collections import defaultdict
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,7 @@ from sqlalchemy import select
 from vigia import __version__
 from vigia.errors import UserError
 from vigia.store import Store
+from vigia.store.blobs import BlobStore
 from vigia.store.models import (
     CrawlRun,
     Document,
@@ -60,6 +64,8 @@ MANIFEST_FORMAT = "vigia-manifiesto-evidencia/2"
 #: WARC 1.1's profile for a body byte-identical to one archived before (only the HTTP headers are written)
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 WARC_NAME = "data.warc.gz"
+#: from this many portals up, their WACZ are written by worker processes (one per core)
+PARALLEL_ARCHIVES = 8
 _HTTP_REASONS = {200: "OK", 203: "Non-Authoritative Information", 206: "Partial Content", 304: "Not Modified"}
 _MAX_PROBLEMS_SHOWN = 50
 
@@ -384,7 +390,7 @@ def _write_wacz(
     target: Path,
     key: str,
     items: list[_Item],
-    store: Store,
+    blobs: BlobStore,
     run_id: int,
     archived: dict[str, list[_Original]] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
@@ -397,7 +403,7 @@ def _write_wacz(
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
-    data_dir = _data_dir(store)
+    data_dir = Path(blobs.root).parent
     archived = archived or {}
     # the CDXJ index is cdxj-indexer's own line for each record, made as the record is written (the
     # offset and length are known then) instead of reading the whole WARC back (issue 17)
@@ -438,7 +444,7 @@ def _write_wacz(
                     kind, payload_bytes = "revisit", original.payload_bytes
                 else:
                     try:
-                        body = store.blobs.get(item.sha256)
+                        body = blobs.get(item.sha256)
                     except (OSError, EOFError):
                         missing += 1
                         continue
@@ -540,6 +546,46 @@ def _write_wacz(
     return records, missing
 
 
+def _write_one(
+    job: tuple[Path, str, list[_Item], str, int, dict[str, list[_Original]]],
+) -> tuple[list[dict[str, Any]], int]:
+    target, key, items, blobs_root, run_id, archived = job
+    return _write_wacz(target, key, items, BlobStore(blobs_root), run_id, archived)
+
+
+def _write_all(
+    folder: Path,
+    cited: dict[str, list[_Item]],
+    blobs: BlobStore,
+    run_id: int,
+    archived: dict[str, list[_Original]],
+) -> Iterator[tuple[str, Path, list[dict[str, Any]], int]]:
+    """Each portal's WACZ written (key, file, its records, bodies missing), in key order. The portals'
+    archives are independent: with more than one core and enough of them, worker processes (fork, as
+    the checks' workers) write them side by side — 17 s on one core for the 314 archives of an unchanged
+    night of the 340-portal fleet."""
+    keys = sorted(cited)
+    jobs = [
+        (
+            folder / f"{_slug(key)}.wacz",
+            key,
+            cited[key],
+            str(blobs.root),
+            run_id,
+            {i.sha256: archived[i.sha256] for i in cited[key] if i.sha256 in archived},
+        )
+        for key in keys
+    ]
+    cpus = os.cpu_count() or 1
+    if cpus < 2 or len(jobs) < PARALLEL_ARCHIVES or "fork" not in multiprocessing.get_all_start_methods():
+        for job in jobs:
+            yield job[1], job[0], *_write_wacz(job[0], job[1], job[2], blobs, run_id, job[5])
+        return
+    with ProcessPoolExecutor(max_workers=cpus, mp_context=multiprocessing.get_context("fork")) as pool:
+        for job, (records, lost) in zip(jobs, pool.map(_write_one, jobs, chunksize=4), strict=True):
+            yield job[1], job[0], records, lost
+
+
 def _user_agent() -> str:
     from vigia.config import USER_AGENT
 
@@ -578,9 +624,7 @@ def build_run_archive(store: Store, run_id: int | None = None) -> ArchiveSummary
     cited = _cited_items(store, rid)
     archives: list[dict[str, Any]] = []
     total_records = total_bytes = missing = revisits = 0
-    for key in sorted(cited):
-        target = folder / f"{_slug(key)}.wacz"
-        records, lost = _write_wacz(target, key, cited[key], store, rid, archived)
+    for key, target, records, lost in _write_all(folder, cited, store.blobs, rid, archived):
         missing += lost
         revisits += sum(1 for r in records if r["type"] == "revisit")
         size = target.stat().st_size
