@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# System packages Vigía needs: Debian's Chromium (for JavaScript portals and the report tests) and
+# System packages Vigía needs: Debian's Chromium and its headless shell (the lighter build the crawler and
+# the PDFs use when it is there; vigia/browser.py), for JavaScript portals and the report tests, and
 # PostgreSQL (the store tests run on both SQLite and PostgreSQL). Idempotent: nothing is installed
 # when both are already present, so the second run takes well under a second.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromium-headless-shell ] || need+=(chromium-headless-shell)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "vigia: instalando paquetes del sistema: ${need[*]}"
