@@ -173,8 +173,9 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _data_dir(store: Store) -> Path:
-    return Path(store.blobs.root).parent
+def _data_dir(blobs: BlobStore) -> Path:
+    """The crawl's data folder (blobs, HTTP cache, archives) that holds the blob store."""
+    return Path(blobs.root).parent
 
 
 def _slug(key: str) -> str:
@@ -403,7 +404,7 @@ def _write_wacz(
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
-    data_dir = Path(blobs.root).parent
+    data_dir = _data_dir(blobs)
     archived = archived or {}
     # the CDXJ index is cdxj-indexer's own line for each record, made as the record is written (the
     # offset and length are known then) instead of reading the whole WARC back (issue 17)
@@ -578,8 +579,8 @@ def _write_all(
     ]
     cpus = os.cpu_count() or 1
     if cpus < 2 or len(jobs) < PARALLEL_ARCHIVES or "fork" not in multiprocessing.get_all_start_methods():
-        for job in jobs:
-            yield job[1], job[0], *_write_wacz(job[0], job[1], job[2], blobs, run_id, job[5])
+        for target, key, items, _, _, earlier in jobs:
+            yield key, target, *_write_wacz(target, key, items, blobs, run_id, earlier)
         return
     with ProcessPoolExecutor(max_workers=cpus, mp_context=multiprocessing.get_context("fork")) as pool:
         for job, (records, lost) in zip(jobs, pool.map(_write_one, jobs, chunksize=4), strict=True):
@@ -597,7 +598,7 @@ def build_run_archive(store: Store, run_id: int | None = None) -> ArchiveSummary
     since that would break the chain of the nights after it)."""
     started = time.monotonic()
     rid = _resolve_run(store, run_id)
-    data_dir = _data_dir(store)
+    data_dir = _data_dir(store.blobs)
     with store.session() as s:
         existing = s.scalar(select(EvidenceArchive).where(EvidenceArchive.run_id == rid))
         if existing is not None:
@@ -685,7 +686,7 @@ def site_archives(store: Store, run_id: int) -> tuple[dict[str, Path], Path | No
         row = s.scalar(select(EvidenceArchive).where(EvidenceArchive.run_id == run_id))
         if row is None:
             return {}, None
-        folder = _data_dir(store) / row.folder
+        folder = _data_dir(store.blobs) / row.folder
     manifest_path = folder / MANIFEST
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -720,7 +721,7 @@ def referenced_archives(store: Store, run_id: int) -> list[tuple[int, Path, Path
         return []
     with store.session() as s:
         folders = {
-            row.run_id: _data_dir(store) / row.folder
+            row.run_id: _data_dir(store.blobs) / row.folder
             for row in s.scalars(
                 select(EvidenceArchive).where(EvidenceArchive.run_id.in_({r for r, _ in wanted}))
             )
@@ -863,7 +864,7 @@ def verify_archives(store: Store, run_id: int | None = None) -> VerifySummary:
     """Check every archived run (or ``run_id`` and the chain behind it): archives, records, manifests
     and the links between consecutive manifests."""
     summary = VerifySummary()
-    data_dir = _data_dir(store)
+    data_dir = _data_dir(store.blobs)
     with store.session() as s:
         rows = list(s.scalars(select(EvidenceArchive).order_by(EvidenceArchive.run_id)))
         known_runs = set(s.scalars(select(CrawlRun.id)))
