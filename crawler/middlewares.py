@@ -150,8 +150,8 @@ class GuardMiddleware(_CrawlerBound):
         return None
 
 
-#: what a download time-out raises (the HTTP handler's own, Twisted's connect and read time-outs)
 def _is_download_timeout(exception: BaseException) -> bool:
+    """What a download time-out raises: the HTTP handler's own, Twisted's connect and read time-outs."""
     from scrapy.exceptions import DownloadTimeoutError
     from twisted.internet import error as txerror
 
@@ -161,8 +161,8 @@ def _is_download_timeout(exception: BaseException) -> bool:
 class WireMiddleware(_CrawlerBound):
     """Counts what goes on the wire; remembers the hosts that do not answer.
 
-    Once a host's requests have timed out ``VIGIA_HOST_TIMEOUTS`` times in the run (robots.txt's short
-    time-outs count), its time-outs are no longer retried: each retry of a silent host costs a whole
+    Once a host's requests have timed out ``VIGIA_HOST_TIMEOUTS`` times in a row (robots.txt's short
+    time-outs count; any answer from the host starts the count again), its time-outs are no longer retried: each retry of a silent host costs a whole
     time-out (20 s), and a host that let two requests time out does not answer the third. A dead portal
     cost robots.txt twice and its home page three times (80 s) and held the end of every night; it now
     costs robots.txt twice and its home page once (40 s), a page that never answers 40 s instead of 60.
@@ -188,6 +188,8 @@ class WireMiddleware(_CrawlerBound):
         spider = self.spider
         if "cached" in response.flags:  # served by the HTTP cache without touching the network
             return response
+        if self.host_timeouts:  # the host answered: a busy shared host is not a dead one
+            self.host_timeouts.pop(netloc_of(request.url), None)
         size = len(response.body) + sum(
             len(k) + sum(len(v) for v in vs) + 4 for k, vs in response.headers.items()
         )

@@ -158,7 +158,8 @@ VIGIA_HOST_LEASES: dict[str, object] = {}
 #: robots.txt gets a shorter time-out and fewer retries than pages (see GuardMiddleware)
 VIGIA_ROBOTS_TIMEOUT = 10.0
 VIGIA_ROBOTS_RETRIES = 1
-#: a host whose requests timed out this many times in the run gets no more retries after a time-out
+#: a host whose requests timed out this many times in a row (no answer in between) gets no more retries
+#: after a time-out
 #: (crawler/middlewares.py WireMiddleware; 0 = always retry)
 VIGIA_HOST_TIMEOUTS = 2
 #: a retried 429/503 waits what its Retry-After header asks, up to this many seconds (else the backoff)

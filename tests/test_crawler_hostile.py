@@ -200,6 +200,43 @@ def test_a_host_that_times_out_twice_gets_no_more_retries_of_its_time_outs(store
     assert ("0101", "timeout") in kinds and ("0102", "timeout") in kinds
 
 
+def test_a_host_that_answers_between_two_time_outs_keeps_its_retries(store: Any) -> None:
+    """The count is of time-outs in a row: a page that times out once and then answers starts it again, so
+    the next page's time-out is still retried (a busy file host shared by many portals is not a dead one)."""
+    import asyncio
+
+    calls: dict[str, int] = {}
+
+    def silent_once(body: bytes) -> Any:
+        async def handler(request: web.Request) -> web.Response:
+            calls[request.path] = calls.get(request.path, 0) + 1
+            if calls[request.path] == 1:
+                await asyncio.sleep(3)  # past the time-out below
+            return web.Response(body=body, content_type="text/html", charset="utf-8")
+
+        return handler
+
+    home = _page("Municipalidad", "<h1>Inicio</h1><a href='/transparencia/'>Transparencia</a>")
+    section = _page(
+        "Transparencia",
+        "<h1>Información pública de oficio</h1><a href='/transparencia/numeral-1/'>Numeral 1</a>",
+    )
+    leaf = _page("Numeral 1", "<h1>Estructura orgánica</h1><p>Organigrama municipal.</p>")
+    site = helpers.Site(
+        files={"/": (HTML, home)},
+        handlers={"/transparencia/": silent_once(section), "/transparencia/numeral-1/": silent_once(leaf)},
+    )
+    with helpers.SiteServer([site]):
+        crawl_municipalities(
+            store,
+            [muni("0101", site.base + "/")],
+            allow_private=True,
+            settings={**LIMITS, "DOWNLOAD_TIMEOUT": 1},
+        )
+    assert site.hits.count("/transparencia/") == 2
+    assert site.hits.count("/transparencia/numeral-1/") == 2  # retried: the host answered in between
+
+
 def _crawl_children() -> list[tuple[int, list[str]]]:
     """(pid, portal keys) of this process's crawl children."""
     import json
