@@ -347,6 +347,41 @@ def previous_durations(store: Store, keys: list[str], run_id: int | None = None)
     return out
 
 
+def previous_timeouts(store: Store, keys: list[str], run_id: int | None = None) -> dict[str, list[str]]:
+    """The URLs that timed out (incidents ``timeout``) in each portal's newest finished crawl outside run
+    ``run_id``, by portal key; portals whose last crawl had none are left out."""
+    newest: dict[str, int] = {}
+    with store.session() as s:
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            rows = s.execute(
+                select(PortalCrawl.portal_key, func.max(PortalCrawl.id))
+                .where(
+                    PortalCrawl.portal_key.in_(chunk),
+                    PortalCrawl.finished_at.is_not(None),
+                    PortalCrawl.run_id != (run_id if run_id is not None else -1),
+                )
+                .group_by(PortalCrawl.portal_key)
+            )
+            newest.update({key: pc_id for key, pc_id in rows})
+        by_crawl = {pc_id: key for key, pc_id in newest.items()}
+        out: dict[str, list[str]] = {}
+        ids = list(by_crawl)
+        for start in range(0, len(ids), 500):
+            rows = s.execute(
+                select(Incident.portal_crawl_id, Incident.url).where(
+                    Incident.portal_crawl_id.in_(ids[start : start + 500]),
+                    Incident.kind == "timeout",
+                    Incident.url.is_not(None),
+                )
+            )
+            for pc_id, url in rows:
+                urls = out.setdefault(by_crawl[pc_id], [])
+                if url not in urls:
+                    urls.append(url)
+    return out
+
+
 def shard_specs(
     specs: list[dict[str, Any]], n: int, cost: dict[str, float] | None = None
 ) -> list[list[dict[str, Any]]]:
@@ -453,6 +488,12 @@ def _run_child(
     logs = Path(data_dir) / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     cost = previous_durations(store, [spec["key"] for spec in specs], run_id)
+    timed_out = previous_timeouts(store, [spec["key"] for spec in specs], run_id)
+    # what timed out last time gets one attempt tonight (crawler/middlewares.py WireMiddleware)
+    specs = [
+        {**spec, "timed_out_before": timed_out[spec["key"]]} if spec["key"] in timed_out else spec
+        for spec in specs
+    ]
     shards = shard_specs(specs, crawl_processes(len(specs), settings), cost)
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")

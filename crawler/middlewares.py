@@ -166,7 +166,13 @@ class WireMiddleware(_CrawlerBound):
     time-out (20 s), and a host that let two requests time out does not answer the third. A dead portal
     cost robots.txt twice and its home page three times (80 s) and held the end of every night; it now
     costs robots.txt twice and its home page once (40 s), a page that never answers 40 s instead of 60.
-    Other failures (5xx, refused connections) and the browser's own time-outs keep their retries."""
+
+    A URL that timed out in the portal's previous crawl (``PortalState.timed_out_before``, from the
+    store's incidents) gets one attempt: a page that did not answer last night and does not answer in
+    20 s tonight is recorded as a time-out again without two more 20 s waits, and so is the robots.txt of
+    a portal whose home page did not answer. The first night, and any URL that answered last time, keep
+    every retry. Other failures (5xx, refused connections) and the browser's own time-outs keep their
+    retries."""
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
@@ -216,10 +222,24 @@ class WireMiddleware(_CrawlerBound):
         ):
             host = netloc_of(request.url)
             seen = self.host_timeouts[host] = self.host_timeouts.get(host, 0) + 1
-            if seen >= self.timeouts_before_giving_up:
+            if seen >= self.timeouts_before_giving_up or self._timed_out_before(request, host):
                 # RetryMiddleware (after this one) retries while retry_times < max_retry_times
                 request.meta["max_retry_times"] = int(request.meta.get("retry_times", 0) or 0)
         return None
+
+    def _timed_out_before(self, request: Request, host: str) -> bool:
+        """Whether this URL timed out in its portal's previous crawl; for robots.txt, whether the portal's
+        home page on that host did."""
+        state = self.spider.state_for_request(request)
+        before = getattr(state, "timed_out_before", None)
+        if not before:
+            return False
+        if request.url in before:
+            return True
+        if urlsplit(request.url).path == "/robots.txt":
+            home = str(getattr(state, "start_url", ""))
+            return home in before and netloc_of(home) == host
+        return False
 
 
 # --------------------------------------------------------------------------- the browser's own requests

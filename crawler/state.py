@@ -151,6 +151,8 @@ class PortalState:
     released: bool = False
     #: the portal counts in the spider's window of open browser portals (``VIGIA_ACTIVE_BROWSER_PORTALS``)
     holds_browser_place: bool = False
+    #: URLs that timed out in this portal's previous crawl: tonight their time-outs are not retried
+    timed_out_before: set[str] = field(default_factory=set)
     #: sha256 → extraction of the documents of this portal's previous crawl (loaded when first needed)
     previous_extractions: dict[str, Any] | None = None
     #: evidence that could not be written (a full disk): the crawl is ``partial`` and the run fails loudly

@@ -57,6 +57,7 @@ class PortalWindow:
         st.document_hosts = {h.strip().lower() for h in spec.get("document_hosts") or [] if h.strip()}
         st.strategy = strategy_for(st.platform_declared, spec.get("municipality", {}).get("ine_code"))
         st.use_browser = self.uses_browser(spec, st.strategy)
+        st.timed_out_before = {str(url) for url in spec.get("timed_out_before") or []}
         middlewares.BROWSER_ALLOWED_HOSTS.update(st.page_hosts)
         return st
 

@@ -200,6 +200,58 @@ def test_a_host_that_times_out_twice_gets_no_more_retries_of_its_time_outs(store
     assert ("0101", "timeout") in kinds and ("0102", "timeout") in kinds
 
 
+def test_what_timed_out_last_night_gets_one_attempt_tonight(store: Any) -> None:
+    """Night 2 of the portals above: the dead portal's robots.txt and home page, and the hanging page, are
+    asked once each (they timed out on night 1) and are again recorded as time-outs, never as
+    non-compliance. A home page that timed out last night and answers tonight is read as usual."""
+    import asyncio
+
+    async def silent(request: web.Request) -> web.Response:
+        await asyncio.sleep(3)
+        return web.Response(text="tarde")
+
+    recovered: list[int] = []
+
+    async def slow_then_back(request: web.Request) -> web.Response:
+        recovered.append(1)
+        if len(recovered) <= 2:  # night 1: both attempts time out
+            await asyncio.sleep(3)
+        return web.Response(
+            body=_page("Municipalidad", "<h1>Inicio</h1>"), content_type="text/html", charset="utf-8"
+        )
+
+    home = _page("Municipalidad", "<h1>Inicio</h1><a href='/transparencia/'>Transparencia</a>")
+    dead = helpers.Site(handlers={"/robots.txt": silent, "/": silent})
+    hanging = helpers.Site(files={"/": (HTML, home)}, handlers={"/transparencia/": silent})
+    back = helpers.Site(handlers={"/": slow_then_back})
+    fast = {**LIMITS, "DOWNLOAD_TIMEOUT": 1, "VIGIA_ROBOTS_TIMEOUT": 0.5}
+    with helpers.SiteServer([dead, hanging, back]):
+        portals = [
+            muni("0101", dead.base + "/"),
+            muni("0102", hanging.base + "/"),
+            muni("0103", back.base + "/"),
+        ]
+        first = crawl_municipalities(store, portals, allow_private=True, settings=fast)
+        assert (dead.hits.count("/robots.txt"), dead.hits.count("/")) == (2, 1)
+        assert hanging.hits.count("/transparencia/") == 2 and len(recovered) == 2
+        assert first.outcomes.get("unreachable") == 2 and first.outcomes.get("partial") == 1
+        dead.hits.clear()
+        hanging.hits.clear()
+        summary = crawl_municipalities(store, portals, allow_private=True, settings=fast)
+    assert dead.hits.count("/robots.txt") == 1 and dead.hits.count("/") == 1
+    assert hanging.hits.count("/transparencia/") == 1
+    assert len(recovered) == 3  # asked once tonight, and it answered
+    assert summary.outcomes == {"unreachable": 1, "partial": 1, "complete": 1}
+    with store.session() as s:
+        rows = s.execute(
+            select(PortalCrawl.ine_code, Incident.kind, Incident.url)
+            .join(Incident, Incident.portal_crawl_id == PortalCrawl.id)
+            .where(PortalCrawl.run_id == summary.run_id)
+        ).all()
+    timeouts = {(code, url) for code, kind, url in rows if kind == "timeout"}
+    assert timeouts == {("0101", dead.base + "/"), ("0102", hanging.base + "/transparencia/")}
+
+
 def test_a_host_that_answers_between_two_time_outs_keeps_its_retries(store: Any) -> None:
     """The count is of time-outs in a row: a page that times out once and then answers starts it again, so
     the next page's time-out is still retried (a busy file host shared by many portals is not a dead one)."""
