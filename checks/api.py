@@ -35,6 +35,8 @@ class CheckSummary:
     seconds: float = 0.0
     bands: Counter[str] = field(default_factory=Counter)
     rules_version: str = RULES_VERSION
+    #: portals whose snapshot had been judged before (same rules, same as_of): findings copied
+    reused: int = 0
 
     def describe(self) -> str:
         counts = ", ".join(
@@ -46,6 +48,11 @@ class CheckSummary:
             f"{self.rules_version}): {self.evaluated} portales, {self.scored} con puntaje"
             + (f" ({bands})" if bands else "")
             + (f"; hallazgos de numerales — {counts}" if counts else "")
+            + (
+                f"; {self.reused} sin cambios desde su evaluación anterior (hallazgos copiados)"
+                if self.reused
+                else ""
+            )
             + f"; {self.seconds:.1f} s."
         )
 
@@ -168,6 +175,7 @@ def check_run(
                 store_prepared(session, as_of, batch, old)
             for p in batch:
                 summary.evaluated += 1
+                summary.reused += p.reused
                 if p.score is not None:
                     summary.scored += 1
                     summary.bands[p.band or ""] += 1

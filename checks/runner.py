@@ -1,11 +1,18 @@
 """Read one portal crawl from the store into a frozen snapshot; write its evaluation and findings.
 
 The only part of ``checks`` that touches the database. Rules see the snapshot and ``as_of`` only.
+
+The rules are pure functions of the snapshot and ``as_of``, so a snapshot already judged on the same
+``as_of`` by the same rules gets the same findings: each evaluation keeps a key of what it judged
+(:func:`snapshot_key`: the rules' fingerprint, ``as_of`` and the snapshot's whole content) and a portal
+whose snapshot has a key already in the store has that evaluation's findings copied, not judged again
+(an unchanged night: 340 portals' analysis skipped).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -250,9 +257,12 @@ class Prepared:
     no_score_reason: str | None
     rows: list[dict[str, Any]]
     numeral_statuses: tuple[str, ...]
+    snapshot_key: str | None = None
+    #: the findings were copied from an earlier evaluation of the same snapshot (not judged again)
+    reused: bool = False
 
 
-def prepare(portal_crawl_id: int, result: Result) -> Prepared:
+def prepare(portal_crawl_id: int, result: Result, snapshot_key: str | None = None) -> Prepared:
     return Prepared(
         portal_crawl_id=portal_crawl_id,
         score=result.score,
@@ -260,15 +270,77 @@ def prepare(portal_crawl_id: int, result: Result) -> Prepared:
         no_score_reason=result.no_score_reason,
         rows=finding_rows(result),
         numeral_statuses=tuple(f.status for f in result.findings if f.numeral is not None),
+        snapshot_key=snapshot_key,
     )
 
 
-def evaluate_portal(session: Session, portal_crawl_id: int, as_of: dt.date) -> Prepared:
-    """Snapshot and evaluate one portal crawl (reads only)."""
+@lru_cache(maxsize=1)
+def _rules_fingerprint() -> str:
+    from checks.fingerprint import rules_fingerprint
+
+    return rules_fingerprint()
+
+
+def snapshot_key(snapshot: PortalSnapshot, as_of: dt.date) -> str:
+    """What decides the findings of ``snapshot`` on ``as_of``: the fingerprint of the rules' code and
+    metadata (checks/fingerprint.py: any change to them, even without a new ``RULES_VERSION``, gives new
+    keys), ``as_of`` and the snapshot's content (its dataclass ``repr``: every field, by value)."""
+    digest = hashlib.sha256()
+    digest.update(f"{_rules_fingerprint()}\0{as_of.isoformat()}\0".encode())
+    digest.update(repr(snapshot).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+_FINDING_COLUMNS = tuple(c for c in _FINDINGS.c if c.key not in ("id", "evaluation_id"))
+
+
+def judged_before(session: Session, portal_crawl_id: int, key: str) -> Prepared | None:
+    """The findings of the newest evaluation whose snapshot had ``key``, for ``portal_crawl_id``; ``None``
+    when there is none (or it has no findings: every evaluation has them, so it is being replaced)."""
+    ev = _EVALUATIONS.c
+    found = session.execute(
+        select(ev.id, ev.score, ev.band, ev.no_score_reason)
+        .where(ev.snapshot_key == key)
+        .order_by(ev.id.desc())
+        .limit(1)
+    ).first()
+    if found is None:
+        return None
+    rows = [
+        dict(row._mapping)
+        for row in session.execute(
+            select(*_FINDING_COLUMNS)
+            .where(_FINDINGS.c.evaluation_id == found.id)
+            .order_by(_FINDINGS.c.position)
+        )
+    ]
+    if not rows:
+        return None
+    return Prepared(
+        portal_crawl_id=portal_crawl_id,
+        score=found.score,
+        band=found.band,
+        no_score_reason=found.no_score_reason,
+        rows=rows,
+        numeral_statuses=tuple(r["status"] for r in rows if r["numeral"] is not None),
+        snapshot_key=key,
+        reused=True,
+    )
+
+
+def evaluate_portal(session: Session, portal_crawl_id: int, as_of: dt.date, reuse: bool = True) -> Prepared:
+    """Snapshot and evaluate one portal crawl (reads only); with ``reuse``, a snapshot judged before on the
+    same ``as_of`` by the same rules gets that evaluation's findings."""
     portal = session.get(PortalCrawl, portal_crawl_id)
     if portal is None:
         raise ValueError(f"no portal crawl {portal_crawl_id}")
-    return prepare(portal_crawl_id, evaluate_snapshot(build_snapshot(session, portal), as_of))
+    snapshot = build_snapshot(session, portal)
+    key = snapshot_key(snapshot, as_of)
+    if reuse:
+        found = judged_before(session, portal_crawl_id, key)
+        if found is not None:
+            return found
+    return prepare(portal_crawl_id, evaluate_snapshot(snapshot, as_of), key)
 
 
 def existing_evaluations(
@@ -317,6 +389,7 @@ def store_prepared(
                 score=p.score,
                 band=p.band,
                 no_score_reason=p.no_score_reason,
+                snapshot_key=p.snapshot_key,
             )
         )
         key = inserted.inserted_primary_key

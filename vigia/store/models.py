@@ -236,6 +236,9 @@ class Evaluation(Base):
     score: Mapped[float | None] = mapped_column(Float)
     band: Mapped[str | None] = mapped_column(String(16))
     no_score_reason: Mapped[str | None] = mapped_column(Text)
+    #: what was judged: the rules' fingerprint, ``as_of`` and the snapshot's content (checks/runner.py);
+    #: another evaluation with the same key copies this one's findings instead of judging again
+    snapshot_key: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     portal: Mapped[PortalCrawl] = relationship(back_populates="evaluations")
