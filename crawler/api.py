@@ -489,9 +489,14 @@ def _run_child(
     logs.mkdir(parents=True, exist_ok=True)
     cost = previous_durations(store, [spec["key"] for spec in specs], run_id)
     timed_out = previous_timeouts(store, [spec["key"] for spec in specs], run_id)
-    # what timed out last time gets one attempt tonight (crawler/middlewares.py WireMiddleware)
+    # what timed out last time gets one attempt tonight (crawler/middlewares.py WireMiddleware); a portal
+    # never crawled before has nothing in the HTTP cache to answer its documents (FreshDocumentsMiddleware)
     specs = [
-        {**spec, "timed_out_before": timed_out[spec["key"]]} if spec["key"] in timed_out else spec
+        {
+            **spec,
+            "crawled_before": spec["key"] in cost,
+            **({"timed_out_before": timed_out[spec["key"]]} if spec["key"] in timed_out else {}),
+        }
         for spec in specs
     ]
     shards = shard_specs(specs, crawl_processes(len(specs), settings), cost)

@@ -271,7 +271,8 @@ class FreshDocumentsMiddleware(BaseSpiderMiddleware):
     before the scheduler (crawler/cache.py :class:`~crawler.cache.FreshDocuments`): the spider turns it into
     the document's item, or drops it when the answer has nothing to read. Every other request goes on.
     Spider middlewares see a callback's output from the highest order down; at order 50 this one sees what
-    Scrapy's own (depth, URL length) let through."""
+    Scrapy's own (depth, URL length) let through. A portal with no finished crawl in the store (its first
+    night) is not asked about: its lookups could not succeed and cost 3.5 % of a first night's crawl."""
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
@@ -303,6 +304,7 @@ class FreshDocumentsMiddleware(BaseSpiderMiddleware):
         st = spider.state_for_request(request)
         if (
             st is None
+            or st.crawled_before is False  # a first night: a lookup per document that cannot succeed
             or guard_refusal(request.url, spider.allow_private) is not None
             or not st.in_scope(netloc_of(request.url), document=True)
         ):

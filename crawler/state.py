@@ -151,6 +151,9 @@ class PortalState:
     released: bool = False
     #: the portal counts in the spider's window of open browser portals (``VIGIA_ACTIVE_BROWSER_PORTALS``)
     holds_browser_place: bool = False
+    #: the portal has a finished crawl in the store (``False``: a first night, nothing cached to answer from;
+    #: ``None``: not known, as for a crawl started without the store's history)
+    crawled_before: bool | None = None
     #: URLs that timed out in this portal's previous crawl: tonight their time-outs are not retried
     timed_out_before: set[str] = field(default_factory=set)
     #: sha256 → extraction of the documents of this portal's previous crawl (loaded when first needed)

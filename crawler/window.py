@@ -58,6 +58,7 @@ class PortalWindow:
         st.strategy = strategy_for(st.platform_declared, spec.get("municipality", {}).get("ine_code"))
         st.use_browser = self.uses_browser(spec, st.strategy)
         st.timed_out_before = {str(url) for url in spec.get("timed_out_before") or []}
+        st.crawled_before = spec.get("crawled_before")
         middlewares.BROWSER_ALLOWED_HOSTS.update(st.page_hosts)
         return st
 
