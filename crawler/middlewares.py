@@ -165,7 +165,12 @@ class WireMiddleware(_CrawlerBound):
     time-outs count; any answer from the host starts the count again), its time-outs are no longer retried: each retry of a silent host costs a whole
     time-out (20 s), and a host that let two requests time out does not answer the third. A dead portal
     cost robots.txt twice and its home page three times (80 s) and held the end of every night; it now
-    costs robots.txt twice and its home page once (40 s), a page that never answers 40 s instead of 60.
+    costs robots.txt twice and its home page once (40 s).
+
+    One URL's time-outs are retried ``VIGIA_TIMEOUT_RETRIES`` times (default 1: two attempts of 20 s), fewer
+    than other failures (``RETRY_TIMES``, 2): a page that never answers on a host that answers its other
+    pages cost 3 × 20 s, and two such pages on one portal, found one after the other, held the end of a
+    first night for two minutes.
 
     A URL that timed out in the portal's previous crawl (``PortalState.timed_out_before``, from the
     store's incidents) gets one attempt: a page that did not answer last night and does not answer in
@@ -177,6 +182,7 @@ class WireMiddleware(_CrawlerBound):
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
         self.timeouts_before_giving_up = crawler.settings.getint("VIGIA_HOST_TIMEOUTS", 2)
+        self.timeout_retries = crawler.settings.getint("VIGIA_TIMEOUT_RETRIES", 1)
         self.host_timeouts: dict[str, int] = {}
 
     def process_request(self, request: Request) -> None:
@@ -215,16 +221,17 @@ class WireMiddleware(_CrawlerBound):
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         request.meta.pop("cached_response", None)
-        if (
-            _is_download_timeout(exception)
-            and self.timeouts_before_giving_up > 0
-            and not request.meta.get("playwright")  # a render that times out may be the busy machine's
-        ):
+        if _is_download_timeout(exception) and not request.meta.get("playwright"):
+            # (a render that times out may be the busy machine's: the browser keeps its retries)
             host = netloc_of(request.url)
-            seen = self.host_timeouts[host] = self.host_timeouts.get(host, 0) + 1
-            if seen >= self.timeouts_before_giving_up or self._timed_out_before(request, host):
+            retried = int(request.meta.get("retry_times", 0) or 0)
+            give_up = retried >= self.timeout_retries or self._timed_out_before(request, host)
+            if self.timeouts_before_giving_up > 0:
+                seen = self.host_timeouts[host] = self.host_timeouts.get(host, 0) + 1
+                give_up = give_up or seen >= self.timeouts_before_giving_up
+            if give_up:
                 # RetryMiddleware (after this one) retries while retry_times < max_retry_times
-                request.meta["max_retry_times"] = int(request.meta.get("retry_times", 0) or 0)
+                request.meta["max_retry_times"] = retried
         return None
 
     def _timed_out_before(self, request: Request, host: str) -> bool:

@@ -162,6 +162,8 @@ VIGIA_ROBOTS_RETRIES = 1
 #: after a time-out
 #: (crawler/middlewares.py WireMiddleware; 0 = always retry)
 VIGIA_HOST_TIMEOUTS = 2
+#: retries of one URL's time-outs (other failures: RETRY_TIMES); see WireMiddleware
+VIGIA_TIMEOUT_RETRIES = 1
 #: a retried 429/503 waits what its Retry-After header asks, up to this many seconds (else the backoff)
 VIGIA_RETRY_AFTER_MAX = 30.0
 #: when no request of any portal has ended for this long, the open portals are closed with what they have

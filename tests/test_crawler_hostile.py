@@ -252,6 +252,48 @@ def test_what_timed_out_last_night_gets_one_attempt_tonight(store: Any) -> None:
     assert timeouts == {("0101", dead.base + "/"), ("0102", hanging.base + "/transparencia/")}
 
 
+@pytest.mark.parametrize(("timeout_retries", "attempts"), [(None, 2), (2, 3)])
+def test_a_page_that_never_answers_is_asked_twice(
+    store: Any, timeout_retries: int | None, attempts: int
+) -> None:
+    """A page that never answers, on a host that answers its other pages in between (so the host's count of
+    time-outs in a row starts again): its time-out is retried once (``VIGIA_TIMEOUT_RETRIES``), not twice
+    (``RETRY_TIMES``). With the setting at 2, the third attempt is made: the host did answer in between."""
+    import asyncio
+
+    async def silent(request: web.Request) -> web.Response:
+        await asyncio.sleep(3)
+        return web.Response(text="tarde")
+
+    def slow(body: bytes) -> Any:
+        async def handler(request: web.Request) -> web.Response:
+            await asyncio.sleep(0.3)
+            return web.Response(body=body, content_type="text/html", charset="utf-8")
+
+        return handler
+
+    numerals = range(2, 12)
+    home = _page("Municipalidad", "<h1>Inicio</h1><a href='/transparencia/'>Transparencia</a>")
+    section = _page(
+        "Transparencia",
+        "<h1>Información pública de oficio</h1><a href='/transparencia/numeral-1/'>Numeral 1</a>"
+        + "".join(f"<a href='/transparencia/numeral-{n}/'>Numeral {n}</a>" for n in numerals),
+    )
+    handlers = {"/transparencia/numeral-1/": silent}
+    for n in numerals:
+        handlers[f"/transparencia/numeral-{n}/"] = slow(_page(f"Numeral {n}", f"<h1>Numeral {n}</h1>"))
+    site = helpers.Site(files={"/": (HTML, home), "/transparencia/": (HTML, section)}, handlers=handlers)
+    settings: dict[str, Any] = {**LIMITS, "DOWNLOAD_TIMEOUT": 1}
+    if timeout_retries is not None:
+        settings["VIGIA_TIMEOUT_RETRIES"] = timeout_retries
+    with helpers.SiteServer([site]):
+        summary = crawl_municipalities(
+            store, [muni("0101", site.base + "/")], allow_private=True, settings=settings
+        )
+    assert site.hits.count("/transparencia/numeral-1/") == attempts
+    assert summary.outcomes == {"partial": 1}
+
+
 def test_a_host_that_answers_between_two_time_outs_keeps_its_retries(store: Any) -> None:
     """The count is of time-outs in a row: a page that times out once and then answers starts it again, so
     the next page's time-out is still retried (a busy file host shared by many portals is not a dead one)."""
