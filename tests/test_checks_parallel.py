@@ -24,29 +24,35 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _dump(store: Any) -> list[tuple[Any, ...]]:
+def _dump(store: Any, run_id: int | None = None) -> list[tuple[Any, ...]]:
+    """Every finding stored (of run ``run_id`` only, when given), with its evaluation, in a stable order."""
+    query = (
+        select(
+            PortalCrawl.portal_key,
+            Evaluation.as_of,
+            Evaluation.score,
+            Evaluation.band,
+            Evaluation.no_score_reason,
+            Finding.position,
+            Finding.rule,
+            Finding.numeral,
+            Finding.status,
+            Finding.reason,
+            Finding.period,
+            Finding.evidence,
+            Finding.details,
+            Finding.confidence,
+            Finding.confidence_reasons,
+        )
+        .select_from(Finding)
+        .join(Evaluation)
+        .join(PortalCrawl)
+        .order_by(PortalCrawl.id, Evaluation.as_of, Finding.position)
+    )
+    if run_id is not None:
+        query = query.where(PortalCrawl.run_id == run_id)
     with store.session() as session:
-        rows = session.execute(
-            select(
-                PortalCrawl.portal_key,
-                Evaluation.score,
-                Evaluation.band,
-                Evaluation.no_score_reason,
-                Finding.position,
-                Finding.rule,
-                Finding.numeral,
-                Finding.status,
-                Finding.reason,
-                Finding.period,
-                Finding.evidence,
-                Finding.details,
-            )
-            .select_from(Finding)
-            .join(Evaluation)
-            .join(PortalCrawl)
-            .order_by(PortalCrawl.id, Finding.position)
-        ).all()
-    return [tuple(r) for r in rows]
+        return [tuple(r) for r in session.execute(query).all()]
 
 
 def _evaluation_order(store: Any) -> list[int]:

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from test_checks_parallel import _dump as _findings
 from test_checks_store import _fill, _portal
 
 import checks.runner as runner
 from checks.api import check_run
 from vigia.store import open_store
-from vigia.store.models import CrawlRun, Evaluation, Finding, Page, PortalCrawl
+from vigia.store.models import CrawlRun, Finding, Page, PortalCrawl
 
 AS_OF = dt.date(2026, 11, 25)
 
@@ -30,35 +31,6 @@ def _night(store: Any) -> int:
                 _fill(session, pc)
         session.flush()
         return int(run.id)
-
-
-def _findings(store: Any, run_id: int) -> list[tuple[Any, ...]]:
-    with store.session() as session:
-        rows = session.execute(
-            select(
-                PortalCrawl.portal_key,
-                Evaluation.as_of,
-                Evaluation.score,
-                Evaluation.band,
-                Evaluation.no_score_reason,
-                Finding.position,
-                Finding.rule,
-                Finding.numeral,
-                Finding.status,
-                Finding.reason,
-                Finding.period,
-                Finding.evidence,
-                Finding.details,
-                Finding.confidence,
-                Finding.confidence_reasons,
-            )
-            .select_from(Finding)
-            .join(Evaluation)
-            .join(PortalCrawl)
-            .where(PortalCrawl.run_id == run_id)
-            .order_by(PortalCrawl.portal_key, Evaluation.as_of, Finding.position)
-        ).all()
-    return [tuple(r) for r in rows]
 
 
 @pytest.fixture
@@ -91,13 +63,13 @@ def test_an_unchanged_night_copies_the_findings(store: Any, monkeypatch: pytest.
     assert (second.reused, len(judged)) == (3, 3)  # nothing judged again
     assert "3 sin cambios" in second.describe()
     assert second.statuses == first.statuses and second.bands == first.bands
-    assert [r[1:] for r in _findings(store, second_run)] == [r[1:] for r in _findings(store, first_run)]
+    assert _findings(store, second_run) == _findings(store, first_run)
     assert len(_findings(store, second_run)) > 3 * 29 - 1
 
     # checking the same run again replaces its evaluations with the same findings
     again = check_run(store, run_id=second_run, as_of=AS_OF)
     assert again.reused == 3 and len(judged) == 3
-    assert [r[1:] for r in _findings(store, second_run)] == [r[1:] for r in _findings(store, first_run)]
+    assert _findings(store, second_run) == _findings(store, first_run)
 
 
 def test_what_could_change_a_finding_judges_again(store: Any, monkeypatch: pytest.MonkeyPatch) -> None:

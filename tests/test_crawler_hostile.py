@@ -36,6 +36,14 @@ def _page(title: str, body: str) -> bytes:
     return f"<!DOCTYPE html><html><head><title>{title}</title></head><body><main>{body}</main></body></html>".encode()
 
 
+async def _silent(request: web.Request) -> web.Response:
+    """A page that does not answer within the tests' time-outs (and ends soon enough for the server to stop)."""
+    import asyncio
+
+    await asyncio.sleep(3)
+    return web.Response(text="tarde")
+
+
 def muni(code: str, url: str) -> Municipality:
     return Municipality(ine_code=code, department="Guatemala", municipality=f"Prueba {code}", portal_url=url)
 
@@ -168,15 +176,10 @@ def test_a_host_that_times_out_twice_gets_no_more_retries_of_its_time_outs(store
     """A dead portal: robots.txt times out twice (its short time-out, one retry), then its home page is
     asked once, not three times. A portal whose one page never answers: that page is asked twice. Both
     are recorded as time-outs (a crawler failure, never non-compliance)."""
-    import asyncio
-
-    async def silent(request: web.Request) -> web.Response:
-        await asyncio.sleep(3)  # past the time-outs below; short enough for the server to stop
-        return web.Response(text="tarde")
 
     home = _page("Municipalidad", "<h1>Inicio</h1><a href='/transparencia/'>Transparencia</a>")
-    dead = helpers.Site(handlers={"/robots.txt": silent, "/": silent})
-    hanging = helpers.Site(files={"/": (HTML, home)}, handlers={"/transparencia/": silent})
+    dead = helpers.Site(handlers={"/robots.txt": _silent, "/": _silent})
+    hanging = helpers.Site(files={"/": (HTML, home)}, handlers={"/transparencia/": _silent})
     fast = {**LIMITS, "DOWNLOAD_TIMEOUT": 1, "VIGIA_ROBOTS_TIMEOUT": 0.5}
     with helpers.SiteServer([dead, hanging]):
         summary = crawl_municipalities(
@@ -206,10 +209,6 @@ def test_what_timed_out_last_night_gets_one_attempt_tonight(store: Any) -> None:
     non-compliance. A home page that timed out last night and answers tonight is read as usual."""
     import asyncio
 
-    async def silent(request: web.Request) -> web.Response:
-        await asyncio.sleep(3)
-        return web.Response(text="tarde")
-
     recovered: list[int] = []
 
     async def slow_then_back(request: web.Request) -> web.Response:
@@ -221,8 +220,8 @@ def test_what_timed_out_last_night_gets_one_attempt_tonight(store: Any) -> None:
         )
 
     home = _page("Municipalidad", "<h1>Inicio</h1><a href='/transparencia/'>Transparencia</a>")
-    dead = helpers.Site(handlers={"/robots.txt": silent, "/": silent})
-    hanging = helpers.Site(files={"/": (HTML, home)}, handlers={"/transparencia/": silent})
+    dead = helpers.Site(handlers={"/robots.txt": _silent, "/": _silent})
+    hanging = helpers.Site(files={"/": (HTML, home)}, handlers={"/transparencia/": _silent})
     back = helpers.Site(handlers={"/": slow_then_back})
     fast = {**LIMITS, "DOWNLOAD_TIMEOUT": 1, "VIGIA_ROBOTS_TIMEOUT": 0.5}
     with helpers.SiteServer([dead, hanging, back]):
@@ -261,10 +260,6 @@ def test_a_page_that_never_answers_is_asked_twice(
     (``RETRY_TIMES``). With the setting at 2, the third attempt is made: the host did answer in between."""
     import asyncio
 
-    async def silent(request: web.Request) -> web.Response:
-        await asyncio.sleep(3)
-        return web.Response(text="tarde")
-
     def slow(body: bytes) -> Any:
         async def handler(request: web.Request) -> web.Response:
             await asyncio.sleep(0.3)
@@ -279,7 +274,7 @@ def test_a_page_that_never_answers_is_asked_twice(
         "<h1>Información pública de oficio</h1><a href='/transparencia/numeral-1/'>Numeral 1</a>"
         + "".join(f"<a href='/transparencia/numeral-{n}/'>Numeral {n}</a>" for n in numerals),
     )
-    handlers = {"/transparencia/numeral-1/": silent}
+    handlers = {"/transparencia/numeral-1/": _silent}
     for n in numerals:
         handlers[f"/transparencia/numeral-{n}/"] = slow(_page(f"Numeral {n}", f"<h1>Numeral {n}</h1>"))
     site = helpers.Site(files={"/": (HTML, home), "/transparencia/": (HTML, section)}, handlers=handlers)
