@@ -328,18 +328,17 @@ def judged_before(session: Session, portal_crawl_id: int, key: str) -> Prepared 
     )
 
 
-def evaluate_portal(session: Session, portal_crawl_id: int, as_of: dt.date, reuse: bool = True) -> Prepared:
-    """Snapshot and evaluate one portal crawl (reads only); with ``reuse``, a snapshot judged before on the
-    same ``as_of`` by the same rules gets that evaluation's findings."""
+def evaluate_portal(session: Session, portal_crawl_id: int, as_of: dt.date) -> Prepared:
+    """Snapshot and evaluate one portal crawl (reads only); a snapshot judged before on the same ``as_of``
+    by the same rules gets that evaluation's findings."""
     portal = session.get(PortalCrawl, portal_crawl_id)
     if portal is None:
         raise ValueError(f"no portal crawl {portal_crawl_id}")
     snapshot = build_snapshot(session, portal)
     key = snapshot_key(snapshot, as_of)
-    if reuse:
-        found = judged_before(session, portal_crawl_id, key)
-        if found is not None:
-            return found
+    found = judged_before(session, portal_crawl_id, key)
+    if found is not None:
+        return found
     return prepare(portal_crawl_id, evaluate_snapshot(snapshot, as_of), key)
 
 

@@ -327,20 +327,33 @@ def _shared_document_hosts(specs: list[dict[str, Any]]) -> set[str]:
     return {host for host, n in seen.items() if n > 1}
 
 
+def _newest_finished_crawls(s: Any, keys: list[str], run_id: int | None) -> dict[str, int]:
+    """The id of each portal's newest finished crawl outside run ``run_id``, by portal key."""
+    newest: dict[str, int] = {}
+    for start in range(0, len(keys), 500):
+        rows = s.execute(
+            select(PortalCrawl.portal_key, func.max(PortalCrawl.id))
+            .where(
+                PortalCrawl.portal_key.in_(keys[start : start + 500]),
+                PortalCrawl.finished_at.is_not(None),
+                PortalCrawl.run_id != (run_id if run_id is not None else -1),
+            )
+            .group_by(PortalCrawl.portal_key)
+        )
+        newest.update({key: pc_id for key, pc_id in rows})
+    return newest
+
+
 def previous_durations(store: Store, keys: list[str], run_id: int | None = None) -> dict[str, float]:
     """Seconds each portal's newest finished crawl (outside run ``run_id``) took, by portal key."""
     out: dict[str, float] = {}
     with store.session() as s:
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
+        ids = list(_newest_finished_crawls(s, keys, run_id).values())
+        for start in range(0, len(ids), 500):
             rows = s.execute(
-                select(PortalCrawl.portal_key, PortalCrawl.started_at, PortalCrawl.finished_at)
-                .where(
-                    PortalCrawl.portal_key.in_(chunk),
-                    PortalCrawl.finished_at.is_not(None),
-                    PortalCrawl.run_id != (run_id if run_id is not None else -1),
+                select(PortalCrawl.portal_key, PortalCrawl.started_at, PortalCrawl.finished_at).where(
+                    PortalCrawl.id.in_(ids[start : start + 500])
                 )
-                .order_by(PortalCrawl.id)
             )
             for key, started, finished in rows:
                 out[key] = max(0.0, (finished - started).total_seconds())
@@ -350,22 +363,9 @@ def previous_durations(store: Store, keys: list[str], run_id: int | None = None)
 def previous_timeouts(store: Store, keys: list[str], run_id: int | None = None) -> dict[str, list[str]]:
     """The URLs that timed out (incidents ``timeout``) in each portal's newest finished crawl outside run
     ``run_id``, by portal key; portals whose last crawl had none are left out."""
-    newest: dict[str, int] = {}
+    out: dict[str, list[str]] = {}
     with store.session() as s:
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            rows = s.execute(
-                select(PortalCrawl.portal_key, func.max(PortalCrawl.id))
-                .where(
-                    PortalCrawl.portal_key.in_(chunk),
-                    PortalCrawl.finished_at.is_not(None),
-                    PortalCrawl.run_id != (run_id if run_id is not None else -1),
-                )
-                .group_by(PortalCrawl.portal_key)
-            )
-            newest.update({key: pc_id for key, pc_id in rows})
-        by_crawl = {pc_id: key for key, pc_id in newest.items()}
-        out: dict[str, list[str]] = {}
+        by_crawl = {pc_id: key for key, pc_id in _newest_finished_crawls(s, keys, run_id).items()}
         ids = list(by_crawl)
         for start in range(0, len(ids), 500):
             rows = s.execute(
