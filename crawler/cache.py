@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import weakref
 from time import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +27,15 @@ from w3lib.http import headers_dict_to_raw, headers_raw_to_dict
 COMPRESS_LEVEL = 1
 #: Version of the entry layout: a new layout gets a new folder, so old entries are never misread.
 _LAYOUT = "v2"
+#: Responses the cache built from a body it read from the blob store → that body's sha256 (its blob's
+#: name; a gzip blob is checked against its CRC as it is read). A 304 stores the same response again and the
+#: spider keys its parsed copy by it: neither hashes the body nor looks for its blob again.
+_READ_DIGESTS: weakref.WeakKeyDictionary[Response, str] = weakref.WeakKeyDictionary()
+
+
+def cached_digest(response: Response) -> str | None:
+    """The sha256 of ``response``'s body when the HTTP cache read it from the blob store, else ``None``."""
+    return _READ_DIGESTS.get(response)
 
 
 class EvidenceCacheStorage:
@@ -58,18 +68,24 @@ class EvidenceCacheStorage:
             with open(path, "rb") as fh:
                 entry = pickle.load(fh)  # noqa: S301 - written by this class, in the crawl's own data dir
             body = entry.get("body")
+            digest = None
             if body is None:
                 blobs = _blob_store(spider)
                 if blobs is None:
                     return None
-                body = blobs.get(entry["sha256"])
+                digest = entry["sha256"]
+                body = blobs.get(digest)
         except (OSError, EOFError, KeyError, pickle.UnpicklingError, ValueError, TypeError):
             return None  # not cached, or unreadable: fetched again in full
         request.meta["cache_timestamp"] = entry.pop("timestamp")
         entry.pop("sha256", None)
         entry["body"] = body
         entry["headers"] = headers_raw_to_dict(entry["headers"])
-        return response_from_dict(entry)
+        response = response_from_dict(entry)
+        if digest is not None:
+            _READ_DIGESTS[response] = digest
+            spider.blobs_written.add(digest)  # in the blob store: the pipelines need not look for it
+        return response
 
     def retrieve_head(self, spider: Any, request: Request) -> tuple[Response, str, int] | None:
         """The cached answer to ``request`` without its body: a ``Response`` with the status, headers and URL
@@ -107,8 +123,11 @@ class EvidenceCacheStorage:
         entry["headers"] = headers_dict_to_raw(response.headers)
         entry["timestamp"] = time()
         blobs = _blob_store(spider)
+        known = _READ_DIGESTS.get(response)
         if blobs is None:
             entry["body"] = body
+        elif known is not None:
+            entry["sha256"] = known  # a 304: the body the cache read from the blob store a moment ago
         else:
             try:
                 entry["sha256"] = put_blob(blobs, body, spider.blobs_written)

@@ -237,6 +237,8 @@ def _run_plain(urls_file: str, overrides: dict[str, Any] | None = None) -> None:
     settings.set("HTTPCACHE_ENABLED", False, priority="cmdline")
     settings.set("ROBOTSTXT_OBEY", False, priority="cmdline")
     settings.set("TWISTED_DNS_RESOLVER", "scrapy.resolver.CachingThreadedResolver", priority="cmdline")
+    # plain Scrapy's own stats collector (the pipeline's works around its attribute hook: crawler/compat.py)
+    settings.set("STATS_CLASS", "scrapy.statscollectors.MemoryStatsCollector", priority="cmdline")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     process = CrawlerProcess(settings, install_root_handler=False)

@@ -27,7 +27,7 @@ JavaScript portals ran at a fraction of its speed, and the crawl took 343 s inst
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from scrapy.http import Request
 
@@ -60,9 +60,13 @@ class HostRoomPriorityQueue(compat.SlotQueues):
             return None
         downloader = self.live_downloader()
         browser_free: bool | None = None  # asked once, when a browser queue is met
-        best: tuple[int, int, int, int, str] | None = None
+        # the rank is (browser first, room, head priority, most requests waiting, key); the length of a
+        # queue (a sum over its priorities) is only asked to break a tie of the first three
+        best: tuple[int, int, int] | None = None
+        best_key, best_queue, best_len = "", cast(Any, None), -1
         for key, queue in self.queues():
-            host, browser = (key[: -len(BROWSER)], True) if key.endswith(BROWSER) else (key, False)
+            browser = key.endswith(BROWSER)
+            host = key[: -len(BROWSER)] if browser else key
             # a host shared with the run's other processes counts its whole ceiling, not its lease of the
             # moment (a lease is asked for by a request that reaches the downloader; at most the ceiling's
             # worth of requests waits there for it)
@@ -75,10 +79,16 @@ class HostRoomPriorityQueue(compat.SlotQueues):
                     browser_free = self._browser_free(downloader)
                 if not browser_free:
                     continue
-            rank = (0 if browser else 1, room, self.head_priority(queue), -len(queue), key)
+            rank = (0 if browser else 1, room, self.head_priority(queue))
             if best is None or rank < best:
-                best = rank
-        return best[4] if best is not None else None
+                best, best_key, best_queue, best_len = rank, key, queue, -1
+            elif rank == best:
+                if best_len < 0:
+                    best_len = len(best_queue)
+                length = len(queue)
+                if length > best_len or (length == best_len and key < best_key):
+                    best_key, best_queue, best_len = key, queue, length
+        return best_key if best is not None else None
 
     def pop(self) -> Request | None:
         key = self._ranked_slot()

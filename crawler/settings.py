@@ -36,6 +36,8 @@ DOWNLOAD_DELAY = 0
 # (crawler/pqueues.py), so a document host shared by many portals (a Drive-like host, the night's
 # bottleneck under the per-host ceiling) is kept busy from the start.
 SCHEDULER_PRIORITY_QUEUE = "crawler.pqueues.HostRoomPriorityQueue"
+# Scrapy's stats without the attribute hook of 2.19's StatsCollector (crawler/compat.py)
+STATS_CLASS = "crawler.compat.PlainStatsCollector"
 # A response yields at most one item (its page or document) among its requests: Scrapy's default (100)
 # starts 100 asyncio tasks for every response's output, which measured ≈ 17 % of a crawl process's CPU.
 CONCURRENT_ITEMS = 1
@@ -98,6 +100,7 @@ EXTENSIONS = {
     "crawler.extensions.StallWatchdog": 200,
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawler.extensions.RevalidationThrottle": 0,
+    "crawler.extensions.LogLevelGate": 300,
 }
 # Archive bodies, extract documents in worker processes, store each finished portal (crawler/pipelines.py).
 ITEM_PIPELINES = {

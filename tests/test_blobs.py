@@ -157,3 +157,25 @@ def test_materialize_of_a_damaged_or_missing_blob(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         blobs.materialize("f" * 64, tmp_path / "site" / "y.pdf")
     assert _files(tmp_path / "site") == []
+
+
+def test_a_temporary_name_left_by_a_crashed_process_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import itertools
+    import os
+    import stat
+
+    from vigia.store import blobs as module
+
+    digest = sha256_hex(HTML)
+    folder = tmp_path / digest[:2] / digest[2:4]
+    folder.mkdir(parents=True)
+    stale = folder / f".tmp-{os.getpid()}-0"
+    stale.write_bytes(b"half a body")  # a process of the same id died before moving it into place
+    monkeypatch.setattr(module, "_TMP_NUMBERS", itertools.count())
+    blobs = BlobStore(tmp_path)
+    assert blobs.put(HTML) == digest and blobs.get(digest) == HTML
+    assert stale.read_bytes() == b"half a body"  # not overwritten
+    assert stat.S_IMODE(blobs.path_for(digest).stat().st_mode) == 0o644
+    assert sorted(p.name for p in folder.iterdir()) == [stale.name, f"{digest}.gz"]

@@ -114,3 +114,56 @@ def test_without_an_evidence_store_the_body_stays_in_the_entry(tmp_path: Path, e
     else:
         cached = storage.retrieve_response(spider, Request(request.url))
         assert cached is not None and cached.body == HTML
+
+
+def test_a_304_keeps_the_entry_of_the_body_read_without_hashing_or_storing_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scrapy's HttpCacheMiddleware stores the cached response again after a 304 (its headers freshened):
+    the entry keeps the digest of the blob the cache just read, and neither the body nor its blob is
+    hashed or written again."""
+    from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
+
+    from crawler import cache
+
+    settings = {
+        "HTTPCACHE_ENABLED": True,
+        "HTTPCACHE_DIR": str(tmp_path / "httpcache"),
+        "HTTPCACHE_STORAGE": "crawler.cache.EvidenceCacheStorage",
+        "HTTPCACHE_POLICY": "scrapy.extensions.httpcache.RFC2616Policy",
+    }
+    crawler = get_crawler(Spider, settings)
+    crawler.spider = spider = Spider.from_crawler(crawler, name="portal")
+    spider.store = _Store(tmp_path / "blobs")
+    spider.blobs_written = set()
+    mw = HttpCacheMiddleware.from_crawler(crawler)
+    mw.spider_opened(spider)
+    url = "http://127.0.0.1:9/transparencia/"
+    first = Request(url)
+    assert mw.process_request(first) is None
+    page = HtmlResponse(
+        url,
+        headers={"Content-Type": "text/html", "Cache-Control": "max-age=0", "ETag": '"n1"'},
+        body=HTML,
+        request=first,
+    )
+    assert mw.process_response(first, page) is page
+    digest = sha256_hex(HTML)
+    assert cache.cached_digest(page) is None  # a body from the network has no known digest
+
+    spider.blobs_written.clear()  # a new night, a new process
+    hashed: list[bytes] = []
+    real_put = cache.put_blob
+    monkeypatch.setattr(cache, "put_blob", lambda *a, **k: hashed.append(a[1]) or real_put(*a, **k))
+    second = Request(url)
+    assert mw.process_request(second) is None  # stale: asked again, conditionally
+    assert second.headers.get("If-None-Match") == b'"n1"'
+    cached = second.meta["cached_response"]
+    assert cache.cached_digest(cached) == digest and digest in spider.blobs_written
+    not_modified = Response(url, status=304, headers={"ETag": '"n2"'}, request=second)
+    answer = mw.process_response(second, not_modified)
+    assert answer is cached and answer.body == HTML
+    assert hashed == []  # stored again with the digest it had: nothing hashed, no blob looked for
+    third = _storage(tmp_path, spider).retrieve_response(spider, Request(url))
+    assert third is not None and third.body == HTML
+    assert third.headers.get("ETag") == b'"n2"'  # the freshened headers were stored

@@ -86,3 +86,20 @@ def test_no_other_module_reaches_into_scrapy_internals() -> None:
         if name in path.read_text(encoding="utf-8")
     ]
     assert not offenders, offenders
+
+
+def test_the_plain_stats_collector_counts_as_scrapys_and_is_the_crawls() -> None:
+    from crawler import settings as crawl_settings
+
+    assert crawl_settings.STATS_CLASS == "crawler.compat.PlainStatsCollector"
+    crawler = get_crawler(PortalSpider, {"STATS_CLASS": crawl_settings.STATS_CLASS})
+    stats = crawler.stats
+    assert type(stats) is compat.PlainStatsCollector
+    stats.inc_value("a")
+    stats.inc_value("a", 2)
+    stats.inc_value("b", spider=None)  # a third-party call with the old argument still counts
+    stats.max_value("m", 3)
+    stats.max_value("m", 1)
+    assert stats.get_stats() == {"a": 3, "b": 1, "m": 3}
+    # the attribute hook of Scrapy 2.19 is gone: no cached wrappers are made
+    assert not any(name.startswith("_cached_") for name in vars(stats))

@@ -114,3 +114,14 @@ def test_among_hosts_with_the_same_room_the_higher_priority_goes_first() -> None
     order = [q.pop().meta["download_slot"] for _ in range(3)]  # type: ignore[union-attr]
     assert order == ["c:80", "b:80", "drive:80"]
     assert PRIORITY_HOME > PRIORITY_SECTION > PRIORITY_DOCUMENT > PRIORITY_DISCOVERY
+
+
+def test_a_tie_of_room_priority_and_work_goes_to_the_first_host_by_name() -> None:
+    q = _queue({"b:80": _slot(1), "a:80": _slot(1), "c:80": _slot(1)})
+    for host in ("c:80", "b:80", "a:80"):  # pushed in reverse order of their names
+        q.push(_req(host, 0))
+        q.push(_req(host, 1))
+    q.push(_req("b:80", 2))
+    # b has the most work (3); then a, b and c have two each (a by name); then b and c two each (b)
+    order = [q.pop().meta["download_slot"] for _ in range(4)]  # type: ignore[union-attr]
+    assert order == ["b:80", "a:80", "b:80", "c:80"]

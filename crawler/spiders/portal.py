@@ -21,6 +21,7 @@ from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http import Response, TextResponse
 
 from crawler import compat, middlewares
+from crawler.cache import cached_digest
 from crawler.evidence import answer_problem, blocked_page, document_item, empty_answer, page_record
 from crawler.follow import LinkPolicy, observe_home, portal_hosts
 from crawler.htmlparse import looks_script_only
@@ -188,7 +189,8 @@ class PortalSpider(scrapy.Spider):
         if empty_answer(st, response, kind, root, in_section, asked):
             return []
         rendered = bool(meta.get("playwright"))
-        digest = sha256_hex(response.body)  # once: the parsed copy's key and the archive's
+        # once: the parsed copy's key and the archive's (a body from the HTTP cache has its blob's name)
+        digest = cached_digest(response) or sha256_hex(response.body)
         parsed = self.parsed_pages.parse_response(response, rendered, digest)
         if kind == "home":
             observe_home(st, response, asked, final, parsed, rendered)

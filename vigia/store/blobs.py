@@ -21,15 +21,39 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 #: gzip level of :meth:`BlobStore.put` unless the caller asks for another one.
 DEFAULT_LEVEL = 5
 #: Permission bits of stored blobs (and so of hard-linked copies in a site): readable by a web server.
 _MODE = 0o644
+_TMP_NUMBERS = itertools.count()
+
+
+def _new_temporary(folder: str) -> tuple[int, str]:
+    """A new file in ``folder`` for this process to write (``tempfile.mkstemp`` without its random names:
+    the process id and a counter; a name left by a crashed process of the same id is skipped)."""
+    while True:
+        tmp = f"{folder}/.tmp-{os.getpid()}-{next(_TMP_NUMBERS)}"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _MODE), tmp
+        except FileExistsError:
+            continue
+
+
+def _make_folder(folder: str) -> None:
+    """``os.makedirs(folder, exist_ok=True)`` in one system call when the parent exists (the usual case)."""
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+
+
 #: Leading bytes of formats that are compressed already: such bodies are stored as they are.
 _INCOMPRESSIBLE_MAGIC: tuple[bytes, ...] = (
     b"%PDF",  # PDF (its streams are deflated)
@@ -95,16 +119,20 @@ class BlobStore:
         may be passed when the caller has just computed ``sha256_hex(data)`` itself.
         """
         digest = digest or sha256_hex(data)
-        if self.locate(digest) is not None:
-            return digest
         raw = is_incompressible(data)
         base = self._base(digest)
         path = base if raw else base + ".gz"
+        # the form this body is written in first (one stat for a body already stored), then the other one
+        # (a store written before raw blobs keeps everything gzipped)
+        if os.path.exists(path) or os.path.exists(base + ".gz" if raw else base):
+            return digest
         folder = os.path.dirname(path)
         if folder not in self._folders:
-            os.makedirs(folder, exist_ok=True)
+            _make_folder(folder)
             self._folders.add(folder)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        # a name of its own (process and counter) in the blob's folder, then moved into place: a reader sees
+        # the whole blob or none, and two processes writing the same body each move a whole copy
+        fd, tmp = _new_temporary(folder)
         try:
             os.fchmod(fd, _MODE)
             with os.fdopen(fd, "wb") as out:
