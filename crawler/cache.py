@@ -111,6 +111,7 @@ class EvidenceCacheStorage:
                 status=int(entry["status"]),
                 headers=headers_raw_to_dict(entry["headers"]),
                 flags=[*entry.get("flags", ()), "cached"],  # a cut download keeps "download_stopped"
+                request=request,
             )
         except (OSError, EOFError, KeyError, pickle.UnpicklingError, ValueError, TypeError):
             return None

@@ -5,9 +5,10 @@ that ended outside the portal), recorded as the crawler failures they are (crawl
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from scrapy.http import Response, TextResponse
+from scrapy.http import Request, Response, TextResponse
 
 from crawler.documents import doc_type_from_content_type
 from crawler.htmlparse import ParsedPage, parse_html
@@ -148,6 +149,16 @@ def document_answer(
     return True
 
 
+def cached_copy_received(request: Request) -> dt.datetime | None:
+    """When the HTTP cache's copy that answers ``request`` without asking the server was received or last
+    revalidated (its entry's timestamp, UTC): the document's ``fetched_at``, and so the archive's
+    ``WARC-Date``, since no request was made tonight. ``None`` without a timestamp."""
+    stamp = request.meta.get("cache_timestamp")
+    if not isinstance(stamp, int | float):
+        return None
+    return dt.datetime.fromtimestamp(stamp, dt.UTC).replace(tzinfo=None)
+
+
 def document_item(
     st: PortalState,
     doc: dict[str, Any],
@@ -157,8 +168,12 @@ def document_item(
 ) -> DocumentItem | None:
     """The item of a fetched document for the pipelines (archive, extraction), or ``None`` when its
     answer has no body to read (an HTTP error, over the size cap). ``stored``: ``(sha256, size)`` of a
-    body already in the blob store, for an answer that comes without it (a fresh cached copy)."""
-    if not document_answer(st, doc, response, maxsize, stored[1] if stored else None):
+    body already in the blob store, for an answer that comes without it (a fresh cached copy: its
+    ``fetched_at`` is then when that copy was received, :func:`cached_copy_received`)."""
+    answered = document_answer(st, doc, response, maxsize, stored[1] if stored else None)
+    if stored is not None and response.request is not None:
+        doc["fetched_at"] = cached_copy_received(response.request) or doc["fetched_at"]  # nothing asked
+    if not answered:
         return None
     ctype = (doc.get("content_type") or "").lower()
     if doc["doc_type"] == "other":

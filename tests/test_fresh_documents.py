@@ -85,6 +85,17 @@ def _documents(store: Any, run_id: int) -> dict[str, tuple[Any, ...]]:
         return {d.url.rsplit("/", 1)[-1]: tuple(getattr(d, f) for f in FIELDS) for d in rows}
 
 
+def _fetched_at(store: Any, run_id: int) -> dict[str, Any]:
+    with store.session() as s:
+        rows = s.scalars(select(Document).join(PortalCrawl).where(PortalCrawl.run_id == run_id)).all()
+        return {d.url.rsplit("/", 1)[-1]: d.fetched_at for d in rows}
+
+
+def _started(store: Any, run_id: int) -> Any:
+    with store.session() as s:
+        return s.get(CrawlRun, run_id).started_at
+
+
 def _done(store: Any, run_id: int) -> dict[str, Any]:
     with store.session() as s:
         return dict((s.get(CrawlRun, run_id).settings or {})["last_child"])
@@ -125,6 +136,13 @@ def test_fresh_documents_are_answered_from_the_cache_with_the_same_evidence(stor
     assert _done(store, night3.run_id)["documents_answered_from_cache"] == 2
     assert not docs3["planilla-octubre-2026.pdf"][5]  # not fetched
     assert docs3["ejecucion-octubre-2026.pdf"] == docs1["ejecucion-octubre-2026.pdf"]
+    # a copy answered without asking the server keeps the time it was received: the evidence (and the
+    # archive's WARC-Date) does not claim a fetch that did not happen; a 304 was asked tonight
+    at1, at2 = _fetched_at(store, night1.run_id), _fetched_at(store, night2.run_id)
+    started2 = _started(store, night2.run_id)
+    for name in ("ejecucion-octubre-2026.pdf", "planilla-octubre-2026.pdf", "grande-2026.pdf"):
+        assert at2[name] < started2 and abs((at2[name] - at1[name]).total_seconds()) < 5
+    assert at2["revalidado-octubre-2026.pdf"] >= started2
 
 
 def test_a_fresh_copy_whose_body_is_gone_is_fetched_again(store: Any) -> None:
