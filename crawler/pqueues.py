@@ -27,7 +27,7 @@ JavaScript portals ran at a fraction of its speed, and the crawl took 343 s inst
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from scrapy.http import Request
 
@@ -63,7 +63,8 @@ class HostRoomPriorityQueue(compat.SlotQueues):
         # the rank is (browser first, room, head priority, most requests waiting, key); the length of a
         # queue (a sum over its priorities) is only asked to break a tie of the first three
         best: tuple[int, int, int] | None = None
-        best_key, best_queue, best_len = "", cast(Any, None), -1
+        best_key, best_len = "", -1
+        best_queue: Any = None
         for key, queue in self.queues():
             browser = key.endswith(BROWSER)
             host = key[: -len(BROWSER)] if browser else key

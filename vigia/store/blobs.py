@@ -119,13 +119,11 @@ class BlobStore:
         may be passed when the caller has just computed ``sha256_hex(data)`` itself.
         """
         digest = digest or sha256_hex(data)
+        if self.locate(digest) is not None:
+            return digest
         raw = is_incompressible(data)
         base = self._base(digest)
         path = base if raw else base + ".gz"
-        # the form this body is written in first (one stat for a body already stored), then the other one
-        # (a store written before raw blobs keeps everything gzipped)
-        if os.path.exists(path) or os.path.exists(base + ".gz" if raw else base):
-            return digest
         folder = os.path.dirname(path)
         if folder not in self._folders:
             _make_folder(folder)
